@@ -1,0 +1,20 @@
+package dev.auris.audio;
+
+/**
+ * Mono audio as float samples in [-1, 1] at {@code sampleRate} Hz. Everything downstream of
+ * {@link Audio#load} works on 16 kHz clips ({@link #SAMPLE_RATE}), as Whisper does.
+ */
+public record AudioClip(float[] samples, int sampleRate) {
+    public static final int SAMPLE_RATE = 16_000;
+
+    public AudioClip {
+        if (sampleRate <= 0) throw new IllegalArgumentException("sample rate must be positive, got " + sampleRate);
+    }
+
+    public double seconds() { return samples.length / (double) sampleRate; }
+
+    /** This clip at {@code rate} Hz (band-limited resampling; the same clip if already there). */
+    public AudioClip resample(int rate) {
+        return rate == sampleRate ? this : new AudioClip(Resampler.resample(samples, sampleRate, rate), rate);
+    }
+}

@@ -1,0 +1,133 @@
+package dev.auris.tokenizer;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.*;
+
+/**
+ * The llama2.c tokenizer format ({@code tok512.bin}, {@code tokenizer.bin}): {@code int max_token_length},
+ * then per token {@code float score, int len, bytes}. Encoding follows llama2.c {@code run.c: encode}:
+ * a dummy-prefix space, code points looked up (bytes as {@code <0xXX>} = byte + 3 otherwise), then
+ * repeatedly the highest-scoring adjacent merge. BOS = 1, EOS = 2.
+ */
+public final class Llama2cTokenizer implements Tokenizer {
+    public static final int BOS = 1, EOS = 2;
+    private final String[] pieces;
+    private final byte[][] bytes;
+    private final float[] scores;
+    private final Map<String, Integer> ids;
+
+    private Llama2cTokenizer(String[] pieces, byte[][] bytes, float[] scores) {
+        this.pieces = pieces;
+        this.bytes = bytes;
+        this.scores = scores;
+        this.ids = new HashMap<>();
+        for (int i = 0; i < pieces.length; i++) ids.putIfAbsent(pieces[i], i);
+    }
+
+    /** Reads {@code vocabSize} tokens, or every token in the file when {@code vocabSize < 0}. */
+    public static Llama2cTokenizer load(Path file, int vocabSize) {
+        try {
+            ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+            if (b.remaining() < 4) throw new IllegalArgumentException(file + ": not a llama2.c tokenizer (too short)");
+            b.getInt(); // max_token_length
+            List<String> p = new ArrayList<>();
+            List<byte[]> by = new ArrayList<>();
+            List<Float> sc = new ArrayList<>();
+            while (b.remaining() >= 8 && (vocabSize < 0 || p.size() < vocabSize)) {
+                float score = b.getFloat();
+                int len = b.getInt();
+                if (len < 0 || len > b.remaining()) throw new IllegalArgumentException(file + ": token " + p.size() + " has bad length " + len + " (file truncated?)");
+                byte[] s = new byte[len];
+                b.get(s);
+                p.add(new String(s, StandardCharsets.UTF_8));
+                by.add(s);
+                sc.add(score);
+            }
+            if (vocabSize >= 0 && p.size() < vocabSize) throw new IllegalArgumentException(file + ": has " + p.size() + " tokens, the model needs " + vocabSize);
+            float[] scores = new float[sc.size()];
+            for (int i = 0; i < scores.length; i++) scores[i] = sc.get(i);
+            return new Llama2cTokenizer(p.toArray(String[]::new), by.toArray(byte[][]::new), scores);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public int[] encode(String text) {
+        List<Integer> tokens = new ArrayList<>();
+        if (text.isEmpty()) return new int[0];
+        Integer space = ids.get(" ");
+        if (space != null) tokens.add(space);
+        text.codePoints().forEach(cp -> {
+            String s = new String(Character.toChars(cp));
+            Integer id = ids.get(s);
+            if (id != null) {
+                tokens.add(id);
+            } else {
+                for (byte x : s.getBytes(StandardCharsets.UTF_8)) tokens.add((x & 0xFF) + 3);
+            }
+        });
+        while (true) {
+            float best = -1e10f;
+            int bestId = -1, bestIdx = -1;
+            for (int i = 0; i < tokens.size() - 1; i++) {
+                Integer id = ids.get(pieces[tokens.get(i)] + pieces[tokens.get(i + 1)]);
+                if (id != null && scores[id] > best) {
+                    best = scores[id];
+                    bestId = id;
+                    bestIdx = i;
+                }
+            }
+            if (bestIdx < 0) break;
+            tokens.set(bestIdx, bestId);
+            tokens.remove(bestIdx + 1);
+        }
+        return tokens.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Like run.c's {@code decode}: a piece after BOS (or at the start) loses its leading space. */
+    @Override
+    public String decode(int[] ids, boolean skipSpecial) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        int prev = BOS;
+        for (int id : ids) {
+            if (id == BOS || id == EOS) {
+                if (!skipSpecial) out.writeBytes(bytes[id]);
+                prev = id;
+                continue;
+            }
+            byte[] piece = bytes[id];
+            String s = pieces[id];
+            if (s.length() == 6 && s.startsWith("<0x") && s.endsWith(">")) {
+                out.write(Integer.parseInt(s.substring(3, 5), 16));
+            } else if (prev == BOS && piece.length > 0 && piece[0] == ' ') {
+                out.write(piece, 1, piece.length - 1);
+            } else {
+                out.writeBytes(piece);
+            }
+            prev = id;
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public int vocabSize() { return pieces.length; }
+
+    @Override
+    public OptionalInt tokenId(String token) {
+        Integer id = ids.get(token);
+        return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+    }
+
+    @Override
+    public OptionalInt bosId() { return OptionalInt.of(BOS); }
+
+    @Override
+    public OptionalInt eosId() { return OptionalInt.of(EOS); }
+}
