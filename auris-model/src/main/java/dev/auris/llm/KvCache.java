@@ -1,0 +1,63 @@
+package dev.auris.llm;
+
+import dev.auris.core.Torch;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Keys and values of every layer for one sequence: buffers [B, KV, capacity, hd] that grow by doubling;
+ * {@link #append} writes the new positions in place and returns views of everything so far. The cache
+ * owns its buffers (outside any scope) and frees them on {@link #close()}.
+ */
+public final class KvCache implements AutoCloseable {
+    private final Tensor[] keys, values;
+    private int length;
+
+    KvCache(int layers) {
+        keys = new Tensor[layers];
+        values = new Tensor[layers];
+    }
+
+    public int length() { return length; }
+
+    /** Stores k, v [B, KV, T, hd] of {@code layer} at positions start..start+T-1; returns [B, KV, start+T, hd] views. */
+    Tensor[] append(int layer, long start, Tensor k, Tensor v) {
+        long t = k.size(2), need = start + t;
+        Tensor kb = keys[layer], vb = values[layer];
+        if (kb == null || kb.size(2) < need) {
+            long cap = Math.max(need, kb == null ? Math.max(64, need) : kb.size(2) * 2);
+            Tensor nk = Torch.own(torch.zeros(new long[]{k.size(0), k.size(1), cap, k.size(3)}, new org.bytedeco.pytorch.TensorOptions(k.scalar_type())));
+            Tensor nv = Torch.own(torch.zeros(new long[]{v.size(0), v.size(1), cap, v.size(3)}, new org.bytedeco.pytorch.TensorOptions(v.scalar_type())));
+            if (kb != null && start > 0) {
+                nk.narrow(2, 0, start).copy_(kb.narrow(2, 0, start));
+                nv.narrow(2, 0, start).copy_(vb.narrow(2, 0, start));
+            }
+            if (kb != null) {
+                kb.close();
+                vb.close();
+            }
+            keys[layer] = kb = nk;
+            values[layer] = vb = nv;
+        }
+        kb.narrow(2, start, t).copy_(k);
+        vb.narrow(2, start, t).copy_(v);
+        if (layer == keys.length - 1) length = (int) need;
+        return new Tensor[]{kb.narrow(2, 0, need), vb.narrow(2, 0, need)};
+    }
+
+    /** Forgets positions from {@code position} on (the buffers stay allocated). */
+    public void truncate(int position) {
+        if (position < 0 || position > length) throw new IllegalArgumentException("cannot truncate a cache of " + length + " positions to " + position);
+        length = position;
+    }
+
+    @Override
+    public void close() {
+        for (int i = 0; i < keys.length; i++) {
+            if (keys[i] != null) keys[i].close();
+            if (values[i] != null) values[i].close();
+            keys[i] = values[i] = null;
+        }
+        length = 0;
+    }
+}

@@ -1,0 +1,229 @@
+package dev.auris.llm;
+
+import dev.auris.core.Torch;
+import dev.auris.io.Checkpoint;
+import dev.auris.io.CheckpointException;
+import dev.auris.io.DType;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.*;
+import org.bytedeco.pytorch.global.torch;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A Llama-family decoder (Llama 2/3/3.1/3.2, Mistral, Qwen2/2.5, Qwen3) from a Hugging Face directory.
+ * Immutable and shareable across threads; per-sequence state (the KV cache) lives in a {@link Session}.
+ * The forward pass takes input embeddings, so a speech LLM can splice audio embeddings between text
+ * token embeddings.
+ *
+ * <p>{@code try (Llm llm = Llm.load(dir, DType.BF16); Session s = llm.newSession()) { Tensor logits = s.prefill(ids); }}
+ *
+ * <p>Shapes: B batch, T new positions, S all positions (cache + new), D hidden, H heads, KV key/value
+ * heads, hd head_dim, F ffn width, V vocabulary.
+ */
+public final class Llm implements AutoCloseable {
+    /** One decoder block's weights, by their HF names. */
+    public record Layer(Tensor inputLayernorm, Linear qProj, Linear kProj, Linear vProj, Linear oProj,
+                        Tensor qNorm, Tensor kNorm, Tensor postAttentionLayernorm,
+                        Linear gateProj, Linear upProj, Linear downProj) {}
+
+    private static final Pattern LAYER_NAME = Pattern.compile("model\\.layers\\.(\\d+)\\..*");
+
+    private final LlmConfig config;
+    private final DType dtype;
+    private final Tensor embedTokens; // [V, D]
+    private final List<Layer> layers;
+    private final Tensor norm;        // [D]
+    private final Linear lmHead;      // [V, D] (the embedding matrix when tied)
+    private final Rope rope;
+    private final List<Tensor> owned;
+
+    private Llm(LlmConfig config, DType dtype, Tensor embedTokens, List<Layer> layers, Tensor norm, Linear lmHead, List<Tensor> owned) {
+        this.config = config;
+        this.dtype = dtype;
+        this.embedTokens = embedTokens;
+        this.layers = List.copyOf(layers);
+        this.norm = norm;
+        this.lmHead = lmHead;
+        this.rope = new Rope(config);
+        this.owned = owned;
+    }
+
+    /** Loads {@code config.json} + safetensors from {@code dir}, weights converted to {@code dtype}. */
+    public static Llm load(Path dir, DType dtype) {
+        Path cfg = dir.resolve("config.json");
+        if (!Files.isRegularFile(cfg)) {
+            throw new CheckpointException(dir.toString(), null, "no config.json", "point at a Hugging Face model directory (or convert a llama2.c checkpoint with `auris convert`)");
+        }
+        LlmConfig config = LlmConfig.read(cfg);
+        try (Checkpoint ckpt = Checkpoint.open(dir)) {
+            return load(config, ckpt, dtype);
+        }
+    }
+
+    public static Llm load(LlmConfig c, Checkpoint ckpt, DType dtype) {
+        Torch.init();
+        checkLayerCount(c, ckpt);
+        List<Tensor> owned = new ArrayList<>();
+        Loader w = (name, shape) -> {
+            Tensor t = Torch.own(ckpt.tensor(name, dtype, shape));
+            owned.add(t);
+            return t;
+        };
+        int d = c.hiddenSize(), hd = c.headDim(), q = c.numHeads() * hd, kv = c.numKvHeads() * hd, f = c.intermediateSize();
+        try (PointerScope scope = new PointerScope()) {
+            Tensor embed = w.get("model.embed_tokens.weight", c.vocabSize(), d);
+            List<Layer> layers = new ArrayList<>();
+            for (int i = 0; i < c.numLayers(); i++) {
+                String p = "model.layers." + i + ".";
+                String a = p + "self_attn.";
+                layers.add(new Layer(
+                        w.get(p + "input_layernorm.weight", d),
+                        new Linear(w.get(a + "q_proj.weight", q, d), c.attentionBias() ? w.get(a + "q_proj.bias", q) : null),
+                        new Linear(w.get(a + "k_proj.weight", kv, d), c.attentionBias() ? w.get(a + "k_proj.bias", kv) : null),
+                        new Linear(w.get(a + "v_proj.weight", kv, d), c.attentionBias() ? w.get(a + "v_proj.bias", kv) : null),
+                        new Linear(w.get(a + "o_proj.weight", d, q), null),
+                        c.family().qkNorm() ? w.get(a + "q_norm.weight", hd) : null,
+                        c.family().qkNorm() ? w.get(a + "k_norm.weight", hd) : null,
+                        w.get(p + "post_attention_layernorm.weight", d),
+                        new Linear(w.get(p + "mlp.gate_proj.weight", f, d), null),
+                        new Linear(w.get(p + "mlp.up_proj.weight", f, d), null),
+                        new Linear(w.get(p + "mlp.down_proj.weight", d, f), null)));
+            }
+            Tensor norm = w.get("model.norm.weight", d);
+            Linear head;
+            if (c.tieWordEmbeddings()) {
+                head = new Linear(embed, null);
+            } else {
+                if (!ckpt.contains("lm_head.weight")) {
+                    throw new CheckpointException(ckpt.dir().toString(), "lm_head.weight", "missing while config.json says tie_word_embeddings=false",
+                            "set \"tie_word_embeddings\": true in config.json if the model shares its embedding matrix with the LM head");
+                }
+                head = new Linear(w.get("lm_head.weight", c.vocabSize(), d), null);
+            }
+            return new Llm(c, dtype, embed, layers, norm, head, owned);
+        } catch (RuntimeException e) {
+            owned.forEach(Tensor::close);
+            throw e;
+        }
+    }
+
+    private interface Loader {
+        Tensor get(String name, long... shape);
+    }
+
+    private static void checkLayerCount(LlmConfig c, Checkpoint ckpt) {
+        int max = -1;
+        for (String n : ckpt.names()) {
+            Matcher m = LAYER_NAME.matcher(n);
+            if (m.matches()) max = Math.max(max, Integer.parseInt(m.group(1)));
+        }
+        if (max + 1 != c.numLayers()) {
+            throw new CheckpointException(ckpt.dir().toString(), null, "config.json says num_hidden_layers=" + c.numLayers()
+                    + " but the weights have " + (max + 1) + " layers", "use the config.json that came with these weights");
+        }
+    }
+
+    public LlmConfig config() { return config; }
+
+    public DType dtype() { return dtype; }
+
+    public Rope rope() { return rope; }
+
+    public List<Layer> layers() { return layers; }
+
+    public Tensor embedTokens() { return embedTokens; }
+
+    public Linear lmHead() { return lmHead; }
+
+    public Tensor finalNorm() { return norm; }
+
+    public Session newSession() { return new Session(this); }
+
+    /** Token embeddings: ids [B, T] (int64) → [B, T, D]. */
+    public Tensor embed(Tensor ids) {
+        return torch.embedding(embedTokens, ids);
+    }
+
+    /** LM head: hidden [..., D] → logits [..., V] as float32. */
+    public Tensor logits(Tensor hidden) {
+        return lmHead.apply(hidden).to(torch.ScalarType.Float);
+    }
+
+    /**
+     * The decoder stack on input embeddings x [B, T, D] at positions start..start+T-1.
+     *
+     * @param cache      keys/values of earlier positions, appended to; null for a stateless pass
+     * @param keyPadding [B, S] boolean, true where a key is a real (not padding) position; may be null
+     * @param collect    receives the residual stream: [0] = x, [i+1] = after layer i; may be null
+     * @return the final-normed hidden states [B, T, D] (the LM head's input)
+     */
+    public Tensor forward(Tensor x, long start, KvCache cache, Tensor keyPadding, List<Tensor> collect) {
+        long b = x.size(0), t = x.size(1);
+        if (x.dim() != 3 || x.size(2) != config.hiddenSize()) {
+            throw new IllegalArgumentException("LLM input must be [B, T, " + config.hiddenSize() + "], got " + java.util.Arrays.toString(Torch.shape(x)));
+        }
+        Tensor h = x.to(Torch.scalarType(dtype));
+        if (collect != null) collect.add(h);
+        Tensor[] cs = rope.cosSin(start, (int) t);
+        Tensor cos = cs[0].to(Torch.scalarType(dtype)), sin = cs[1].to(Torch.scalarType(dtype));
+        long s = start + t;
+        Tensor mask = attentionMask(start, t, s, keyPadding, cache == null && start != 0);
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            h = h.add(attention(i, l, rmsNorm(h, l.inputLayernorm()), b, t, start, cos, sin, cache, mask));
+            Tensor m = rmsNorm(h, l.postAttentionLayernorm());
+            h = h.add(l.downProj().apply(torch.silu(l.gateProj().apply(m)).mul(l.upProj().apply(m))));
+            if (collect != null) collect.add(h);
+        }
+        return rmsNorm(h, norm);
+    }
+
+    /** null means plain causal (no past keys, no padding); else a boolean [B or 1, 1, T, S] mask. */
+    private static Tensor attentionMask(long start, long t, long s, Tensor keyPadding, boolean noCacheWithOffset) {
+        if (start == 0 && keyPadding == null) return null;
+        // query i (absolute position start+i) sees keys j <= start+i
+        Tensor qpos = torch.arange(Torch.scalar(start), Torch.scalar(start + t), new TensorOptions(torch.ScalarType.Long)).unsqueeze(1);
+        Tensor kpos = torch.arange(Torch.scalar(0), Torch.scalar(s), new TensorOptions(torch.ScalarType.Long)).unsqueeze(0);
+        Tensor causal = kpos.le(qpos).unsqueeze(0).unsqueeze(0); // [1, 1, T, S]
+        if (keyPadding == null) return causal;
+        return causal.logical_and(keyPadding.to(torch.ScalarType.Bool).unsqueeze(1).unsqueeze(1)); // [B, 1, T, S]
+    }
+
+    private Tensor attention(int index, Layer l, Tensor x, long b, long t, long start, Tensor cos, Tensor sin, KvCache cache, Tensor mask) {
+        int h = config.numHeads(), kvh = config.numKvHeads(), hd = config.headDim();
+        Tensor q = l.qProj().apply(x).view(b, t, h, hd);        // [B, T, H, hd]
+        Tensor k = l.kProj().apply(x).view(b, t, kvh, hd);      // [B, T, KV, hd]
+        Tensor v = l.vProj().apply(x).view(b, t, kvh, hd).transpose(1, 2); // [B, KV, T, hd]
+        if (l.qNorm() != null) { // Qwen3: RMSNorm over each head before RoPE
+            q = rmsNorm(q, l.qNorm());
+            k = rmsNorm(k, l.kNorm());
+        }
+        q = Rope.apply(q.transpose(1, 2), cos, sin);            // [B, H, T, hd]
+        k = Rope.apply(k.transpose(1, 2), cos, sin);            // [B, KV, T, hd]
+        if (cache != null) {
+            Tensor[] kv = cache.append(index, start, k, v);     // [B, KV, S, hd]
+            k = kv[0];
+            v = kv[1];
+        }
+        Tensor o = torch.scaled_dot_product_attention(q, k, v, mask == null ? new TensorOptional() : new TensorOptional(mask),
+                0.0, mask == null, new DoubleOptional(), true);  // [B, H, T, hd]
+        return l.oProj().apply(o.transpose(1, 2).reshape(b, t, (long) h * hd)); // [B, T, D]
+    }
+
+    /** HF LlamaRMSNorm: normalise in float32, cast back, scale by the weight. */
+    Tensor rmsNorm(Tensor x, Tensor weight) {
+        Tensor n = torch.rms_norm(x.to(torch.ScalarType.Float), new long[]{x.size(x.dim() - 1)}, new TensorOptional(), new DoubleOptional(config.rmsNormEps()));
+        return n.to(weight.scalar_type()).mul(weight);
+    }
+
+    @Override
+    public void close() {
+        owned.forEach(Tensor::close);
+    }
+}

@@ -1,0 +1,101 @@
+package dev.auris.llm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.auris.io.CheckpointException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A Llama-family decoder as Hugging Face {@code config.json} describes it. One record covers the
+ * families Auris runs; {@link Family} holds what differs (q/k/v bias for Qwen2, q/k RMSNorm for Qwen3).
+ */
+public record LlmConfig(
+        Family family,
+        int hiddenSize,
+        int intermediateSize,
+        int numLayers,
+        int numHeads,
+        int numKvHeads,
+        int headDim,
+        int vocabSize,
+        double rmsNormEps,
+        double ropeTheta,
+        RopeScaling ropeScaling,
+        boolean tieWordEmbeddings,
+        boolean attentionBias,
+        int maxPositionEmbeddings,
+        int bosTokenId,
+        List<Integer> eosTokenIds) {
+
+    /** Model families by their HF {@code architectures} entry. */
+    public enum Family {
+        LLAMA("LlamaForCausalLM"), MISTRAL("MistralForCausalLM"), QWEN2("Qwen2ForCausalLM"), QWEN3("Qwen3ForCausalLM");
+
+        public final String architecture;
+
+        Family(String architecture) { this.architecture = architecture; }
+
+        public boolean qkNorm() { return this == QWEN3; }
+    }
+
+    /** {@code rope_scaling}: {@code default}, {@code linear} (positions / factor) or {@code llama3}. */
+    public record RopeScaling(String type, double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositions) {}
+
+    public LlmConfig {
+        require(hiddenSize > 0 && numLayers > 0 && numHeads > 0 && vocabSize > 0, "hidden_size, num_hidden_layers, num_attention_heads and vocab_size must be positive");
+        require(numKvHeads > 0 && numHeads % numKvHeads == 0, "num_attention_heads (" + numHeads + ") must be a multiple of num_key_value_heads (" + numKvHeads + ")");
+        require(headDim > 0 && headDim % 2 == 0, "head_dim must be even and positive, got " + headDim);
+        eosTokenIds = List.copyOf(eosTokenIds);
+    }
+
+    private static void require(boolean ok, String msg) {
+        if (!ok) throw new CheckpointException("config.json: " + msg);
+    }
+
+    public int kvGroups() { return numHeads / numKvHeads; }
+
+    public static LlmConfig read(Path configJson) {
+        JsonNode c;
+        try {
+            c = new ObjectMapper().readTree(Files.readString(configJson));
+        } catch (IOException e) {
+            throw new CheckpointException(configJson + ": cannot read config (" + e.getMessage() + ")", e);
+        }
+        String arch = c.path("architectures").path(0).asText("");
+        Family family = null;
+        for (Family f : Family.values()) if (f.architecture.equals(arch)) family = f;
+        if (family == null) {
+            throw new CheckpointException(configJson.toString(), null, "unsupported architecture '" + arch + "'",
+                    "Auris runs LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM and Qwen3ForCausalLM");
+        }
+        int hidden = c.path("hidden_size").asInt();
+        int heads = c.path("num_attention_heads").asInt();
+        int headDim = c.hasNonNull("head_dim") ? c.get("head_dim").asInt() : heads > 0 ? hidden / heads : 0;
+        RopeScaling scaling = null;
+        JsonNode rs = c.path("rope_scaling");
+        if (rs.isObject()) {
+            String type = rs.has("rope_type") ? rs.get("rope_type").asText() : rs.path("type").asText("default");
+            if (!List.of("default", "linear", "llama3").contains(type)) {
+                throw new CheckpointException(configJson.toString(), null, "rope_scaling type '" + type + "' is not supported",
+                        "Auris supports default, linear and llama3 RoPE scaling");
+            }
+            scaling = new RopeScaling(type, rs.path("factor").asDouble(1), rs.path("low_freq_factor").asDouble(1),
+                    rs.path("high_freq_factor").asDouble(4), rs.path("original_max_position_embeddings").asInt(8192));
+        }
+        List<Integer> eos = new ArrayList<>();
+        JsonNode e = c.path("eos_token_id");
+        if (e.isArray()) e.forEach(x -> eos.add(x.asInt()));
+        else if (e.isNumber()) eos.add(e.asInt());
+        boolean bias = family == Family.QWEN2 || c.path("attention_bias").asBoolean(false);
+        return new LlmConfig(family, hidden, c.path("intermediate_size").asInt(), c.path("num_hidden_layers").asInt(), heads,
+                c.path("num_key_value_heads").asInt(heads), headDim, c.path("vocab_size").asInt(),
+                c.path("rms_norm_eps").asDouble(1e-6), c.path("rope_theta").asDouble(10000), scaling,
+                c.path("tie_word_embeddings").asBoolean(false), bias, c.path("max_position_embeddings").asInt(2048),
+                c.path("bos_token_id").asInt(1), eos);
+    }
+}

@@ -1,0 +1,100 @@
+package dev.auris.llm;
+
+import dev.auris.core.Torch;
+import org.bytedeco.pytorch.Tensor;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * One sequence being decoded by an {@link Llm}: the KV cache, the position, and the tokens fed so far.
+ * Not thread-safe; one per conversation. The step API is {@link #prefill(int[])} / {@link #prefill(Tensor)}
+ * then {@link #step(int)}; each returns the float32 logits [V] of the last position (in the caller's
+ * pointer scope).
+ */
+public final class Session implements AutoCloseable {
+    private final Llm llm;
+    private final KvCache cache;
+    private final List<Integer> tokens = new ArrayList<>();
+    private int position;
+    private final int maxPositions;
+    private boolean keepHidden;
+    private Tensor lastHidden;
+
+    Session(Llm llm) {
+        this.llm = llm;
+        this.cache = new KvCache(llm.config().numLayers());
+        this.maxPositions = llm.config().maxPositionEmbeddings();
+    }
+
+    public Llm llm() { return llm; }
+
+    public int position() { return position; }
+
+    /** Token ids fed so far (text positions only; embedding positions are not tokens). */
+    public int[] tokens() { return tokens.stream().mapToInt(Integer::intValue).toArray(); }
+
+    /** Keep the final hidden state of the last position (the speech decoder's input). */
+    public Session keepHidden(boolean keep) {
+        this.keepHidden = keep;
+        return this;
+    }
+
+    /** The final-normed hidden state [T, D] of the last prefill/step, when {@link #keepHidden} is on. */
+    public Tensor lastHidden() { return lastHidden; }
+
+    public Tensor prefill(int[] ids) {
+        if (ids.length == 0) throw new IllegalArgumentException("prefill needs at least one token");
+        int v = llm.config().vocabSize();
+        for (int id : ids) {
+            if (id < 0 || id >= v) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + v + ")");
+        }
+        Tensor logits = run(() -> llm.embed(Torch.fromInts(ids).unsqueeze(0)));
+        for (int id : ids) tokens.add(id);
+        return logits;
+    }
+
+    /** Feeds input embeddings [T, D] (e.g. text and audio spliced together). */
+    public Tensor prefill(Tensor embeddings) {
+        if (embeddings.dim() != 2 || embeddings.size(1) != llm.config().hiddenSize()) {
+            throw new IllegalArgumentException("embeddings must be [T, " + llm.config().hiddenSize() + "], got " + Arrays.toString(Torch.shape(embeddings)));
+        }
+        return run(() -> embeddings.unsqueeze(0));
+    }
+
+    public Tensor step(int id) {
+        return prefill(new int[]{id});
+    }
+
+    private Tensor run(java.util.function.Supplier<Tensor> input) {
+        return Torch.scoped(() -> {
+            Tensor x = input.get();                       // [1, T, D]
+            long t = x.size(1);
+            if (position + t > maxPositions) {
+                throw new IllegalArgumentException("input of " + t + " positions after " + position + " in context exceeds the model's context of "
+                        + maxPositions + " positions (max_position_embeddings): shorten the prompt or start a new session");
+            }
+            Tensor h = llm.forward(x, position, cache, null, null); // [1, T, D]
+            position += (int) t;
+            if (keepHidden) {
+                if (lastHidden != null) lastHidden.close();
+                lastHidden = Torch.own(h.select(0, 0).to(org.bytedeco.pytorch.global.torch.ScalarType.Float).clone());
+            }
+            return llm.logits(h.select(0, 0).select(0, t - 1)); // [V]
+        });
+    }
+
+    /** Forgets everything: the next prefill starts at position 0. */
+    public void reset() {
+        cache.truncate(0);
+        tokens.clear();
+        position = 0;
+    }
+
+    @Override
+    public void close() {
+        cache.close();
+        if (lastHidden != null) lastHidden.close();
+    }
+}
