@@ -1,0 +1,56 @@
+package dev.auris.llm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.auris.io.DType;
+import dev.auris.prompt.ChatTemplate;
+import dev.auris.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A text LLM directory loaded whole: weights, tokenizer, end-of-generation ids (from
+ * {@code generation_config.json}, else config.json) and the chat template, when the tokenizer config has one.
+ */
+public record TextModel(Llm llm, Tokenizer tokenizer, Set<Integer> eosIds, Optional<ChatTemplate> chatTemplate) implements AutoCloseable {
+
+    public static TextModel load(Path dir, DType dtype) {
+        Llm llm = Llm.load(dir, dtype);
+        try {
+            Tokenizer tok = Tokenizer.load(dir);
+            Set<Integer> eos = new LinkedHashSet<>(llm.config().eosTokenIds());
+            Path gen = dir.resolve("generation_config.json");
+            if (Files.isRegularFile(gen)) {
+                JsonNode g = new ObjectMapper().readTree(gen.toFile()).path("eos_token_id");
+                if (g.isArray()) g.forEach(x -> eos.add(x.asInt()));
+                else if (g.isNumber()) eos.add(g.asInt());
+            }
+            tok.eosId().ifPresent(eos::add);
+            return new TextModel(llm, tok, Set.copyOf(eos), ChatTemplate.load(dir, tok));
+        } catch (IOException e) {
+            llm.close();
+            throw new UncheckedIOException(e);
+        } catch (RuntimeException e) {
+            llm.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() {
+        llm.close();
+        if (tokenizer instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // nothing to recover
+            }
+        }
+    }
+}
