@@ -117,18 +117,6 @@ public final class Wav {
                 .putInt(clip.sampleRate() * 2).putShort((short) 2).putShort((short) 16);
         b.put("data".getBytes()).putInt(s.length * 2);
         for (float x : s) b.putShort((short) Math.round(Math.max(-1f, Math.min(1f, x)) * 32767f));
-        try {
-            Path abs = file.toAbsolutePath();
-            Files.createDirectories(abs.getParent());
-            Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
-            try {
-                Files.write(tmp, b.array());
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-        }
+        dev.auris.io.AtomicFiles.write(file, b.array());
     }
 }

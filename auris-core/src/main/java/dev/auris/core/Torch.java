@@ -73,7 +73,9 @@ public final class Torch {
     }
 
     public static DType dtype(ScalarType t) {
-        return switch (t) {
+        // enums returned by libtorch (Tensor.scalar_type()) are fresh JavaCPP instances with ordinal 0:
+        // intern() maps them to the constants, or every dtype would read as Byte
+        return switch (t.intern()) {
             case Float -> DType.F32;
             case Half -> DType.F16;
             case BFloat16 -> DType.BF16;
@@ -132,8 +134,8 @@ public final class Torch {
         if (numel == 0) return t;
         ByteBuffer src = bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         if (src.isDirect()) {
-            try (BytePointer p = new BytePointer(src)) {
-                Pointer.memcpy(t.data_ptr(), p.position(0), src.remaining());
+            try (BytePointer p = new BytePointer(src.slice())) { // slice: its byte 0 is src's position
+                Pointer.memcpy(t.data_ptr(), p, src.remaining());
             }
         } else {
             new BytePointer(t.data_ptr()).capacity(src.remaining()).asByteBuffer().put(src);

@@ -46,6 +46,14 @@ public final class LogMel {
     }
 
     /**
+     * Whisper's 30 s window, as {@code whisper.transcribe} and LLaMA-Omni feed the encoder:
+     * {@code log_mel_spectrogram(audio, padding=480000)[:, :3000]} → [nMels, 3000].
+     */
+    public Tensor computeWindow30s(AudioClip clip) {
+        return Torch.scoped(() -> compute(clip, N_SAMPLES).narrow(1, 0, N_FRAMES).contiguous());
+    }
+
+    /**
      * Log-mel after appending {@code padSamples} zeros (Whisper's {@code padding}; 480000 = 30 s, what
      * {@code whisper.transcribe} feeds).
      */

@@ -17,7 +17,7 @@ import java.util.*;
  *
  * <p>{@code try (var ckpt = Checkpoint.open(dir)) { Tensor w = ckpt.tensor("lm_head.weight", DType.F32, vocab, hidden); }}
  */
-public final class Checkpoint implements AutoCloseable {
+public final class Checkpoint implements WeightSource, AutoCloseable {
     private final Path dir;
     private final Map<String, SafeTensors> byTensor;
     private final List<SafeTensors> files;
@@ -103,6 +103,7 @@ public final class Checkpoint implements AutoCloseable {
 
     public Set<String> names() { return Collections.unmodifiableSet(byTensor.keySet()); }
 
+    @Override
     public boolean contains(String name) { return byTensor.containsKey(name); }
 
     public TensorInfo info(String name) {
@@ -118,6 +119,7 @@ public final class Checkpoint implements AutoCloseable {
      * The tensor {@code name}, checked to have {@code shape}, converted to {@code dtype} (a new tensor
      * owned by the caller's scope).
      */
+    @Override
     public Tensor tensor(String name, DType dtype, long... shape) {
         TensorInfo info = info(name);
         if (!Arrays.equals(info.shape(), shape)) {

@@ -118,20 +118,26 @@ public final class SafeTensors implements AutoCloseable {
             }
             DType dtype = DType.ofSafetensors(dt.asText(), file, tname);
             long[] shape = new long[sh.size()];
-            long numel = 1;
-            for (int i = 0; i < shape.length; i++) {
-                shape[i] = sh.get(i).asLong(-1);
-                if (shape[i] < 0) throw new CheckpointException(file, tname, "negative dimension in shape " + sh, "the file is corrupt");
-                numel = Math.multiplyExact(numel, shape[i]);
+            long numel = 1, nbytes;
+            try {
+                for (int i = 0; i < shape.length; i++) {
+                    shape[i] = sh.get(i).asLong(-1);
+                    if (shape[i] < 0) throw new CheckpointException(file, tname, "negative dimension in shape " + sh, "the file is corrupt");
+                    numel = Math.multiplyExact(numel, shape[i]);
+                }
+                nbytes = Math.multiplyExact(numel, (long) dtype.bytes());
+            } catch (ArithmeticException ex) {
+                throw new CheckpointException(file, tname, "shape " + sh + " of dtype " + dtype + " is too large (its byte size overflows 64 bits)",
+                        "the file is corrupt; save it again");
             }
             long begin = off.get(0).asLong(-1), end = off.get(1).asLong(-1);
             if (begin < 0 || end < begin || end > dataLen) {
                 throw new CheckpointException(file, tname, "data_offsets [" + begin + ", " + end + "] lie outside the data section of "
                         + dataLen + " bytes", "the file is truncated or corrupt; download or save it again");
             }
-            if (end - begin != numel * dtype.bytes()) {
+            if (end - begin != nbytes) {
                 throw new CheckpointException(file, tname, "holds " + (end - begin) + " bytes but dtype " + dtype + " shape " + sh
-                        + " needs " + numel * dtype.bytes(), "the file is corrupt; save it again");
+                        + " needs " + nbytes, "the file is corrupt; save it again");
             }
             out.put(tname, new TensorInfo(tname, dtype, shape, begin, end));
         }

@@ -62,23 +62,10 @@ public final class SafeTensorsWriter {
         while (head.hasRemaining()) head.put((byte) ' ');
         head.flip();
 
-        Path dir = target.toAbsolutePath().getParent();
-        try {
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-            try {
-                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                    writeFully(ch, head);
-                    for (Entry t : tensors.values()) writeFully(ch, t.bytes().duplicate());
-                    ch.force(true);
-                }
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
-        }
+        AtomicFiles.write(target, ch -> {
+            writeFully(ch, head);
+            for (Entry t : tensors.values()) writeFully(ch, t.bytes().duplicate());
+        });
     }
 
     private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {

@@ -4,6 +4,7 @@ import dev.auris.core.Torch;
 import dev.auris.io.Checkpoint;
 import dev.auris.io.CheckpointException;
 import dev.auris.io.DType;
+import dev.auris.io.WeightSource;
 import dev.auris.llm.Linear;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.*;
@@ -22,7 +23,7 @@ import java.util.List;
  *
  * <p>Input length. Whisper itself always pads to 30 s (3000 frames → 1500 positions). This encoder
  * accepts any length up to 30 s and slices the positional table to the true length; callers choose:
- * {@link #padTo30s} gives Whisper's behaviour, which is what LLaMA-Omni uses ({@code whisper.pad_or_trim}
+ * {@link dev.auris.features.LogMel#computeWindow30s} gives Whisper's behaviour, which is what LLaMA-Omni uses ({@code whisper.pad_or_trim}
  * before the mel, then its wrapped encoder slices positions to the — padded — length), while feeding the
  * true length is faster and what Auris's own small models are trained with.
  *
@@ -66,11 +67,12 @@ public final class WhisperEncoder implements AutoCloseable {
         }
     }
 
-    public static WhisperEncoder load(WhisperConfig c, Checkpoint ckpt, DType dtype) {
+    /** Weights from any source (a checkpoint, or {@link WeightSource#random} for benchmarks). */
+    public static WhisperEncoder load(WhisperConfig c, WeightSource ckpt, DType dtype) {
         Torch.init();
         String prefix = ckpt.contains("model.encoder.conv1.weight") ? "model.encoder." : ckpt.contains("encoder.conv1.weight") ? "encoder." : null;
         if (prefix == null) {
-            throw new CheckpointException(ckpt.dir().toString(), "model.encoder.conv1.weight", "missing: this is not a Whisper encoder checkpoint",
+            throw new CheckpointException(ckpt instanceof Checkpoint cp ? cp.dir().toString() : "weights", "model.encoder.conv1.weight", "missing: this is not a Whisper encoder checkpoint",
                     "use a WhisperModel / WhisperForConditionalGeneration checkpoint");
         }
         List<Tensor> owned = new ArrayList<>();
@@ -108,14 +110,6 @@ public final class WhisperEncoder implements AutoCloseable {
     public WhisperConfig config() { return config; }
 
     public DType dtype() { return dtype; }
-
-    /**
-     * Zero samples to append to a clip of {@code samples} samples for Whisper's 30 s window; pass to
-     * {@link dev.auris.features.LogMel#compute(dev.auris.audio.AudioClip, int)} and keep the first 3000 frames.
-     */
-    public static int padTo30s(int samples) {
-        return Math.max(0, dev.auris.features.LogMel.N_SAMPLES - samples);
-    }
 
     /** Encodes mel [M, F] or [B, M, F]; {@code allLayers} also returns the residual stream after every layer. */
     public Output encode(Tensor mel, boolean allLayers) {

@@ -98,21 +98,11 @@ public final class Llama2cConverter {
         try {
             Files.createDirectories(outDir);
             SafeTensorsWriter.write(outDir.resolve("model.safetensors"), t, Map.of("source", "llama2.c " + checkpoint.getFileName()));
-            writeAtomically(outDir.resolve("config.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(cfg));
-            writeAtomically(outDir.resolve("generation_config.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(gen));
-            if (tokenizer != null) Files.copy(tokenizer, outDir.resolve("tokenizer.bin"), StandardCopyOption.REPLACE_EXISTING);
+            dev.auris.io.AtomicFiles.writeString(outDir.resolve("config.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(cfg));
+            dev.auris.io.AtomicFiles.writeString(outDir.resolve("generation_config.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(gen));
+            if (tokenizer != null) dev.auris.io.AtomicFiles.write(outDir.resolve("tokenizer.bin"), Files.readAllBytes(tokenizer));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + outDir + ": " + e.getMessage(), e);
-        }
-    }
-
-    static void writeAtomically(Path file, String text) throws IOException {
-        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp");
-        try {
-            Files.writeString(tmp, text);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
         }
     }
 

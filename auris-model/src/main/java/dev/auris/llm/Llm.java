@@ -4,6 +4,7 @@ import dev.auris.core.Torch;
 import dev.auris.io.Checkpoint;
 import dev.auris.io.CheckpointException;
 import dev.auris.io.DType;
+import dev.auris.io.WeightSource;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.*;
 import org.bytedeco.pytorch.global.torch;
@@ -66,9 +67,10 @@ public final class Llm implements AutoCloseable {
         }
     }
 
-    public static Llm load(LlmConfig c, Checkpoint ckpt, DType dtype) {
+    /** Weights from any source (a checkpoint, or {@link WeightSource#random} for benchmarks). */
+    public static Llm load(LlmConfig c, WeightSource ckpt, DType dtype) {
         Torch.init();
-        checkLayerCount(c, ckpt);
+        if (ckpt instanceof Checkpoint cp) checkLayerCount(c, cp);
         List<Tensor> owned = new ArrayList<>();
         Loader w = (name, shape) -> {
             Tensor t = Torch.own(ckpt.tensor(name, dtype, shape));
@@ -101,7 +103,7 @@ public final class Llm implements AutoCloseable {
                 head = new Linear(embed, null);
             } else {
                 if (!ckpt.contains("lm_head.weight")) {
-                    throw new CheckpointException(ckpt.dir().toString(), "lm_head.weight", "missing while config.json says tie_word_embeddings=false",
+                    throw new CheckpointException(ckpt instanceof Checkpoint cp ? cp.dir().toString() : "weights", "lm_head.weight", "missing while config.json says tie_word_embeddings=false",
                             "set \"tie_word_embeddings\": true in config.json if the model shares its embedding matrix with the LM head");
                 }
                 head = new Linear(w.get("lm_head.weight", c.vocabSize(), d), null);

@@ -1,0 +1,125 @@
+package dev.auris.cli;
+
+import dev.auris.core.Torch;
+import dev.auris.encoder.WhisperConfig;
+import dev.auris.encoder.WhisperEncoder;
+import dev.auris.io.DType;
+import dev.auris.io.WeightSource;
+import dev.auris.llm.Llm;
+import dev.auris.llm.LlmConfig;
+import dev.auris.llm.Session;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.*;
+
+/**
+ * {@code auris bench --llm llama-1.1b --encoder whisper-base,whisper-small --dtype f32,bf16 --threads 2}:
+ * speed of random-weight models of named shapes. Medians of repeated runs.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Benchmark random-weight models of named shapes: LLM prefill tokens/s (512 tokens) and decode tokens/s",
+                "(128 tokens with the KV cache), Whisper encoder ms for a 30 s window. Shapes: " + BenchCommand.SHAPES})
+final class BenchCommand implements Runnable {
+    static final String SHAPES = "llama-1.1b, llama-tiny; whisper-base, whisper-small, whisper-tiny";
+
+    @Option(names = "--llm", split = ",", defaultValue = "llama-1.1b", description = "LLM shapes (comma-separated, 'none' to skip).")
+    List<String> llms;
+    @Option(names = "--encoder", split = ",", defaultValue = "whisper-base,whisper-small", description = "Encoder shapes ('none' to skip).")
+    List<String> encoders;
+    @Option(names = "--dtype", split = ",", defaultValue = "f32,bf16")
+    List<String> dtypes;
+    @Option(names = "--threads", defaultValue = "2")
+    int threads;
+    @Option(names = "--prompt-tokens", defaultValue = "512")
+    int promptTokens;
+    @Option(names = "--gen-tokens", defaultValue = "128")
+    int genTokens;
+    @Option(names = "--repeat", defaultValue = "3", description = "Repetitions; the median is reported.")
+    int repeat;
+
+    static LlmConfig llmShape(String name) {
+        return switch (name) {
+            case "llama-1.1b" -> new LlmConfig(LlmConfig.Family.LLAMA, 2048, 8192, 16, 32, 8, 64, 32000, 1e-5, 500000, null, false, false, 4096, 1, List.of(2));
+            case "llama-tiny" -> new LlmConfig(LlmConfig.Family.LLAMA, 64, 128, 2, 4, 2, 16, 256, 1e-5, 10000, null, false, false, 4096, 1, List.of(2));
+            default -> throw new IllegalArgumentException("unknown LLM shape '" + name + "': " + SHAPES);
+        };
+    }
+
+    static WhisperConfig encoderShape(String name) {
+        return switch (name) {
+            case "whisper-tiny" -> new WhisperConfig(384, 4, 6, 1536, 80, 1500, "gelu");
+            case "whisper-base" -> new WhisperConfig(512, 6, 8, 2048, 80, 1500, "gelu");
+            case "whisper-small" -> new WhisperConfig(768, 12, 12, 3072, 80, 1500, "gelu");
+            default -> throw new IllegalArgumentException("unknown encoder shape '" + name + "': " + SHAPES);
+        };
+    }
+
+    @Override
+    public void run() {
+        Torch.setThreads(threads);
+        System.out.printf(Locale.ROOT, "threads %d, median of %d%n", Torch.threads(), repeat);
+        for (String d : dtypes) {
+            DType dtype = DType.parse(d);
+            for (String name : llms) {
+                if (name.equals("none")) continue;
+                LlmConfig c = llmShape(name);
+                try (Llm llm = Llm.load(c, WeightSource.random(1, 0.02), dtype)) {
+                    benchLlm(name, llm, dtype);
+                }
+            }
+            for (String name : encoders) {
+                if (name.equals("none")) continue;
+                try (WhisperEncoder enc = WhisperEncoder.load(encoderShape(name), WeightSource.random(2, 0.02), dtype)) {
+                    double[] ms = new double[repeat];
+                    for (int r = 0; r < repeat + 1; r++) { // first run warms up
+                        try (PointerScope scope = new PointerScope(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+                            Tensor mel = torch.randn(1, 80, 3000);
+                            long t0 = System.nanoTime();
+                            enc.encode(mel, false);
+                            if (r > 0) ms[r - 1] = (System.nanoTime() - t0) / 1e6;
+                        }
+                    }
+                    System.out.printf(Locale.ROOT, "%-14s %-5s encoder 30 s window: %8.0f ms%n", name, dtype, median(ms));
+                }
+            }
+        }
+    }
+
+    private void benchLlm(String name, Llm llm, DType dtype) {
+        double[] pp = new double[repeat], tg = new double[repeat];
+        Random rnd = new Random(7);
+        int[] ids = new int[promptTokens];
+        for (int i = 0; i < ids.length; i++) ids[i] = rnd.nextInt(llm.config().vocabSize());
+        for (int r = 0; r < repeat + 1; r++) {
+            try (var guard = new org.bytedeco.pytorch.NoGradGuard(); Session s = llm.newSession()) {
+                long t0 = System.nanoTime();
+                try (PointerScope scope = new PointerScope()) {
+                    s.prefill(ids);
+                }
+                long t1 = System.nanoTime();
+                for (int i = 0; i < genTokens; i++) {
+                    try (PointerScope scope = new PointerScope()) {
+                        s.step(ids[i % ids.length]);
+                    }
+                }
+                long t2 = System.nanoTime();
+                if (r > 0) {
+                    pp[r - 1] = promptTokens / ((t1 - t0) / 1e9);
+                    tg[r - 1] = genTokens / ((t2 - t1) / 1e9);
+                }
+            }
+        }
+        System.out.printf(Locale.ROOT, "%-14s %-5s prefill pp%d: %8.1f tokens/s   decode tg%d: %6.2f tokens/s%n",
+                name, dtype, promptTokens, median(pp), genTokens, median(tg));
+    }
+
+    private static double median(double[] x) {
+        double[] s = x.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+}

@@ -1,0 +1,99 @@
+package dev.auris.cli;
+
+import dev.auris.core.Torch;
+import dev.auris.llm.Session;
+import dev.auris.llm.TextModel;
+import dev.auris.prompt.ChatTemplate;
+import dev.auris.sample.Generator;
+import dev.auris.sample.SamplingOptions;
+import org.bytedeco.javacpp.PointerScope;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.*;
+
+/** {@code auris generate --model DIR --prompt "Once upon a time"}: text generation, streamed. */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = {"Generate text with a Hugging Face LLM directory, streaming tokens as they come.",
+                "Plain mode prints the prompt and its continuation (as llama2.c's run.c does); --chat renders the model's chat template."})
+final class GenerateCommand implements Runnable {
+    @Option(names = "--model", defaultValue = "models/stories260K", description = "LLM directory (default: ${DEFAULT-VALUE}).")
+    Path model;
+    @Option(names = {"-p", "--prompt"}, defaultValue = "", description = "Prompt text (plain mode) or the user message (--chat).")
+    String prompt;
+    @Option(names = "--chat", description = "Render the prompt with the model's chat template as a user turn.")
+    boolean chat;
+    @Option(names = "--system", description = "System message for --chat.")
+    String system;
+    @Option(names = {"-t", "--temperature"}, defaultValue = "0", description = "0 = greedy (default: ${DEFAULT-VALUE}).")
+    double temperature;
+    @Option(names = "--top-k", defaultValue = "0", description = "Keep the k most likely tokens (0 = off).")
+    int topK;
+    @Option(names = "--top-p", defaultValue = "1", description = "Nucleus sampling mass (1 = off).")
+    double topP;
+    @Option(names = "--min-p", defaultValue = "0", description = "Drop tokens below min-p × the top probability (0 = off).")
+    double minP;
+    @Option(names = "--repeat-penalty", defaultValue = "1", description = "Repetition penalty (1 = off).")
+    double repeatPenalty;
+    @Option(names = "--seed", defaultValue = "42")
+    long seed;
+    @Option(names = {"-n", "--max-tokens"}, defaultValue = "256", description = "New tokens at most (default: ${DEFAULT-VALUE}).")
+    int maxTokens;
+    @Option(names = "--steps", description = "llama2.c semantics: total positions incl. BOS and prompt (overrides --max-tokens).")
+    Integer steps;
+    @Option(names = "--stop", description = "Stop string (repeatable).")
+    List<String> stop = new ArrayList<>();
+    @Option(names = "--stats", description = "Print timing to stderr.")
+    boolean stats;
+    @Mixin
+    Options options;
+
+    @Override
+    public void run() {
+        var dtype = options.dtype();
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        try (TextModel m = TextModel.load(Options.resolve(model), dtype); PointerScope scope = new PointerScope(); Session s = m.llm().newSession()) {
+            int[] ids;
+            if (chat) {
+                ChatTemplate t = m.chatTemplate().orElseThrow(() -> new IllegalArgumentException(
+                        model + " has no chat_template in tokenizer_config.json: run without --chat"));
+                List<ChatTemplate.Message> msgs = new ArrayList<>();
+                if (system != null) msgs.add(ChatTemplate.Message.system(system));
+                msgs.add(ChatTemplate.Message.user(prompt));
+                ids = m.tokenizer().encode(t.render(msgs, true));
+            } else {
+                int[] p = m.tokenizer().encode(prompt);
+                OptionalInt bos = m.tokenizer().bosId();
+                ids = bos.isPresent() ? prepend(bos.getAsInt(), p) : p;
+                if (ids.length == 0) throw new IllegalArgumentException("empty prompt and the tokenizer has no BOS token: give --prompt");
+                out.print(prompt);
+            }
+            int budget = steps != null ? steps - ids.length + 1 : maxTokens;
+            if (budget <= 0) throw new IllegalArgumentException("--steps " + steps + " leaves no room after a prompt of " + ids.length + " tokens");
+            var opts = new SamplingOptions(temperature, topK, topP, minP, repeatPenalty, seed, budget, Set.of(), stop);
+            long t0 = System.nanoTime();
+            var logits = s.prefill(ids);
+            long prefill = System.nanoTime() - t0;
+            var r = Generator.generate(s, logits, m.tokenizer(), opts, m.eosIds(), d -> {
+                out.print(d);
+                out.flush();
+            });
+            out.println();
+            if (stats) {
+                System.err.printf(Locale.ROOT, "prompt %d tokens in %.1f ms; %d new tokens, %.1f tokens/s; stop: %s%n",
+                        ids.length, prefill / 1e6, r.tokens().length, r.tokensPerSecond(), r.stop());
+            }
+        }
+    }
+
+    private static int[] prepend(int first, int[] rest) {
+        int[] a = new int[rest.length + 1];
+        a[0] = first;
+        System.arraycopy(rest, 0, a, 1, rest.length);
+        return a;
+    }
+}
