@@ -124,8 +124,8 @@ public final class Checkpoint implements WeightSource, AutoCloseable {
         TensorInfo info = info(name);
         if (!Arrays.equals(info.shape(), shape)) {
             throw new CheckpointException(byTensor.get(name).file().toString(), name,
-                    "has shape " + Arrays.toString(info.shape()) + " but config.json implies " + Arrays.toString(shape),
-                    "the weights do not match config.json: use the config.json that came with these weights");
+                    "has shape " + Arrays.toString(info.shape()) + " but the model's configuration (config.json / auris.json) implies " + Arrays.toString(shape),
+                    "the weights do not match the configuration: use the configuration that came with these weights");
         }
         if (!info.dtype().isFloatingPoint() && dtype.isFloatingPoint()) {
             throw new CheckpointException(byTensor.get(name).file().toString(), name, "has dtype " + info.dtype() + ", a float was expected",

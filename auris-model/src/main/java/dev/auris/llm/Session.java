@@ -85,6 +85,14 @@ public final class Session implements AutoCloseable {
         });
     }
 
+    /** Forgets positions from {@code position} on: the next prefill continues there. */
+    public void truncate(int position) {
+        if (position < 0 || position > this.position) throw new IllegalArgumentException("cannot truncate a session at " + this.position + " to " + position);
+        cache.truncate(Math.min(position, cache.length()));
+        this.position = position;
+        if (tokens.size() > position) tokens.subList(position, tokens.size()).clear();
+    }
+
     /** Forgets everything: the next prefill starts at position 0. */
     public void reset() {
         cache.truncate(0);

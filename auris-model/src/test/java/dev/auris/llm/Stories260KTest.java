@@ -25,8 +25,7 @@ class Stories260KTest {
 
     @BeforeAll
     static void convert() {
-        dir = tmp.resolve("stories260K");
-        Llama2cConverter.convert(Home.resolve("assets/llm/stories260K/stories260K.bin"), Home.resolve("assets/llm/stories260K/tok512.bin"), dir);
+        dir = dev.auris.testing.Fixtures.stories260K(tmp);
     }
 
     /** run.c's steps = positions forwarded; each forward prints one token (prompt tokens first). */

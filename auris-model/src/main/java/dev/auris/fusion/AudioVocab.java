@@ -1,0 +1,56 @@
+package dev.auris.fusion;
+
+import dev.auris.core.Torch;
+import dev.auris.llm.Llm;
+import dev.auris.units.Codebook;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Augmented token space (survey §4 step 2): K new audio tokens appended to the LLM's vocabulary. Audio
+ * enters as those tokens (units of the k-means codebook, duplicates merged); their embedding rows and
+ * LM-head rows are new and trainable while the LLM's own rows stay frozen, so text-only logits are
+ * unchanged. Audio token j has id V + j in the extended vocabulary.
+ */
+public record AudioVocab(Codebook codebook, Tensor embedRows, Tensor headRows, Map<String, Tensor> parameters) implements Connector {
+    public static AudioVocab create(int units, int encoderDim, int llmDim, Params p) {
+        if (units <= 0) throw new IllegalArgumentException("audio-vocab: units must be positive (auris.json: connector.units)");
+        return new AudioVocab(new Codebook(p.get("codebook", units, encoderDim)), p.get("embed_tokens", units, llmDim), p.get("lm_head", units, llmDim), p.all());
+    }
+
+    @Override
+    public Tensor embed(Tensor features, Llm llm) {
+        long b = features.size(0);
+        Tensor[] rows = new Tensor[(int) b];
+        long max = 0;
+        for (int i = 0; i < b; i++) {
+            long[] units = codebook.units(features.select(0, i));
+            rows[i] = torch.embedding(embedRows, Torch.fromLongs(units, units.length)).to(Torch.scalarType(llm.dtype())); // [T_i, D]
+            max = Math.max(max, units.length);
+        }
+        for (int i = 0; i < b; i++) {
+            long pad = max - rows[i].size(0);
+            if (pad > 0) rows[i] = torch.cat(new TensorVector(rows[i], torch.zeros(new long[]{pad, rows[i].size(1)}, new org.bytedeco.pytorch.TensorOptions(rows[i].scalar_type()))), 0);
+        }
+        return torch.stack(new TensorVector(rows), 0);
+    }
+
+    /** Logits of the audio tokens [..., K] for hidden states [..., D] (float32). */
+    @Override
+    public Tensor extraLogits(Tensor hidden) {
+        return torch.linear(hidden, headRows.to(hidden.scalar_type())).to(torch.ScalarType.Float);
+    }
+
+    @Override
+    public Set<String> fixed() { return Set.of("codebook"); }
+
+    @Override
+    public boolean discrete() { return true; }
+
+    @Override
+    public Map<String, Object> spec() { return Map.of("type", "audio-vocab", "units", codebook.size()); }
+}

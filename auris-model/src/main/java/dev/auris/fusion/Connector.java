@@ -1,0 +1,47 @@
+package dev.auris.fusion;
+
+import dev.auris.llm.Llm;
+import org.bytedeco.pytorch.Tensor;
+
+import java.util.Map;
+
+/**
+ * Survey §4 step 2, audio–text connection: encoder features [B, T, De] → LLM input embeddings
+ * [B, T', D]. Continuous connectors project into the embedding space (FrameStackMlp, LinearProjection,
+ * ConvDownsampler); discrete ones turn audio into units first (TokenMapper: existing text tokens;
+ * AudioVocab: new audio tokens).
+ */
+public sealed interface Connector permits FrameStackMlp, LinearProjection, ConvDownsampler, TokenMapper, AudioVocab {
+    Tensor embed(Tensor features, Llm llm);
+
+    /** Every tensor the connector saves, by name (without the "connector." prefix). */
+    Map<String, Tensor> parameters();
+
+    /** Names among {@link #parameters()} that are fixed data, never trained (codebooks, id maps). */
+    default java.util.Set<String> fixed() { return java.util.Set.of(); }
+
+    /** Whether audio is discretised first (gradients then stop at the units: the selector cannot train). */
+    default boolean discrete() { return false; }
+
+    /** Extra logit columns this connector adds to the LM head (AudioVocab's audio tokens), else null. */
+    default Tensor extraLogits(Tensor hidden) { return null; }
+
+    Map<String, Object> spec();
+
+    /**
+     * LLaMA-Omni's frame stacking: concatenate every k consecutive frames, [B, T, D] → [B, T/k, k·D].
+     * Frames past the last full group are dropped (as LLaMA-Omni does); a clip shorter than k frames is
+     * zero-padded to one group, so every clip yields at least one embedding.
+     */
+    static Tensor stackFrames(Tensor x, int k) {
+        long b = x.size(0), t = x.size(1), d = x.size(2);
+        if (k == 1) return x;
+        if (t < k) {
+            x = org.bytedeco.pytorch.global.torch.cat(new org.bytedeco.pytorch.TensorVector(x,
+                    org.bytedeco.pytorch.global.torch.zeros(new long[]{b, k - t, d}, new org.bytedeco.pytorch.TensorOptions(x.scalar_type()))), 1);
+            t = k;
+        }
+        long groups = t / k;
+        return x.narrow(1, 0, groups * k).reshape(b, groups, k * d);
+    }
+}

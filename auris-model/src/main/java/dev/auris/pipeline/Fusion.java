@@ -1,0 +1,56 @@
+package dev.auris.pipeline;
+
+import dev.auris.fusion.*;
+import dev.auris.io.CheckpointException;
+
+import java.util.List;
+import java.util.Map;
+
+/** Builds the selector and connector an auris.json names, checking every field it reads. */
+final class Fusion {
+    private Fusion() {}
+
+    static FeatureSelector selector(Map<String, Object> spec, int encoderDim, int encoderLayers, Params p) {
+        String type = String.valueOf(spec.get("type"));
+        return switch (type) {
+            case "final" -> new FinalLayer();
+            case "weighted" -> {
+                Object l = spec.get("layers");
+                int[] layers;
+                if (l instanceof List<?> list) layers = list.stream().mapToInt(x -> ((Number) x).intValue()).toArray();
+                else { // default: every layer output 1..L
+                    layers = new int[encoderLayers];
+                    for (int i = 0; i < encoderLayers; i++) layers[i] = i + 1;
+                }
+                for (int x : layers) {
+                    if (x < 0 || x > encoderLayers) {
+                        throw new CheckpointException("auris.json: selector.layers has " + x + " but the encoder has layers 0.." + encoderLayers);
+                    }
+                }
+                yield WeightedLayers.create(layers, p);
+            }
+            case "window-queries" -> WindowQueries.create(encoderDim, intOf(spec, "window", 17), intOf(spec, "queries", 1),
+                    intOf(spec, "heads", Math.max(1, encoderDim / 64)), p);
+            default -> throw new CheckpointException("auris.json: selector.type '" + type + "' is unknown: use final, weighted or window-queries");
+        };
+    }
+
+    static Connector connector(Map<String, Object> spec, int encoderDim, int llmDim, int vocab, Params p) {
+        String type = String.valueOf(spec.get("type"));
+        return switch (type) {
+            case "frame-stack-mlp" -> FrameStackMlp.create(intOf(spec, "k", 5), encoderDim, intOf(spec, "hidden", 2048), llmDim, p);
+            case "linear" -> LinearProjection.create(intOf(spec, "k", 1), encoderDim, llmDim, p);
+            case "conv" -> ConvDownsampler.create(intOf(spec, "k", 2), encoderDim, intOf(spec, "hidden", llmDim), llmDim, p);
+            case "token-mapper" -> TokenMapper.create(intOf(spec, "units", 100), encoderDim, vocab, p);
+            case "audio-vocab" -> AudioVocab.create(intOf(spec, "units", 100), encoderDim, llmDim, p);
+            default -> throw new CheckpointException("auris.json: connector.type '" + type + "' is unknown: use frame-stack-mlp, linear, conv, token-mapper or audio-vocab");
+        };
+    }
+
+    static int intOf(Map<String, Object> spec, String key, int dflt) {
+        Object v = spec.get(key);
+        if (v == null) return dflt;
+        if (v instanceof Number n) return n.intValue();
+        throw new CheckpointException("auris.json: " + key + " must be a number, got '" + v + "'");
+    }
+}

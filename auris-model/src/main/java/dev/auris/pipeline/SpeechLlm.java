@@ -1,0 +1,224 @@
+package dev.auris.pipeline;
+
+import dev.auris.audio.AudioClip;
+import dev.auris.core.Torch;
+import dev.auris.encoder.WhisperEncoder;
+import dev.auris.features.LogMel;
+import dev.auris.fusion.Connector;
+import dev.auris.fusion.FeatureSelector;
+import dev.auris.fusion.Params;
+import dev.auris.io.*;
+import dev.auris.llm.Llm;
+import dev.auris.llm.TextModel;
+import dev.auris.sample.SamplingOptions;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.*;
+
+/**
+ * A speech LLM: Whisper encoder → feature selector → connector → LLM, as an auris.json directory
+ * describes it. Immutable and thread-safe (inference never writes the weights); conversations live in
+ * {@link SpeechSession}s.
+ *
+ * <p>{@code try (SpeechLlm m = SpeechLlm.load(dir, DType.F32); SpeechSession s = m.newSession()) {
+ * s.respond(Turn.user(Turn.speech(clip)), options, event -> ...); }}
+ */
+public final class SpeechLlm implements AutoCloseable {
+    private final Path dir;
+    private final SpeechModelSpec spec;
+    private final WhisperEncoder encoder;
+    private final FeatureSelector selector;
+    private final Connector connector;
+    private final TextModel text;
+    private final PromptBuilder prompt;
+
+    private SpeechLlm(Path dir, SpeechModelSpec spec, WhisperEncoder encoder, FeatureSelector selector, Connector connector, TextModel text) {
+        this.dir = dir;
+        this.spec = spec;
+        this.encoder = encoder;
+        this.selector = selector;
+        this.connector = connector;
+        this.text = text;
+        this.prompt = new PromptBuilder(spec.prompt() != null && spec.prompt().template() != null
+                ? new dev.auris.prompt.ChatTemplate(spec.prompt().template(), "", "") : text.chatTemplate().orElse(null),
+                text.tokenizer(), spec.prompt() == null ? new SpeechModelSpec.PromptSpec(null, null, null, false) : spec.prompt());
+    }
+
+    public static SpeechLlm load(Path dir, DType dtype) {
+        SpeechModelSpec spec = SpeechModelSpec.read(dir);
+        if (spec.weights() == null) throw new CheckpointException(dir.resolve("auris.json") + ": missing weights (the safetensors file of the trained parts)");
+        try (Checkpoint fusion = Checkpoint.of(dir, List.of(dir.resolve(spec.weights())))) {
+            SpeechLlm m = build(dir, spec, fusion, dtype);
+            Set<String> used = new HashSet<>();
+            m.selector.parameters().keySet().forEach(n -> used.add("selector." + n));
+            m.connector.parameters().keySet().forEach(n -> used.add("connector." + n));
+            for (String n : fusion.names()) {
+                if (!used.contains(n) && !n.startsWith("lora.")) {
+                    m.close();
+                    throw new CheckpointException(dir.resolve(spec.weights()).toString(), n, "is not used by the selector/connector auris.json describes",
+                            "auris.json and the weights disagree: restore the auris.json saved with these weights");
+                }
+            }
+            return m;
+        }
+    }
+
+    private static SpeechLlm build(Path dir, SpeechModelSpec spec, WeightSource weights, DType dtype) {
+        WhisperEncoder enc = WhisperEncoder.load(dir.resolve(spec.encoder().path()), dtype);
+        TextModel text = null;
+        try {
+            text = TextModel.load(dir.resolve(spec.llm().path()), dtype);
+            int de = enc.config().dModel(), d = text.llm().config().hiddenSize();
+            FeatureSelector sel;
+            Connector con;
+            try {
+                sel = Fusion.selector(spec.selector(), de, enc.config().layers(), new Params("selector.", weights, dtype));
+            } catch (CheckpointException e) {
+                throw new CheckpointException("selector " + spec.selector() + " with encoder width " + de + ": " + e.getMessage(), e);
+            }
+            try {
+                con = Fusion.connector(spec.connector(), de, d, text.llm().config().vocabSize(), new Params("connector.", weights, dtype));
+            } catch (CheckpointException e) {
+                throw new CheckpointException("connector " + spec.connector() + " between encoder width " + de + " and LLM width " + d
+                        + " (auris.json: connector, or the encoder/LLM paths): " + e.getMessage(), e);
+            }
+            return new SpeechLlm(dir, spec, enc, sel, con, text);
+        } catch (RuntimeException e) {
+            enc.close();
+            if (text != null) text.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Creates a new, untrained speech LLM directory {@code out}: auris.json pointing at the encoder and LLM
+     * directories (relative paths) and randomly initialised selector/connector weights.
+     */
+    public static SpeechLlm compose(Path out, Path encoderDir, Path llmDir, Map<String, Object> selector, Map<String, Object> connector,
+                                    SpeechModelSpec.PromptSpec prompt, boolean pad30s, long seed, DType dtype) {
+        try {
+            Files.createDirectories(out);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        Path base = out.toAbsolutePath().normalize();
+        SpeechModelSpec spec = new SpeechModelSpec(SpeechModelSpec.FORMAT,
+                new SpeechModelSpec.EncoderRef(base.relativize(encoderDir.toAbsolutePath().normalize()).toString(), pad30s),
+                new SpeechModelSpec.LlmRef(base.relativize(llmDir.toAbsolutePath().normalize()).toString()),
+                selector, connector, prompt, "fusion.safetensors", null);
+        SpeechLlm m = build(out, spec, WeightSource.random(seed, 0.02), dtype);
+        m.save(out);
+        return m;
+    }
+
+    /** Writes auris.json and the selector/connector weights (in their current dtype) to {@code out}. */
+    public void save(Path out) {
+        Map<String, SafeTensorsWriter.Entry> entries = new LinkedHashMap<>();
+        trainedTensors().forEach((n, t) -> entries.put(n, new SafeTensorsWriter.Entry(Torch.dtype(t.scalar_type()), Torch.shape(t), Torch.toBytes(t))));
+        SafeTensorsWriter.write(out.resolve(spec.weights() == null ? "fusion.safetensors" : spec.weights()), entries, Map.of("format", "pt", "auris", SpeechModelSpec.FORMAT));
+        Path base = out.toAbsolutePath().normalize();
+        SpeechModelSpec s = new SpeechModelSpec(spec.format(),
+                new SpeechModelSpec.EncoderRef(base.relativize(dir.resolve(spec.encoder().path()).toAbsolutePath().normalize()).toString(), spec.encoder().pad30s()),
+                new SpeechModelSpec.LlmRef(base.relativize(dir.resolve(spec.llm().path()).toAbsolutePath().normalize()).toString()),
+                selector.spec(), new LinkedHashMap<>(connector.spec()), spec.prompt(), spec.weights() == null ? "fusion.safetensors" : spec.weights(), spec.lora());
+        s.write(out);
+    }
+
+    /** Every tensor Auris trains or stores for this model, by file name (selector.*, connector.*). */
+    public Map<String, Tensor> trainedTensors() {
+        Map<String, Tensor> all = new LinkedHashMap<>();
+        selector.parameters().forEach((n, t) -> all.put("selector." + n, t));
+        connector.parameters().forEach((n, t) -> all.put("connector." + n, t));
+        return all;
+    }
+
+    /**
+     * The trainable subset of {@link #trainedTensors()}: codebooks and id maps excluded, and the selector
+     * too when the connector discretises the audio (no gradient reaches it through the units).
+     */
+    public Map<String, Tensor> trainableTensors() {
+        Map<String, Tensor> all = new LinkedHashMap<>();
+        if (!connector.discrete()) selector.parameters().forEach((n, t) -> all.put("selector." + n, t));
+        connector.parameters().forEach((n, t) -> {
+            if (!connector.fixed().contains(n)) all.put("connector." + n, t);
+        });
+        return all;
+    }
+
+    public SpeechModelSpec spec() { return spec; }
+
+    public Path dir() { return dir; }
+
+    public WhisperEncoder encoder() { return encoder; }
+
+    public FeatureSelector selector() { return selector; }
+
+    public Connector connector() { return connector; }
+
+    public Llm llm() { return text.llm(); }
+
+    public TextModel text() { return text; }
+
+    public PromptBuilder prompt() { return prompt; }
+
+    /** Log-mel of a 16 kHz clip as this model's encoder takes it ([n_mels, frames]). */
+    public Tensor mel(AudioClip clip) {
+        AudioClip c = clip.resample(AudioClip.SAMPLE_RATE);
+        LogMel lm = LogMel.of(encoder.config().numMelBins());
+        if (spec.encoder().pad30s()) {
+            if (c.seconds() > LogMel.CHUNK_SECONDS) {
+                throw new IllegalArgumentException("clip of " + String.format(Locale.ROOT, "%.1f", c.seconds()) + " s is longer than the encoder's 30 s window: split it");
+            }
+            return lm.computeWindow30s(c);
+        }
+        if (LogMel.frames(c.samples().length) > encoder.config().maxFrames()) {
+            throw new IllegalArgumentException("clip of " + String.format(Locale.ROOT, "%.1f", c.seconds()) + " s is longer than the encoder's "
+                    + encoder.config().maxFrames() / 100 + " s window: split it");
+        }
+        return lm.compute(c);
+    }
+
+    /** Audio → LLM input embeddings [T', D] (encoder, selector, connector), in the caller's scope. */
+    public Tensor encode(AudioClip clip) {
+        return Torch.scoped(() -> encodeMel(mel(clip)).select(0, 0));
+    }
+
+    /** Log-mel [n_mels, frames] or [B, n_mels, frames] → embeddings [B, T', D]. */
+    public Tensor encodeMel(Tensor mel) {
+        WhisperEncoder.Output out = encoder.encode(mel, selector.needsAllLayers());
+        Tensor features = selector.select(out);                          // [B, T, De]
+        return connector.embed(features, text.llm()).to(Torch.scalarType(text.llm().dtype())); // [B, T', D]
+    }
+
+    /** Logits over the text vocabulary plus, for an augmented vocabulary, the audio tokens. */
+    public Tensor logits(Tensor hidden) {
+        Tensor textLogits = text.llm().logits(hidden);
+        Tensor extra = connector.extraLogits(hidden);
+        return extra == null ? textLogits : torch.cat(new TensorVector(textLogits, extra), -1);
+    }
+
+    public SpeechSession newSession() { return new SpeechSession(this); }
+
+    /** Answers each turn in a fresh session (the batch path of `auris transcribe`). */
+    public List<String> respondAll(List<Turn> turns, SamplingOptions options) {
+        List<String> out = new ArrayList<>();
+        for (Turn t : turns) {
+            try (SpeechSession s = newSession()) {
+                out.add(s.respond(t, options, e -> {}).text());
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        encoder.close();
+        text.close();
+        selector.parameters().values().forEach(Tensor::close);
+        connector.parameters().values().forEach(Tensor::close);
+    }
+}

@@ -1,0 +1,166 @@
+package dev.auris.pipeline;
+
+import dev.auris.core.Torch;
+import dev.auris.fusion.Connector;
+import dev.auris.io.DType;
+import dev.auris.sample.SamplingOptions;
+import dev.auris.testing.Fixtures;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.nio.file.Path;
+import java.util.*;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Every fusion strategy composes, trains what it should, saves exactly, and chats consistently. */
+class FusionTest {
+    @TempDir
+    static Path tmp;
+    static Path llm;
+
+    @BeforeAll
+    static void models() {
+        llm = Fixtures.stories260K(tmp);
+    }
+
+    static final List<Map<String, Object>> SELECTORS = List.of(
+            Map.of("type", "final"),
+            Map.of("type", "weighted", "layers", List.of(0, 1, 2)),
+            Map.of("type", "window-queries", "window", 4, "queries", 2, "heads", 2));
+    static final List<Map<String, Object>> CONNECTORS = List.of(
+            Map.of("type", "frame-stack-mlp", "k", 5, "hidden", 96),
+            Map.of("type", "linear", "k", 2),
+            Map.of("type", "conv", "k", 3, "hidden", 80),
+            Map.of("type", "token-mapper", "units", 16),
+            Map.of("type", "audio-vocab", "units", 16));
+
+    static Stream<Object[]> combinations() {
+        List<Object[]> out = new ArrayList<>();
+        for (var s : SELECTORS) for (var c : CONNECTORS) out.add(new Object[]{s, c});
+        return out.stream();
+    }
+
+    static SpeechLlm compose(String name, Map<String, Object> selector, Map<String, Object> connector) {
+        return SpeechLlm.compose(tmp.resolve(name), Fixtures.whisperTiny(), llm, selector, connector,
+                new SpeechModelSpec.PromptSpec(null, null, null, true), false, 7, DType.F32);
+    }
+
+    @ParameterizedTest
+    @MethodSource("combinations")
+    void composesRunsAndTrainsExactlyTheFusionParameters(Map<String, Object> selector, Map<String, Object> connector) {
+        String name = selector.get("type") + "-" + connector.get("type");
+        try (SpeechLlm m = compose(name, selector, connector); PointerScope scope = new PointerScope()) {
+            Map<String, Tensor> trainable = m.trainableTensors();
+            trainable.values().forEach(t -> t.requires_grad_(true));
+            Tensor audio = m.encode(Fixtures.jfk(0.5, 1.2));                    // [T', 64]
+            assertEquals(2, audio.dim());
+            assertEquals(64, audio.size(1));
+            assertTrue(audio.size(0) >= 1);
+            Tensor text = m.llm().embed(Torch.fromInts(new int[]{1, 300, 301}));
+            Tensor x = torch.cat(new TensorVector(text, audio), 0).unsqueeze(0);
+            Tensor h = m.llm().forward(x, 0, null, null, null);
+            Tensor logits = m.logits(h);                                          // [1, T, V(+K)]
+            int extra = connector.get("type").equals("audio-vocab") ? 16 : 0;
+            assertEquals(512 + extra, logits.size(2));
+            Tensor loss = torch.log_softmax(logits, -1).select(2, 7).mean().neg();
+            if (trainable.isEmpty()) {
+                assertFalse(loss.requires_grad(), "nothing should train for " + name);
+            } else {
+                loss.backward();
+            }
+            boolean discrete = m.connector().discrete();
+            for (var e : m.trainedTensors().entrySet()) {
+                boolean meant = trainable.containsKey(e.getKey());
+                Tensor g = e.getValue().grad();
+                boolean hasGrad = g != null && !g.isNull() && g.defined() && Torch.toFloats(g.abs().sum()).length == 1 && Torch.toFloats(g.abs().sum())[0] > 0;
+                assertEquals(meant, hasGrad, e.getKey() + " of " + name + (meant ? " should" : " should not") + " receive a gradient");
+                if (e.getKey().startsWith("selector.")) assertEquals(!discrete, meant, e.getKey());
+            }
+            // the encoder and the LLM stay frozen
+            assertFalse(m.llm().embedTokens().requires_grad());
+            assertFalse(m.llm().layers().getFirst().qProj().weight().requires_grad());
+            trainable.values().forEach(t -> t.requires_grad_(false));
+        }
+    }
+
+    @Test
+    void frameStackingDropsTheRemainderAndPadsShortClips() {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor x = torch.arange(Torch.scalar(0), Torch.scalar(2 * 12 * 3), new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Float)).reshape(2, 12, 3);
+            Tensor s = Connector.stackFrames(x, 5);                              // 12 frames, k=5: 2 groups, 2 frames dropped
+            assertArrayEquals(new long[]{2, 2, 15}, Torch.shape(s));
+            assertArrayEquals(Torch.toFloats(x.narrow(1, 5, 5).reshape(2, 15).select(0, 0)), Torch.toFloats(s.select(0, 0).select(0, 1)));
+            Tensor shortClip = Connector.stackFrames(x.narrow(1, 0, 3), 5);      // 3 frames < k: padded to one group
+            assertArrayEquals(new long[]{2, 1, 15}, Torch.shape(shortClip));
+            float[] row = Torch.toFloats(shortClip.select(0, 0).select(0, 0));
+            for (int i = 9; i < 15; i++) assertEquals(0f, row[i]);
+        }
+    }
+
+    @Test
+    void audioVocabLeavesTextLogitsUnchanged() {
+        try (SpeechLlm m = compose("vocab", Map.of("type", "final"), Map.of("type", "audio-vocab", "units", 16));
+             var base = dev.auris.llm.Llm.load(llm, DType.F32); PointerScope scope = new PointerScope()) {
+            int[] ids = {1, 403, 261, 378, 350};
+            Tensor h = m.llm().forward(m.llm().embed(Torch.fromInts(ids).unsqueeze(0)), 0, null, null, null);
+            Tensor ext = m.logits(h);
+            assertEquals(512 + 16, ext.size(2));
+            Tensor hb = base.forward(base.embed(Torch.fromInts(ids).unsqueeze(0)), 0, null, null, null);
+            assertArrayEquals(Torch.toFloats(base.logits(hb)), Torch.toFloats(ext.narrow(2, 0, 512)), 0f);
+        }
+    }
+
+    @Test
+    void saveAndLoadReproduceOutputsBitExactly() {
+        var clip = Fixtures.jfk(1.0, 1.5);
+        try (SpeechLlm m = compose("save-src", Map.of("type", "weighted", "layers", List.of(1, 2)), Map.of("type", "frame-stack-mlp", "k", 5, "hidden", 96));
+             PointerScope scope = new PointerScope()) {
+            // make the weights non-trivial, as training would
+            m.trainedTensors().values().forEach(t -> t.add_(torch.randn(Torch.shape(t)).mul(Torch.scalar(0.1))));
+            Path copy = tmp.resolve("save-copy");
+            m.save(copy);
+            float[] a = Torch.toFloats(m.encode(clip));
+            try (SpeechLlm n = SpeechLlm.load(copy, DType.F32)) {
+                assertArrayEquals(a, Torch.toFloats(n.encode(clip)), 0f);
+                assertEquals(m.spec().connector(), n.spec().connector());
+            }
+        }
+    }
+
+    @Test
+    void threeTurnConversationEqualsOnePrefill() {
+        var greedy = SamplingOptions.greedy(6);
+        try (SpeechLlm m = compose("chat", Map.of("type", "final"), Map.of("type", "linear", "k", 2))) {
+            var a = Turn.speech(Fixtures.jfk(0.3, 0.8));
+            var b = Turn.speech(Fixtures.jfk(2.0, 1.1));
+            var c = Turn.speech(Fixtures.jfk(4.0, 0.9));
+            List<Turn> turns = List.of(Turn.user(Turn.text("Once upon a time"), a, Turn.text(" and then"), b),
+                    Turn.user(c), Turn.user(Turn.text(" The end.")));
+            Event.Done last;
+            List<Turn> history;
+            try (SpeechSession s = m.newSession()) {
+                s.respond(turns.get(0), greedy, e -> {});
+                s.respond(turns.get(1), greedy, e -> {});
+                last = s.respond(turns.get(2), greedy, e -> {});
+                history = new ArrayList<>(s.history());
+            }
+            try (SpeechSession fresh = m.newSession(); PointerScope scope = new PointerScope()) {
+                history.subList(0, history.size() - 2).forEach(fresh::add);
+                int before = fresh.position();
+                assertEquals(0, before);
+                Event.Done again = fresh.respond(history.get(history.size() - 2), greedy, e -> {});
+                assertEquals(last.text(), again.text());
+                assertEquals(last.tokens(), again.tokens());
+            }
+        }
+    }
+}

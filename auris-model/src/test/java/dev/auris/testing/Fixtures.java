@@ -1,0 +1,36 @@
+package dev.auris.testing;
+
+import dev.auris.audio.Audio;
+import dev.auris.audio.AudioClip;
+import dev.auris.core.Home;
+import dev.auris.llm.Llama2cConverter;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/** Small real and random models for tests. */
+public final class Fixtures {
+    private Fixtures() {}
+
+    /** stories260K converted to the HF layout under {@code dir} (the real pretrained tiny LLM, d=64). */
+    public static Path stories260K(Path dir) {
+        Path out = dir.resolve("stories260K");
+        if (!Files.exists(out.resolve("model.safetensors"))) {
+            Llama2cConverter.convert(Home.resolve("assets/llm/stories260K/stories260K.bin"), Home.resolve("assets/llm/stories260K/tok512.bin"), out);
+        }
+        return out;
+    }
+
+    /** The tiny random HF Whisper encoder (d=64, 2 layers, 80 mels). */
+    public static Path whisperTiny() {
+        return Golden.dir("whisper-tiny-random");
+    }
+
+    /** {@code seconds} of jfk.wav starting at {@code start} s. */
+    public static AudioClip jfk(double start, double seconds) {
+        AudioClip c = Audio.load(Home.resolve("assets/speech/jfk.wav"));
+        int a = (int) (start * 16000), n = (int) (seconds * 16000);
+        return new AudioClip(Arrays.copyOfRange(c.samples(), a, a + n), 16000);
+    }
+}
