@@ -33,7 +33,7 @@ public record SpeechModelSpec(String format, EncoderRef encoder, LlmRef llm, Map
     public static final String FORMAT = "auris/1";
 
     /** The speech encoder directory and whether clips are padded to Whisper's 30 s window. */
-    public record EncoderRef(String path, boolean pad30s) {}
+    public record EncoderRef(String path, @com.fasterxml.jackson.annotation.JsonProperty("pad_30s") boolean pad30s) {}
 
     /** The LLM directory. */
     public record LlmRef(String path) {}
@@ -41,14 +41,20 @@ public record SpeechModelSpec(String format, EncoderRef encoder, LlmRef llm, Map
     /**
      * How conversations become LLM input. {@code template}: a Jinja chat template (null: the LLM's own,
      * else plain concatenation); {@code system}: system prompt; {@code instruction}: appended to a user
-     * turn that holds only speech; {@code addBos}: prepend the BOS token id (for templates without one).
+     * turn that holds only speech; {@code transcribe}: the instruction that asks for a transcript
+     * ({@code auris transcribe}); {@code addBos}: prepend the BOS token id (for templates without one).
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record PromptSpec(String template, String system, String instruction, boolean addBos) {
-        /** LLaMA-Omni's fixed speech prompt. */
+    public record PromptSpec(String template, String system, String instruction, String transcribe, boolean addBos) {
+        public PromptSpec(String template, String system, String instruction, boolean addBos) {
+            this(template, system, instruction, null, addBos);
+        }
+
+        /** LLaMA-Omni's fixed speech prompt (and LLaSM's ASR instruction for transcripts). */
         public static PromptSpec llamaOmni() {
             return new PromptSpec(null, "You are a helpful language and speech assistant. You are able to understand the speech content that the user provides, "
-                    + "and assist the user with a variety of tasks using natural language.", "Please answer the questions in the user's input speech.", false);
+                    + "and assist the user with a variety of tasks using natural language.", "Please answer the questions in the user's input speech.",
+                    "Transcribe the speech into text.", false);
         }
     }
 

@@ -124,6 +124,15 @@ public final class SpeechSession implements AutoCloseable {
         }
     }
 
+    /** Starts the conversation over (history, cache and encoded clips are dropped). */
+    public void reset() {
+        llm.reset();
+        fed.clear();
+        history.clear();
+        encoded.values().forEach(Tensor::close);
+        encoded.clear();
+    }
+
     @Override
     public void close() {
         llm.close();

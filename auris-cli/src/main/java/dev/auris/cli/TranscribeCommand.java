@@ -1,0 +1,90 @@
+package dev.auris.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.auris.audio.Audio;
+import dev.auris.pipeline.SpeechLlm;
+import dev.auris.pipeline.SpeechSession;
+import dev.auris.pipeline.Turn;
+import dev.auris.sample.SamplingOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@code auris transcribe --model DIR a.wav b.wav | --manifest M.jsonl [--out out.jsonl]}: JSONL {path, text}. */
+@Command(name = "transcribe", mixinStandardHelpOptions = true,
+        description = {"Transcribe audio files with a speech LLM, writing one JSON line per file: {\"path\", \"text\"}, or {\"path\", \"error\"}",
+                "for a file that cannot be read (the others go on). --manifest takes JSONL lines with an \"audio\" or \"path\" field."})
+final class TranscribeCommand implements Runnable {
+    @Option(names = "--model", defaultValue = "models/tiny", description = "Auris model directory (default: ${DEFAULT-VALUE}).")
+    Path model;
+    @Parameters(arity = "0..*", description = "Audio files.")
+    List<Path> files = new ArrayList<>();
+    @Option(names = "--manifest", description = "JSONL manifest of audio files.")
+    Path manifest;
+    @Option(names = "--out", description = "Output JSONL (default: standard output).")
+    Path out;
+    @Option(names = {"-n", "--max-tokens"}, defaultValue = "96")
+    int maxTokens;
+    @Mixin
+    Options options;
+
+    @Override
+    public void run() {
+        var dtype = options.dtype();
+        List<Path> inputs = new ArrayList<>(files);
+        ObjectMapper json = new ObjectMapper();
+        if (manifest != null) {
+            try {
+                int n = 0;
+                for (String line : Files.readAllLines(manifest)) {
+                    n++;
+                    if (line.isBlank()) continue;
+                    JsonNode j = json.readTree(line);
+                    String p = j.has("audio") ? j.get("audio").asText() : j.path("path").asText(null);
+                    if (p == null) throw new IllegalArgumentException(manifest + " line " + n + ": no \"audio\" or \"path\" field");
+                    Path ap = Path.of(p);
+                    inputs.add(ap.isAbsolute() ? ap : manifest.toAbsolutePath().getParent().resolve(ap));
+                }
+            } catch (IOException e) {
+                throw new IllegalArgumentException("cannot read manifest " + manifest + ": " + e.getMessage());
+            }
+        }
+        if (inputs.isEmpty()) throw new IllegalArgumentException("give audio files or --manifest");
+        var greedy = SamplingOptions.greedy(maxTokens);
+        try (SpeechLlm m = SpeechLlm.load(Options.resolve(model), dtype);
+             Writer w = out == null ? new OutputStreamWriter(System.out, StandardCharsets.UTF_8) : Files.newBufferedWriter(out)) {
+            String instruction = m.spec().prompt() == null ? null : m.spec().prompt().transcribe();
+            int ok = 0, failed = 0;
+            for (Path p : inputs) {
+                ObjectNode line = json.createObjectNode().put("path", p.toString());
+                try (SpeechSession s = m.newSession()) {
+                    Turn turn = instruction == null ? Turn.user(Turn.speech(Audio.load(p)))
+                            : Turn.user(Turn.speech(Audio.load(p)), Turn.text(instruction));
+                    line.put("text", s.respond(turn, greedy, e -> {}).text().strip());
+                    ok++;
+                } catch (RuntimeException e) {
+                    line.put("error", e.getMessage());
+                    failed++;
+                }
+                w.write(line + "\n");
+                w.flush();
+            }
+            System.err.println("transcribed " + ok + " file(s)" + (failed > 0 ? ", " + failed + " failed (see \"error\" lines)" : ""));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
