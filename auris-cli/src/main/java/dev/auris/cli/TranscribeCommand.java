@@ -1,6 +1,5 @@
 package dev.auris.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.auris.audio.Audio;
@@ -44,25 +43,8 @@ final class TranscribeCommand implements Runnable {
     @Override
     public void run() {
         var dtype = options.dtype();
-        List<Path> inputs = new ArrayList<>(files);
+        List<Path> inputs = AudioInputs.of(files, manifest);
         ObjectMapper json = new ObjectMapper();
-        if (manifest != null) {
-            try {
-                int n = 0;
-                for (String line : Files.readAllLines(manifest)) {
-                    n++;
-                    if (line.isBlank()) continue;
-                    JsonNode j = json.readTree(line);
-                    String p = j.has("audio") ? j.get("audio").asText() : j.path("path").asText(null);
-                    if (p == null) throw new IllegalArgumentException(manifest + " line " + n + ": no \"audio\" or \"path\" field");
-                    Path ap = Path.of(p);
-                    inputs.add(ap.isAbsolute() ? ap : manifest.toAbsolutePath().getParent().resolve(ap));
-                }
-            } catch (IOException e) {
-                throw new IllegalArgumentException("cannot read manifest " + manifest + ": " + e.getMessage());
-            }
-        }
-        if (inputs.isEmpty()) throw new IllegalArgumentException("give audio files or --manifest");
         var greedy = SamplingOptions.greedy(maxTokens);
         try (SpeechLlm m = SpeechLlm.load(Options.resolve(model), dtype);
              Writer w = out == null ? new OutputStreamWriter(System.out, StandardCharsets.UTF_8) : Files.newBufferedWriter(out)) {

@@ -145,7 +145,7 @@ public final class WhisperEncoder implements AutoCloseable {
         Tensor q = l.qProj().apply(x).view(b, t, h, hd).transpose(1, 2); // [B, H, T, hd]
         Tensor k = l.kProj().apply(x).view(b, t, h, hd).transpose(1, 2);
         Tensor v = l.vProj().apply(x).view(b, t, h, hd).transpose(1, 2);
-        Tensor o = torch.scaled_dot_product_attention(q, k, v);            // scale hd^-0.5, as HF's q scaling
+        Tensor o = dev.auris.llm.Attention.attend(q, k, v, null, false);   // scale hd^-0.5, as HF's q scaling
         return l.outProj().apply(o.transpose(1, 2).reshape(b, t, (long) h * hd));
     }
 

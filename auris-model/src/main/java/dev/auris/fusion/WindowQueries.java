@@ -51,7 +51,7 @@ public record WindowQueries(int window, int heads, Tensor queries, Tensor lnQW, 
         Tensor q = qProj.apply(norm(q0, lnQW, lnQB)).view(b * nw, nq, heads, hd).transpose(1, 2); // [W, h, nq, hd]
         Tensor k = kProj.apply(kv).view(b * nw, window, heads, hd).transpose(1, 2);               // [W, h, w, hd]
         Tensor v = vProj.apply(kv).view(b * nw, window, heads, hd).transpose(1, 2);
-        Tensor a = torch.scaled_dot_product_attention(q, k, v, new TensorOptional(mask), 0.0, false, new DoubleOptional(), false);
+        Tensor a = dev.auris.llm.Attention.attend(q, k, v, mask, false);
         Tensor h = q0.add(oProj.apply(a.transpose(1, 2).reshape(b * nw, nq, d)));                // [W, nq, D]
         h = h.add(fc2.apply(torch.gelu(fc1.apply(norm(h, lnFfnW, lnFfnB)))));
         return h.reshape(b, nw * nq, d);                                                          // [B, nw·nq, D]

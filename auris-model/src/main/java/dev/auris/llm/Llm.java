@@ -147,6 +147,111 @@ public final class Llm implements AutoCloseable {
 
     public Session newSession() { return new Session(this); }
 
+    /**
+     * A view of this model with LoRA adapters on the {@code spec.targets()} layers, read from
+     * {@code adapters} (a saved file, or {@link LoraSpec#init} for new ones). The view shares the base
+     * weights: closing it frees only the adapters; the base model stays usable (adapter off).
+     */
+    public Llm withLora(LoraSpec spec, WeightSource adapters, DType adapterDtype) {
+        List<Tensor> own = new ArrayList<>();
+        java.util.function.BiFunction<String, Linear, Linear> attach = (name, lin) -> {
+            String module = name.substring(name.lastIndexOf('.') + 1);
+            if (!spec.targets().contains(module)) return lin;
+            Tensor a = Torch.own(adapters.tensor(name + ".lora_A.weight", adapterDtype, spec.rank(), lin.inFeatures()).contiguous());
+            Tensor b = Torch.own(adapters.tensor(name + ".lora_B.weight", adapterDtype, lin.outFeatures(), spec.rank()).contiguous());
+            own.add(a);
+            own.add(b);
+            return lin.withLora(new Lora(a, b, spec.scale(), spec.dropout()));
+        };
+        List<Layer> out = new ArrayList<>();
+        try (PointerScope scope = new PointerScope()) {
+            for (int i = 0; i < layers.size(); i++) {
+                Layer l = layers.get(i);
+                String a = "model.layers." + i + ".self_attn.", m = "model.layers." + i + ".mlp.";
+                out.add(new Layer(l.inputLayernorm(), attach.apply(a + "q_proj", l.qProj()), attach.apply(a + "k_proj", l.kProj()),
+                        attach.apply(a + "v_proj", l.vProj()), attach.apply(a + "o_proj", l.oProj()), l.qNorm(), l.kNorm(),
+                        l.postAttentionLayernorm(), attach.apply(m + "gate_proj", l.gateProj()), attach.apply(m + "up_proj", l.upProj()),
+                        attach.apply(m + "down_proj", l.downProj())));
+            }
+        } catch (RuntimeException e) {
+            own.forEach(Tensor::close);
+            throw e;
+        }
+        return new Llm(config, dtype, embedTokens, out, norm, lmHead, own);
+    }
+
+    /** The adapter tensors of a LoRA view by PEFT name (empty for a plain model). */
+    public java.util.Map<String, Tensor> loraTensors() {
+        java.util.Map<String, Tensor> m = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            String a = "model.layers." + i + ".self_attn.", f = "model.layers." + i + ".mlp.";
+            put(m, a + "q_proj", l.qProj());
+            put(m, a + "k_proj", l.kProj());
+            put(m, a + "v_proj", l.vProj());
+            put(m, a + "o_proj", l.oProj());
+            put(m, f + "gate_proj", l.gateProj());
+            put(m, f + "up_proj", l.upProj());
+            put(m, f + "down_proj", l.downProj());
+        }
+        return m;
+    }
+
+    private static void put(java.util.Map<String, Tensor> m, String name, Linear l) {
+        if (l.lora() != null) {
+            m.put(name + ".lora_A.weight", l.lora().a());
+            m.put(name + ".lora_B.weight", l.lora().b());
+        }
+    }
+
+    /** A LoRA view with every adapter folded into new weight tensors (W + scale·BA): plain-speed inference. */
+    public Llm merged() {
+        List<Tensor> own = new ArrayList<>();
+        List<Layer> out = new ArrayList<>();
+        java.util.function.Function<Linear, Linear> merge = lin -> {
+            if (lin.lora() == null) return lin;
+            Linear m = lin.merged();
+            own.add(Torch.own(m.weight()));
+            return m;
+        };
+        try (PointerScope scope = new PointerScope(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+            for (Layer l : layers) {
+                out.add(new Layer(l.inputLayernorm(), merge.apply(l.qProj()), merge.apply(l.kProj()), merge.apply(l.vProj()), merge.apply(l.oProj()),
+                        l.qNorm(), l.kNorm(), l.postAttentionLayernorm(), merge.apply(l.gateProj()), merge.apply(l.upProj()), merge.apply(l.downProj())));
+            }
+        }
+        return new Llm(config, dtype, embedTokens, out, norm, lmHead, own);
+    }
+
+    /** Every base weight by HF name (for full fine-tuning and freezing checks). */
+    public java.util.Map<String, Tensor> baseTensors() {
+        java.util.Map<String, Tensor> m = new java.util.LinkedHashMap<>();
+        m.put("model.embed_tokens.weight", embedTokens);
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            String p = "model.layers." + i + ".";
+            m.put(p + "input_layernorm.weight", l.inputLayernorm());
+            m.put(p + "self_attn.q_proj.weight", l.qProj().weight());
+            if (l.qProj().bias() != null) m.put(p + "self_attn.q_proj.bias", l.qProj().bias());
+            m.put(p + "self_attn.k_proj.weight", l.kProj().weight());
+            if (l.kProj().bias() != null) m.put(p + "self_attn.k_proj.bias", l.kProj().bias());
+            m.put(p + "self_attn.v_proj.weight", l.vProj().weight());
+            if (l.vProj().bias() != null) m.put(p + "self_attn.v_proj.bias", l.vProj().bias());
+            m.put(p + "self_attn.o_proj.weight", l.oProj().weight());
+            if (l.qNorm() != null) {
+                m.put(p + "self_attn.q_norm.weight", l.qNorm());
+                m.put(p + "self_attn.k_norm.weight", l.kNorm());
+            }
+            m.put(p + "post_attention_layernorm.weight", l.postAttentionLayernorm());
+            m.put(p + "mlp.gate_proj.weight", l.gateProj().weight());
+            m.put(p + "mlp.up_proj.weight", l.upProj().weight());
+            m.put(p + "mlp.down_proj.weight", l.downProj().weight());
+        }
+        m.put("model.norm.weight", norm);
+        if (lmHead.weight() != embedTokens) m.put("lm_head.weight", lmHead.weight());
+        return m;
+    }
+
     /** Token embeddings: ids [B, T] (int64) → [B, T, D]. */
     public Tensor embed(Tensor ids) {
         return torch.embedding(embedTokens, ids);
@@ -213,8 +318,7 @@ public final class Llm implements AutoCloseable {
             k = kv[0];
             v = kv[1];
         }
-        Tensor o = torch.scaled_dot_product_attention(q, k, v, mask == null ? new TensorOptional() : new TensorOptional(mask),
-                0.0, mask == null, new DoubleOptional(), true);  // [B, H, T, hd]
+        Tensor o = Attention.attend(q, k, v, mask, true);      // [B, H, T, hd]
         return l.oProj().apply(o.transpose(1, 2).reshape(b, t, (long) h * hd)); // [B, T, D]
     }
 

@@ -33,31 +33,41 @@ public final class SpeechLlm implements AutoCloseable {
     private final WhisperEncoder encoder;
     private final FeatureSelector selector;
     private final Connector connector;
-    private final TextModel text;
+    private final TextModel text;  // the base LLM, tokenizer, template
+    private final Llm llm;         // the base LLM, or a LoRA view of it
     private final PromptBuilder prompt;
 
-    private SpeechLlm(Path dir, SpeechModelSpec spec, WhisperEncoder encoder, FeatureSelector selector, Connector connector, TextModel text) {
+    private SpeechLlm(Path dir, SpeechModelSpec spec, WhisperEncoder encoder, FeatureSelector selector, Connector connector, TextModel text, Llm llm) {
         this.dir = dir;
         this.spec = spec;
         this.encoder = encoder;
         this.selector = selector;
         this.connector = connector;
         this.text = text;
+        this.llm = llm;
         this.prompt = new PromptBuilder(spec.prompt() != null && spec.prompt().template() != null
                 ? new dev.auris.prompt.ChatTemplate(spec.prompt().template(), "", "") : text.chatTemplate().orElse(null),
                 text.tokenizer(), spec.prompt() == null ? new SpeechModelSpec.PromptSpec(null, null, null, false) : spec.prompt());
     }
 
     public static SpeechLlm load(Path dir, DType dtype) {
+        return load(dir, dtype, null, 0);
+    }
+
+    /**
+     * Loads the model; when it has no LoRA adapters yet and {@code newLora} is given, fresh adapters
+     * (B = 0, so outputs are unchanged) are attached for training.
+     */
+    public static SpeechLlm load(Path dir, DType dtype, dev.auris.llm.LoraSpec newLora, long seed) {
         SpeechModelSpec spec = SpeechModelSpec.read(dir);
         if (spec.weights() == null) throw new CheckpointException(dir.resolve("auris.json") + ": missing weights (the safetensors file of the trained parts)");
         try (Checkpoint fusion = Checkpoint.of(dir, List.of(dir.resolve(spec.weights())))) {
-            SpeechLlm m = build(dir, spec, fusion, dtype);
+            SpeechLlm m = build(dir, spec, fusion, dtype, newLora, seed);
             Set<String> used = new HashSet<>();
             m.selector.parameters().keySet().forEach(n -> used.add("selector." + n));
             m.connector.parameters().keySet().forEach(n -> used.add("connector." + n));
             for (String n : fusion.names()) {
-                if (!used.contains(n) && !n.startsWith("lora.")) {
+                if (!used.contains(n)) {
                     m.close();
                     throw new CheckpointException(dir.resolve(spec.weights()).toString(), n, "is not used by the selector/connector auris.json describes",
                             "auris.json and the weights disagree: restore the auris.json saved with these weights");
@@ -67,7 +77,7 @@ public final class SpeechLlm implements AutoCloseable {
         }
     }
 
-    private static SpeechLlm build(Path dir, SpeechModelSpec spec, WeightSource weights, DType dtype) {
+    private static SpeechLlm build(Path dir, SpeechModelSpec spec, WeightSource weights, DType dtype, dev.auris.llm.LoraSpec newLora, long seed) {
         WhisperEncoder enc = WhisperEncoder.load(dir.resolve(spec.encoder().path()), dtype);
         TextModel text = null;
         try {
@@ -86,7 +96,17 @@ public final class SpeechLlm implements AutoCloseable {
                 throw new CheckpointException("connector " + spec.connector() + " between encoder width " + de + " and LLM width " + d
                         + " (auris.json: connector, or the encoder/LLM paths): " + e.getMessage(), e);
             }
-            return new SpeechLlm(dir, spec, enc, sel, con, text);
+            Llm llm = text.llm();
+            if (spec.lora() != null) {
+                dev.auris.llm.LoraSpec ls = loraSpec(spec.lora());
+                Path f = dir.resolve(String.valueOf(spec.lora().getOrDefault("weights", "lora.safetensors")));
+                try (Checkpoint c = Checkpoint.of(dir, List.of(f))) {
+                    llm = llm.withLora(ls, c, dtype);
+                }
+            } else if (newLora != null) {
+                llm = llm.withLora(newLora, dev.auris.llm.LoraSpec.init(seed), dtype);
+            }
+            return new SpeechLlm(dir, spec, enc, sel, con, text, llm);
         } catch (RuntimeException e) {
             enc.close();
             if (text != null) text.close();
@@ -110,21 +130,67 @@ public final class SpeechLlm implements AutoCloseable {
                 new SpeechModelSpec.EncoderRef(base.relativize(encoderDir.toAbsolutePath().normalize()).toString(), pad30s),
                 new SpeechModelSpec.LlmRef(base.relativize(llmDir.toAbsolutePath().normalize()).toString()),
                 selector, connector, prompt, "fusion.safetensors", null);
-        SpeechLlm m = build(out, spec, WeightSource.random(seed, 0.02), dtype);
+        SpeechLlm m = build(out, spec, WeightSource.random(seed, 0.02), dtype, null, 0);
         m.save(out);
         return m;
     }
 
-    /** Writes auris.json and the selector/connector weights (in their current dtype) to {@code out}. */
-    public void save(Path out) {
+    static dev.auris.llm.LoraSpec loraSpec(Map<String, Object> m) {
+        Object t = m.get("targets");
+        List<String> targets = t instanceof List<?> l ? l.stream().map(String::valueOf).toList() : dev.auris.llm.LoraSpec.ALL;
+        return new dev.auris.llm.LoraSpec(Fusion.intOf(m, "rank", 8), ((Number) m.getOrDefault("alpha", 16)).doubleValue(),
+                ((Number) m.getOrDefault("dropout", 0.0)).doubleValue(), targets);
+    }
+
+    static Map<String, Object> loraMap(dev.auris.llm.LoraSpec s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("rank", s.rank());
+        m.put("alpha", s.alpha());
+        m.put("dropout", s.dropout());
+        m.put("targets", s.targets());
+        m.put("weights", "lora.safetensors");
+        return m;
+    }
+
+    /** The LoRA spec of the attached adapters, if any. */
+    public Optional<dev.auris.llm.LoraSpec> lora() {
+        var layers = llm.layers();
+        if (layers.isEmpty()) return Optional.empty();
+        var l = layers.getFirst();
+        for (var lin : List.of(l.qProj(), l.kProj(), l.vProj(), l.oProj(), l.gateProj(), l.upProj(), l.downProj())) {
+            if (lin.lora() != null) {
+                List<String> targets = new ArrayList<>();
+                String[] names = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
+                var lins = List.of(l.qProj(), l.kProj(), l.vProj(), l.oProj(), l.gateProj(), l.upProj(), l.downProj());
+                for (int i = 0; i < names.length; i++) if (lins.get(i).lora() != null) targets.add(names[i]);
+                return Optional.of(new dev.auris.llm.LoraSpec(lin.lora().rank(), lin.lora().scale() * lin.lora().rank(), lin.lora().dropout(), targets));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Map<String, SafeTensorsWriter.Entry> entries(Map<String, Tensor> tensors) {
         Map<String, SafeTensorsWriter.Entry> entries = new LinkedHashMap<>();
-        trainedTensors().forEach((n, t) -> entries.put(n, new SafeTensorsWriter.Entry(Torch.dtype(t.scalar_type()), Torch.shape(t), Torch.toBytes(t))));
-        SafeTensorsWriter.write(out.resolve(spec.weights() == null ? "fusion.safetensors" : spec.weights()), entries, Map.of("format", "pt", "auris", SpeechModelSpec.FORMAT));
+        tensors.forEach((n, t) -> entries.put(n, new SafeTensorsWriter.Entry(Torch.dtype(t.scalar_type()), Torch.shape(t), Torch.toBytes(t))));
+        return entries;
+    }
+
+    /**
+     * Writes auris.json, the selector/connector weights and the LoRA adapters (in their current dtype)
+     * to {@code out}; the base encoder and LLM are referenced by relative path.
+     */
+    public void save(Path out) {
+        SafeTensorsWriter.write(out.resolve(spec.weights() == null ? "fusion.safetensors" : spec.weights()), entries(trainedTensors()),
+                Map.of("format", "pt", "auris", SpeechModelSpec.FORMAT));
+        Map<String, Object> loraSpec = lora().map(SpeechLlm::loraMap).orElse(null);
+        if (loraSpec != null) {
+            SafeTensorsWriter.write(out.resolve("lora.safetensors"), entries(llm.loraTensors()), Map.of("format", "pt"));
+        }
         Path base = out.toAbsolutePath().normalize();
         SpeechModelSpec s = new SpeechModelSpec(spec.format(),
                 new SpeechModelSpec.EncoderRef(base.relativize(dir.resolve(spec.encoder().path()).toAbsolutePath().normalize()).toString(), spec.encoder().pad30s()),
                 new SpeechModelSpec.LlmRef(base.relativize(dir.resolve(spec.llm().path()).toAbsolutePath().normalize()).toString()),
-                selector.spec(), new LinkedHashMap<>(connector.spec()), spec.prompt(), spec.weights() == null ? "fusion.safetensors" : spec.weights(), spec.lora());
+                selector.spec(), new LinkedHashMap<>(connector.spec()), spec.prompt(), spec.weights() == null ? "fusion.safetensors" : spec.weights(), loraSpec);
         s.write(out);
     }
 
@@ -159,7 +225,8 @@ public final class SpeechLlm implements AutoCloseable {
 
     public Connector connector() { return connector; }
 
-    public Llm llm() { return text.llm(); }
+    /** The LLM as the model runs it (with LoRA adapters when it has them). */
+    public Llm llm() { return llm; }
 
     public TextModel text() { return text; }
 
@@ -189,14 +256,36 @@ public final class SpeechLlm implements AutoCloseable {
 
     /** Log-mel [n_mels, frames] or [B, n_mels, frames] → embeddings [B, T', D]. */
     public Tensor encodeMel(Tensor mel) {
-        WhisperEncoder.Output out = encoder.encode(mel, selector.needsAllLayers());
+        return connect(encoder.encode(mel, selector.needsAllLayers()));
+    }
+
+    /** The encoder's output for a clip (what the selector reads); training caches it while the encoder is frozen. */
+    public WhisperEncoder.Output encodeAudio(AudioClip clip) {
+        return encoder.encode(mel(clip), selector.needsAllLayers());
+    }
+
+    /** Selector and connector: encoder output → LLM input embeddings [B, T', D]. */
+    public Tensor connect(WhisperEncoder.Output out) {
         Tensor features = selector.select(out);                          // [B, T, De]
-        return connector.embed(features, text.llm()).to(Torch.scalarType(text.llm().dtype())); // [B, T', D]
+        return connector.embed(features, llm).to(Torch.scalarType(llm.dtype())); // [B, T', D]
+    }
+
+    /**
+     * The token that ends an answer: the chat template's end-of-turn marker when the tokenizer has one
+     * ({@code <|eot_id|>}, {@code <|im_end|>}), else the model's first EOS id.
+     */
+    public int endOfAnswer() {
+        for (String marker : List.of("<|eot_id|>", "<|im_end|>", "<|end|>")) {
+            var id = text.tokenizer().tokenId(marker);
+            if (id.isPresent() && text.eosIds().contains(id.getAsInt())) return id.getAsInt();
+        }
+        if (!llm.config().eosTokenIds().isEmpty()) return llm.config().eosTokenIds().getFirst();
+        return text.tokenizer().eosId().orElseThrow(() -> new IllegalStateException("the LLM has no EOS token"));
     }
 
     /** Logits over the text vocabulary plus, for an augmented vocabulary, the audio tokens. */
     public Tensor logits(Tensor hidden) {
-        Tensor textLogits = text.llm().logits(hidden);
+        Tensor textLogits = llm.logits(hidden);
         Tensor extra = connector.extraLogits(hidden);
         return extra == null ? textLogits : torch.cat(new TensorVector(textLogits, extra), -1);
     }
@@ -217,6 +306,7 @@ public final class SpeechLlm implements AutoCloseable {
     @Override
     public void close() {
         encoder.close();
+        if (llm != text.llm()) llm.close();
         text.close();
         selector.parameters().values().forEach(Tensor::close);
         connector.parameters().values().forEach(Tensor::close);

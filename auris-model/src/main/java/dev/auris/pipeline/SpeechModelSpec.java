@@ -53,8 +53,8 @@ public record SpeechModelSpec(String format, EncoderRef encoder, LlmRef llm, Map
         /** LLaMA-Omni's fixed speech prompt (and LLaSM's ASR instruction for transcripts). */
         public static PromptSpec llamaOmni() {
             return new PromptSpec(null, "You are a helpful language and speech assistant. You are able to understand the speech content that the user provides, "
-                    + "and assist the user with a variety of tasks using natural language.", "Please answer the questions in the user's input speech.",
-                    "Transcribe the speech into text.", false);
+                    + "and assist the user with a variety of tasks using natural language.", dev.auris.prompt.Instructions.LLAMA_OMNI,
+                    dev.auris.prompt.Instructions.LLASM_ASR.getFirst(), false);
         }
     }
 

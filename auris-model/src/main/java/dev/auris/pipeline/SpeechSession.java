@@ -52,6 +52,13 @@ public final class SpeechSession implements AutoCloseable {
         return feed(model.prompt().build(history, true));
     }
 
+    /** Feeds one generated token; logits [V] of the next (the step API under {@link #respond}). */
+    public Tensor step(int token) {
+        Tensor logits = llm.step(token);
+        fed.add(token);
+        return logits;
+    }
+
     /** Logits [V] after feeding the given items (the conversation as a whole). */
     Tensor feed(List<PromptBuilder.Item> items) {
         long t0 = System.nanoTime();

@@ -39,7 +39,8 @@ public final class Generator {
         Sampler sampler = new Sampler(options);
         Set<Integer> stops = new HashSet<>(eosIds);
         stops.addAll(options.stopTokens());
-        TextStreamer streamer = new TextStreamer(tokenizer);
+        int[] fed = session.tokens();
+        TextStreamer streamer = new TextStreamer(tokenizer, fed.length == 0 ? new int[0] : new int[]{fed[fed.length - 1]});
         List<Integer> out = new ArrayList<>();
         List<Integer> history = new ArrayList<>();
         for (int id : session.tokens()) history.add(id);

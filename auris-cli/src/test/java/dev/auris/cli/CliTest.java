@@ -1,0 +1,147 @@
+package dev.auris.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.auris.core.Home;
+import dev.auris.io.Npy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The documented commands, run as a user would (in-process), checked against the golden references. */
+class CliTest {
+    @TempDir
+    Path tmp;
+
+    record Run(int code, String out, String err) {}
+
+    static synchronized Run run(String... args) {
+        PrintStream o = System.out, e = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = Main.run(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(o);
+            System.setErr(e);
+        }
+    }
+
+    static double maxAbs(float[] a, float[] b) {
+        assertEquals(a.length, b.length);
+        double m = 0;
+        for (int i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+        return m;
+    }
+
+    @Test
+    void helpListsTheCommands() {
+        Run r = run("--help");
+        assertEquals(0, r.code());
+        for (String c : List.of("generate", "logits", "mel", "encode-audio", "convert", "compose", "chat", "transcribe", "bench")) {
+            assertTrue(r.out().contains(c), c);
+        }
+    }
+
+    @Test
+    void melOfJfkMatchesWhisper() {
+        Path out = tmp.resolve("mel.npy");
+        Run r = run("mel", Home.resolve("assets/speech/jfk.wav").toString(), "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        Npy.Array got = Npy.read(out), exp = Npy.read(Home.resolve("testdata/golden/logmel/expected_mel.npy"));
+        assertArrayEquals(exp.shape(), got.shape());
+        assertEquals(0, maxAbs(exp.data(), got.data()), 1e-4);
+    }
+
+    @Test
+    void melRejectsAWrongBinCountAndACorruptFile() throws Exception {
+        assertNotEquals(0, run("mel", Home.resolve("assets/speech/jfk.wav").toString(), "--out", tmp.resolve("x.npy").toString(), "--n-mels", "64").code());
+        Path bad = tmp.resolve("bad.wav");
+        Files.write(bad, "RIFF\u0000\u0000\u0000\u0000WAVEfmt ".getBytes(StandardCharsets.ISO_8859_1));
+        Run r = run("mel", bad.toString(), "--out", tmp.resolve("y.npy").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("bad.wav"), r.err());
+        assertFalse(Files.exists(tmp.resolve("y.npy")), "no half-written output");
+    }
+
+    @Test
+    void logitsMatchGolden() {
+        JsonNode ids = readJson(Home.resolve("testdata/golden/qwen2-tiny/expected.json")).get("input_ids");
+        StringBuilder s = new StringBuilder();
+        ids.forEach(i -> s.append(s.isEmpty() ? "" : ",").append(i.asInt()));
+        Path out = tmp.resolve("logits.npy");
+        Run r = run("logits", "--model", Home.resolve("testdata/golden/qwen2-tiny").toString(), "--ids", s.toString(), "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(0, maxAbs(Npy.read(Home.resolve("testdata/golden/qwen2-tiny/expected_logits.npy")).data(), Npy.read(out).data()), 1e-4);
+        Run bad = run("logits", "--model", Home.resolve("testdata/golden/qwen2-tiny").toString(), "--ids", "1,999", "--out", out.toString());
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().contains("outside the vocabulary"), bad.err());
+    }
+
+    @Test
+    void encodeAudioMatchesGolden() {
+        Path out = tmp.resolve("h.npy");
+        Path g = Home.resolve("testdata/golden/whisper-tiny-random");
+        Run r = run("encode-audio", "--model", g.toString(), g.resolve("input_mel.npy").toString(), "--out", out.toString(), "--all-layers");
+        assertEquals(0, r.code(), r.err());
+        Npy.Array got = Npy.read(out);
+        assertArrayEquals(new long[]{3, 1500, 64}, got.shape());
+        assertEquals(0, maxAbs(Npy.read(g.resolve("expected_layer_outputs.npy")).data(), got.data()), 1e-4);
+    }
+
+    @Test
+    void convertAndGenerateReproduceLlama2c() {
+        Path dir = tmp.resolve("s260");
+        assertEquals(0, run("convert", "--llama2c", Home.resolve("assets/llm/stories260K/stories260K.bin").toString(),
+                "--tokenizer", Home.resolve("assets/llm/stories260K/tok512.bin").toString(), "--out", dir.toString()).code());
+        Run r = run("generate", "--model", dir.toString(), "--prompt", "Lily and Ben", "--steps", "80");
+        assertEquals(0, r.code(), r.err());
+        JsonNode golden = readJson(Home.resolve("testdata/golden/stories260K/greedy.json")).get("cases").get(2);
+        assertEquals(golden.get("text").asText(), r.out());
+    }
+
+    @Test
+    void composeThenTranscribeReportsBadFilesAndGoesOn() throws Exception {
+        Path model = tmp.resolve("speech");
+        Run c = run("compose", "--encoder", Home.resolve("testdata/golden/whisper-tiny-random").toString(), "--llm", Home.resolve("models/stories260K").toString(),
+                "--connector", "linear", "--k", "2", "--out", model.toString());
+        assertEquals(0, c.code(), c.err());
+        Path notAudio = tmp.resolve("notes.txt");
+        Files.writeString(notAudio, "this is not audio");
+        Path out = tmp.resolve("t.jsonl");
+        Run r = run("transcribe", "--model", model.toString(), "-n", "4", Home.resolve("assets/speech/jfk.wav").toString(), notAudio.toString(),
+                tmp.resolve("missing.wav").toString(), "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = Files.readAllLines(out);
+        assertEquals(3, lines.size());
+        assertTrue(readJsonLine(lines.get(0)).has("text"), lines.get(0));
+        assertTrue(readJsonLine(lines.get(1)).get("error").asText().contains("notes.txt"), lines.get(1));
+        assertTrue(readJsonLine(lines.get(2)).get("error").asText().contains("not found"), lines.get(2));
+    }
+
+    static JsonNode readJson(Path p) {
+        try {
+            return new ObjectMapper().readTree(p.toFile());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    static JsonNode readJsonLine(String s) {
+        try {
+            return new ObjectMapper().readTree(s);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}

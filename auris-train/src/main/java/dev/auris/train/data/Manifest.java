@@ -1,0 +1,123 @@
+package dev.auris.train.data;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.auris.audio.Audio;
+import dev.auris.audio.AudioException;
+import dev.auris.pipeline.Turn;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A training manifest: JSONL, one example per line, chat-style.
+ *
+ * <pre>{@code
+ * {"task": "asr", "messages": [
+ *    {"role": "user", "content": [{"audio": "clips/0001.wav"}, {"text": "Transcribe the speech into text."}]},
+ *    {"role": "assistant", "content": "once upon a time"}]}
+ * {"task": "dpo", "messages": [{"role": "user", "content": [{"audio": "q.wav"}]}], "chosen": "...", "rejected": "..."}
+ * }</pre>
+ *
+ * A message's content is a string or a list of parts ({@code {"text": ...}} or {@code {"audio": path}},
+ * paths relative to the manifest). The last assistant message is the answer to learn (loss is taken on
+ * its tokens only). A bad line is an error naming its line number; a missing audio file fails the load,
+ * or with {@code skipMissingAudio} drops the example and is counted in {@link Loaded#skipped()}.
+ */
+public final class Manifest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The examples read, and how many lines were skipped for missing audio. */
+    public record Loaded(List<Example> examples, int skipped, List<String> skippedReasons) {}
+
+    private Manifest() {}
+
+    public static Loaded read(Path file, boolean skipMissingAudio) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read manifest " + file + ": " + e.getMessage(), e);
+        }
+        Path base = file.toAbsolutePath().getParent();
+        List<Example> out = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (line.isBlank()) continue;
+            int n = i + 1;
+            try {
+                out.add(parse(line, n, base));
+            } catch (MissingAudio e) {
+                if (!skipMissingAudio) {
+                    throw new IllegalArgumentException(file + " line " + n + ": " + e.getMessage() + " (pass --skip-missing-audio to skip such lines)");
+                }
+                skipped.add("line " + n + ": " + e.getMessage());
+            } catch (IllegalArgumentException | AudioException e) {
+                throw new IllegalArgumentException(file + " line " + n + ": " + e.getMessage(), e);
+            }
+        }
+        return new Loaded(out, skipped.size(), skipped);
+    }
+
+    static final class MissingAudio extends RuntimeException {
+        MissingAudio(String m) { super(m); }
+    }
+
+    static Example parse(String line, int n, Path base) {
+        JsonNode j;
+        try {
+            j = JSON.readTree(line);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("not JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+        }
+        if (!j.isObject()) throw new IllegalArgumentException("a line must be a JSON object");
+        String task = j.path("task").asText("instruct");
+        JsonNode msgs = j.path("messages");
+        if (!msgs.isArray() || msgs.isEmpty()) throw new IllegalArgumentException("\"messages\" must be a non-empty array");
+        List<Turn> turns = new ArrayList<>();
+        for (JsonNode m : msgs) {
+            String role = m.path("role").asText("");
+            if (!List.of("system", "user", "assistant").contains(role)) throw new IllegalArgumentException("message role must be system, user or assistant, got '" + role + "'");
+            turns.add(new Turn(role, parts(m.path("content"), base)));
+        }
+        String answer, rejected = null;
+        if (j.has("chosen") || j.has("rejected")) {
+            if (!j.path("chosen").isTextual() || !j.path("rejected").isTextual()) throw new IllegalArgumentException("preference lines need text \"chosen\" and \"rejected\"");
+            answer = j.get("chosen").asText();
+            rejected = j.get("rejected").asText();
+        } else {
+            Turn last = turns.getLast();
+            if (!last.role().equals("assistant")) throw new IllegalArgumentException("the last message must be the assistant's answer");
+            turns.removeLast();
+            answer = last.parts().stream().map(p -> p instanceof Turn.Text t ? t.text() : "").reduce("", String::concat);
+        }
+        if (turns.isEmpty()) throw new IllegalArgumentException("there is no prompt before the answer");
+        return new Example(n, task, turns, answer, rejected);
+    }
+
+    private static List<Turn.Part> parts(JsonNode content, Path base) {
+        List<Turn.Part> parts = new ArrayList<>();
+        if (content.isTextual()) {
+            parts.add(Turn.text(content.asText()));
+            return parts;
+        }
+        if (!content.isArray()) throw new IllegalArgumentException("content must be a string or an array of {\"text\"} / {\"audio\"} parts");
+        for (JsonNode p : content) {
+            if (p.has("text")) {
+                parts.add(Turn.text(p.get("text").asText()));
+            } else if (p.has("audio")) {
+                Path a = base.resolve(p.get("audio").asText());
+                if (!Files.isRegularFile(a)) throw new MissingAudio("audio file " + a + " not found");
+                parts.add(Turn.speech(Audio.load(a)));
+            } else {
+                throw new IllegalArgumentException("a content part needs \"text\" or \"audio\"");
+            }
+        }
+        return parts;
+    }
+}
