@@ -30,7 +30,7 @@ final class AudioInputs {
                 try {
                     j = json.readTree(line);
                 } catch (IOException e) {
-                    throw new IllegalArgumentException(manifest + " line " + n + ": not JSON (" + e.getOriginalMessage() + ")");
+                    throw new IllegalArgumentException(manifest + " line " + n + ": not JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
                 }
                 String p = j.has("audio") ? j.get("audio").asText() : j.path("path").asText(null);
                 if (p == null) throw new IllegalArgumentException(manifest + " line " + n + ": no \"audio\" or \"path\" field");
