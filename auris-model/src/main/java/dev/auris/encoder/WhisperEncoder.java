@@ -109,6 +109,38 @@ public final class WhisperEncoder implements AutoCloseable {
 
     public WhisperConfig config() { return config; }
 
+    /** Every weight by HF name (without the model.encoder. prefix). */
+    public java.util.Map<String, Tensor> tensors() {
+        java.util.Map<String, Tensor> m = new java.util.LinkedHashMap<>();
+        m.put("conv1.weight", conv1W);
+        m.put("conv1.bias", conv1B);
+        m.put("conv2.weight", conv2W);
+        m.put("conv2.bias", conv2B);
+        m.put("embed_positions.weight", positions);
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            String p = "layers." + i + ".";
+            m.put(p + "self_attn_layer_norm.weight", l.selfAttnLayerNormW());
+            m.put(p + "self_attn_layer_norm.bias", l.selfAttnLayerNormB());
+            m.put(p + "self_attn.q_proj.weight", l.qProj().weight());
+            m.put(p + "self_attn.q_proj.bias", l.qProj().bias());
+            m.put(p + "self_attn.k_proj.weight", l.kProj().weight());
+            m.put(p + "self_attn.v_proj.weight", l.vProj().weight());
+            m.put(p + "self_attn.v_proj.bias", l.vProj().bias());
+            m.put(p + "self_attn.out_proj.weight", l.outProj().weight());
+            m.put(p + "self_attn.out_proj.bias", l.outProj().bias());
+            m.put(p + "final_layer_norm.weight", l.finalLayerNormW());
+            m.put(p + "final_layer_norm.bias", l.finalLayerNormB());
+            m.put(p + "fc1.weight", l.fc1().weight());
+            m.put(p + "fc1.bias", l.fc1().bias());
+            m.put(p + "fc2.weight", l.fc2().weight());
+            m.put(p + "fc2.bias", l.fc2().bias());
+        }
+        m.put("layer_norm.weight", lnW);
+        m.put("layer_norm.bias", lnB);
+        return m;
+    }
+
     public DType dtype() { return dtype; }
 
     /** Encodes mel [M, F] or [B, M, F]; {@code allLayers} also returns the residual stream after every layer. */

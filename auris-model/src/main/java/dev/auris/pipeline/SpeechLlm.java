@@ -180,6 +180,29 @@ public final class SpeechLlm implements AutoCloseable {
      * to {@code out}; the base encoder and LLM are referenced by relative path.
      */
     public void save(Path out) {
+        save(out, false, false);
+    }
+
+    /**
+     * Like {@link #save(Path)}; with {@code withLlm} / {@code withEncoder} (after full fine-tuning) the
+     * LLM / encoder weights are written too, as Hugging Face directories {@code out/llm} and {@code out/encoder}
+     * (the other files of the base directories are copied), and auris.json points at them.
+     */
+    public void save(Path out, boolean withLlm, boolean withEncoder) {
+        Path llmDir = dir.resolve(spec.llm().path()), encDir = dir.resolve(spec.encoder().path());
+        if (withLlm) {
+            copyDir(llmDir, out.resolve("llm"));
+            Map<String, Tensor> w = new LinkedHashMap<>(text.llm().baseTensors());
+            SafeTensorsWriter.write(out.resolve("llm/model.safetensors"), entries(w), Map.of("format", "pt"));
+            llmDir = out.resolve("llm");
+        }
+        if (withEncoder) {
+            copyDir(encDir, out.resolve("encoder"));
+            Map<String, Tensor> w = new LinkedHashMap<>();
+            encoder.tensors().forEach((n, t) -> w.put("model.encoder." + n, t));
+            SafeTensorsWriter.write(out.resolve("encoder/model.safetensors"), entries(w), Map.of("format", "pt"));
+            encDir = out.resolve("encoder");
+        }
         SafeTensorsWriter.write(out.resolve(spec.weights() == null ? "fusion.safetensors" : spec.weights()), entries(trainedTensors()),
                 Map.of("format", "pt", "auris", SpeechModelSpec.FORMAT));
         Map<String, Object> loraSpec = lora().map(SpeechLlm::loraMap).orElse(null);
@@ -188,10 +211,27 @@ public final class SpeechLlm implements AutoCloseable {
         }
         Path base = out.toAbsolutePath().normalize();
         SpeechModelSpec s = new SpeechModelSpec(spec.format(),
-                new SpeechModelSpec.EncoderRef(base.relativize(dir.resolve(spec.encoder().path()).toAbsolutePath().normalize()).toString(), spec.encoder().pad30s()),
-                new SpeechModelSpec.LlmRef(base.relativize(dir.resolve(spec.llm().path()).toAbsolutePath().normalize()).toString()),
+                new SpeechModelSpec.EncoderRef(base.relativize(encDir.toAbsolutePath().normalize()).toString(), spec.encoder().pad30s()),
+                new SpeechModelSpec.LlmRef(base.relativize(llmDir.toAbsolutePath().normalize()).toString()),
                 selector.spec(), new LinkedHashMap<>(connector.spec()), spec.prompt(), spec.weights() == null ? "fusion.safetensors" : spec.weights(), loraSpec);
         s.write(out);
+    }
+
+    /** Copies the files of a model directory except its weights (config, tokenizer, ...). */
+    private static void copyDir(Path from, Path to) {
+        try {
+            Files.createDirectories(to);
+            try (var s = Files.list(from)) {
+                for (Path p : s.toList()) {
+                    String n = p.getFileName().toString();
+                    if (Files.isRegularFile(p) && !n.endsWith(".safetensors") && !n.equals("model.safetensors.index.json")) {
+                        Files.copy(p, to.resolve(n), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot copy " + from + " to " + to + ": " + e.getMessage(), e);
+        }
     }
 
     /** Every tensor Auris trains or stores for this model, by file name (selector.*, connector.*). */

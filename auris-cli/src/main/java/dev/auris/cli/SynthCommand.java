@@ -1,0 +1,52 @@
+package dev.auris.cli;
+
+import dev.auris.train.synth.*;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** {@code auris synth --texts sentences.txt --out data/ --distill models/stories260K}: offline TTS data synthesis. */
+@Command(name = "synth", mixinStandardHelpOptions = true,
+        description = {"Synthesize speech training data from text with real TTS engines (espeak-ng, flite from Debian; FreeTTS in the JVM),",
+                "16 kHz, with held-out voices and texts. Writes train/ and heldout/ manifests: asr, sqa, mixed, text (see README)."})
+final class SynthCommand implements Runnable {
+    @Option(names = "--texts", required = true, description = "Text file, one sentence / question / instruction per line.")
+    Path texts;
+    @Option(names = "--out", required = true, description = "Output directory.")
+    Path out;
+    @Option(names = "--engines", split = ",", defaultValue = "espeak-ng,flite,freetts", description = "Engines to use (default: ${DEFAULT-VALUE}).")
+    List<String> engines;
+    @Option(names = "--clips-per-text", defaultValue = "1")
+    int clipsPerText;
+    @Option(names = "--held-out-every", defaultValue = "10", description = "Every n-th voice and text line is held out (default: ${DEFAULT-VALUE}).")
+    int heldOutEvery;
+    @Option(names = "--distill", description = "Text LLM whose answers become the spoken-prompt targets (sqa, mixed, text manifests).")
+    Path distill;
+    @Option(names = "--distill-tokens", defaultValue = "48")
+    int distillTokens;
+    @Option(names = "--mixed-instruction", defaultValue = "Answer the spoken request.")
+    String mixedInstruction;
+    @Option(names = "--seed", defaultValue = "0")
+    long seed;
+
+    @Override
+    public void run() {
+        List<TtsEngine> es = new ArrayList<>();
+        for (String e : engines) {
+            es.add(switch (e) {
+                case "espeak-ng" -> new EspeakNg();
+                case "flite" -> new Flite();
+                case "freetts" -> new FreeTts();
+                default -> throw new IllegalArgumentException("unknown engine '" + e + "': use espeak-ng, flite, freetts");
+            });
+        }
+        var s = Synthesizer.run(new Synthesizer.Config(Synthesizer.readTexts(Options.resolve(texts)), out, es, clipsPerText, heldOutEvery,
+                distill == null ? null : Options.resolve(distill), distillTokens, mixedInstruction, seed), System.err::println);
+        System.out.printf(Locale.ROOT, "%d train clips (%d voices), %d held-out clips (%d voices), %.1f min of audio, by engine %s; wrote %s%n",
+                s.trainClips(), s.trainVoices(), s.heldOutClips(), s.heldOutVoices(), s.audioSeconds() / 60, s.engines(), out);
+    }
+}

@@ -1,0 +1,47 @@
+package dev.auris.train;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A training recipe as data ({@code recipes/*.json}): the model to start from and the stages to run in
+ * order, each stage starting from the previous one's output. Paths are relative to the recipe file.
+ *
+ * <pre>{@code
+ * {"name": "llasm", "model": {"from": "../models/base"}   // or "compose": {"encoder": .., "llm": .., "selector": {..}, "connector": {..}}
+ *  "stages": [{"name": "align", "train": ["connector"], "data": [{"manifest": "asr.jsonl", "weight": 1}], "steps": 200, ...}]}
+ * }</pre>
+ */
+public record Recipe(String name, String description, ModelSource model, List<StageConfig> stages) {
+    /** Where the first stage's model comes from: an existing directory, or a composition of encoder + LLM. */
+    public record ModelSource(String from, Map<String, Object> compose) {}
+
+    static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
+
+    public Recipe {
+        if (stages == null || stages.isEmpty()) throw new IllegalArgumentException("recipe " + name + " has no stages");
+        if (model == null || (model.from() == null && model.compose() == null)) {
+            throw new IllegalArgumentException("recipe " + name + ": model needs \"from\" (a model directory) or \"compose\"");
+        }
+        stages = List.copyOf(stages);
+    }
+
+    public static Recipe read(Path file) {
+        try {
+            return JSON.readValue(file.toFile(), Recipe.class);
+        } catch (IOException e) {
+            Throwable c = e;
+            while (c.getCause() != null && !(c instanceof IllegalArgumentException)) c = c.getCause();
+            throw new IllegalArgumentException("recipe " + file + ": " + (c instanceof IllegalArgumentException ? c.getMessage()
+                    : e.getMessage().lines().findFirst().orElse("")), e);
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package dev.auris.train;
+
+import dev.auris.io.DType;
+import dev.auris.pipeline.SpeechLlm;
+import dev.auris.pipeline.SpeechModelSpec;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs a {@link Recipe}: composes or opens the starting model, then each stage in order, each from the
+ * previous stage's output directory ({@code OUT/<stage>}); {@code OUT/final} is the last stage's model.
+ * With {@code resume}, finished stages (those with an auris.json) are skipped and the running one continues
+ * from its last checkpoint.
+ */
+public final class RecipeRunner {
+    private RecipeRunner() {}
+
+    public record StageResult(String stage, Trainer.Result result) {}
+
+    public static List<StageResult> run(Path recipeFile, Path out, boolean resume, Progress progress) {
+        Recipe recipe = Recipe.read(recipeFile);
+        Path base = recipeFile.toAbsolutePath().getParent();
+        Path current;
+        if (recipe.model().from() != null) {
+            current = base.resolve(recipe.model().from());
+        } else {
+            Map<String, Object> c = recipe.model().compose();
+            current = out.resolve("base");
+            if (!(resume && Files.isRegularFile(current.resolve("auris.json")))) {
+                Map<String, Object> prompt = cast(c.get("prompt"));
+                SpeechModelSpec.PromptSpec p = prompt == null ? SpeechModelSpec.PromptSpec.llamaOmni()
+                        : new SpeechModelSpec.PromptSpec((String) prompt.get("template"), (String) prompt.get("system"), (String) prompt.get("instruction"),
+                        (String) prompt.get("transcribe"), Boolean.TRUE.equals(prompt.get("add_bos")));
+                try (SpeechLlm m = SpeechLlm.compose(current, base.resolve(String.valueOf(c.get("encoder"))), base.resolve(String.valueOf(c.get("llm"))),
+                        cast(c.getOrDefault("selector", Map.of("type", "final"))), cast(c.get("connector")), p,
+                        Boolean.TRUE.equals(c.get("pad_30s")), ((Number) c.getOrDefault("seed", 0)).longValue(), DType.F32)) {
+                    progress.message("composed " + current);
+                }
+            }
+        }
+        List<StageResult> results = new ArrayList<>();
+        for (StageConfig stage : recipe.stages()) {
+            Path dir = out.resolve(stage.name());
+            if (resume && Files.isRegularFile(dir.resolve("auris.json"))) {
+                progress.message("stage " + stage.name() + " already done: " + dir);
+                current = dir;
+                continue;
+            }
+            try (SpeechLlm m = SpeechLlm.load(current, DType.F32, stage.train().contains("lora") ? stage.lora() : null, stage.seed())) {
+                Trainer.Result r = new Trainer(stage, dir, base, progress).run(m, resume);
+                m.save(dir, stage.train().contains("llm"), stage.train().contains("encoder"));
+                results.add(new StageResult(stage.name(), r));
+                progress.message(String.format(java.util.Locale.ROOT, "stage %s: loss %.4f → %.4f%s in %.1f s; wrote %s", stage.name(), r.firstLoss(), r.trainLoss(),
+                        Double.isNaN(r.validationLoss()) ? "" : String.format(java.util.Locale.ROOT, " (validation %.4f)", r.validationLoss()), r.seconds(), dir));
+            }
+            current = dir;
+        }
+        return results;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> cast(Object o) {
+        return o == null ? null : new LinkedHashMap<>((Map<String, Object>) o);
+    }
+}

@@ -1,0 +1,63 @@
+package dev.auris.train;
+
+import dev.auris.llm.LoraSpec;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One training stage of a recipe: what trains, on which data, with which optimisation settings.
+ *
+ * @param objective   "sft" (next-token loss on the answer tokens only) or "dpo" (preference pairs, frozen reference)
+ * @param train       components that train: selector, connector, lora, llm (full), encoder (full); all else is frozen
+ * @param lora        adapters to attach when {@code train} has "lora" and the model has none yet
+ * @param data        training manifests with mixing weights (each example drawn from source i with probability ∝ weight)
+ * @param validation  held-out manifests for the periodic validation loss (may be empty)
+ * @param steps       optimizer steps; each takes {@code accumulate} micro-batches of {@code batchSize} examples
+ * @param warmupSteps linear warm-up, then cosine decay to {@code minLrRatio} × lr
+ */
+public record StageConfig(String name, String objective, List<String> train, LoraSpec lora, List<DataSource> data, List<DataSource> validation,
+                          int steps, int batchSize, int accumulate, double lr, int warmupSteps, double minLrRatio, double weightDecay,
+                          double maxGradNorm, int evalEvery, int saveEvery, int keepLast, long seed, double dpoBeta, int logEvery) {
+    public static final Set<String> COMPONENTS = Set.of("selector", "connector", "lora", "llm", "encoder");
+
+    /** A manifest and its mixing weight. */
+    public record DataSource(String manifest, double weight) {
+        public DataSource {
+            if (weight <= 0) throw new IllegalArgumentException("data weight must be positive for " + manifest);
+        }
+    }
+
+    public StageConfig {
+        if (name == null || name.isBlank()) throw new IllegalArgumentException("a stage needs a name");
+        objective = objective == null ? "sft" : objective;
+        if (!Set.of("sft", "dpo").contains(objective)) throw new IllegalArgumentException("stage " + name + ": objective must be sft or dpo, got " + objective);
+        train = List.copyOf(train);
+        for (String c : train) {
+            if (!COMPONENTS.contains(c)) throw new IllegalArgumentException("stage " + name + ": unknown component '" + c + "' in train: use " + COMPONENTS);
+        }
+        if (train.isEmpty()) throw new IllegalArgumentException("stage " + name + ": nothing to train");
+        if (train.contains("lora") && lora == null) lora = new LoraSpec(8, 16, 0.0, LoraSpec.ALL);
+        if (data == null || data.isEmpty()) throw new IllegalArgumentException("stage " + name + ": no training data");
+        data = List.copyOf(data);
+        validation = validation == null ? List.of() : List.copyOf(validation);
+        if (steps <= 0 || batchSize <= 0 || accumulate <= 0) throw new IllegalArgumentException("stage " + name + ": steps, batch_size and accumulate must be positive");
+        if (lr <= 0) throw new IllegalArgumentException("stage " + name + ": lr must be positive");
+        if (warmupSteps < 0 || warmupSteps > steps) throw new IllegalArgumentException("stage " + name + ": warmup_steps must be in 0.." + steps);
+        if (minLrRatio < 0 || minLrRatio > 1) throw new IllegalArgumentException("stage " + name + ": min_lr_ratio must be in [0, 1]");
+        if (maxGradNorm <= 0) maxGradNorm = 1.0;
+        if (evalEvery <= 0) evalEvery = Math.max(1, steps / 5);
+        if (saveEvery <= 0) saveEvery = Math.max(1, steps / 4);
+        if (keepLast <= 0) keepLast = 2;
+        if (dpoBeta <= 0) dpoBeta = 0.1;
+        if (logEvery <= 0) logEvery = Math.max(1, steps / 20);
+    }
+
+    /** Learning rate at {@code step} (0-based): linear warm-up, then cosine to minLrRatio·lr. */
+    public double lrAt(int step) {
+        if (step < warmupSteps) return lr * (step + 1) / (warmupSteps + 1);
+        double progress = (double) (step - warmupSteps) / Math.max(1, steps - warmupSteps);
+        double cos = 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress)));
+        return lr * (minLrRatio + (1 - minLrRatio) * cos);
+    }
+}

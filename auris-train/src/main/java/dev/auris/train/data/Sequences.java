@@ -1,0 +1,137 @@
+package dev.auris.train.data;
+
+import dev.auris.audio.AudioClip;
+import dev.auris.core.Torch;
+import dev.auris.encoder.WhisperEncoder;
+import dev.auris.pipeline.PromptBuilder;
+import dev.auris.pipeline.SpeechLlm;
+import dev.auris.pipeline.Turn;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+import java.util.*;
+
+/**
+ * Examples → LLM training input: prompt items (text tokens and speech slots, rendered with the model's
+ * prompt template) followed by the answer's tokens and the end-of-answer token. Labels are -100 (ignored)
+ * everywhere but on the answer, so the loss is on assistant tokens only. While the encoder is frozen its
+ * outputs are computed once per clip and cached.
+ *
+ * <p>Shapes: B batch, T positions (padded to the longest), D LLM width, V vocabulary.
+ */
+public final class Sequences implements AutoCloseable {
+    public static final long IGNORE = -100;
+
+    /** A padded batch: inputs [B, T, D], labels [B, T], and its size in tokens and audio seconds. */
+    public record Batch(Tensor inputs, Tensor labels, long positions, long answerTokens, double audioSeconds) {}
+
+    private final SpeechLlm model;
+    private final boolean cacheEncoder;
+    private final Map<AudioClip, WhisperEncoder.Output> cache = new IdentityHashMap<>();
+    private final Map<String, int[]> tokenCache = new HashMap<>();
+
+    public Sequences(SpeechLlm model, boolean encoderFrozen) {
+        this.model = model;
+        this.cacheEncoder = encoderFrozen;
+    }
+
+    private int[] tokens(String text) {
+        return tokenCache.computeIfAbsent(text, t -> model.text().tokenizer().encode(t));
+    }
+
+    /** One sequence: inputs [T, D], labels [T], and how many labels are answer tokens. */
+    public record Seq(Tensor inputs, Tensor labels, int answerTokens) {}
+
+    public Seq sequence(List<Turn> prompt, String answer) {
+        List<Tensor> pieces = new ArrayList<>();
+        List<Long> labels = new ArrayList<>();
+        for (PromptBuilder.Item it : model.prompt().build(prompt, true)) {
+            switch (it) {
+                case PromptBuilder.Tokens t -> {
+                    pieces.add(model.llm().embed(Torch.fromInts(t.ids())));
+                    for (int ignored : t.ids()) labels.add(IGNORE);
+                }
+                case PromptBuilder.Slot s -> {
+                    Tensor e = model.connect(encoded(s.speech().clip())).select(0, 0);   // [T', D]
+                    pieces.add(e);
+                    for (int i = 0; i < e.size(0); i++) labels.add(IGNORE);
+                }
+            }
+        }
+        int[] ans = tokens(answer);
+        int[] withEnd = Arrays.copyOf(ans, ans.length + 1);
+        withEnd[ans.length] = model.endOfAnswer();
+        pieces.add(model.llm().embed(Torch.fromInts(withEnd)));
+        for (int id : withEnd) labels.add((long) id);
+        Tensor x = torch.cat(new TensorVector(pieces.toArray(Tensor[]::new)), 0);
+        return new Seq(x, Torch.fromLongs(labels.stream().mapToLong(Long::longValue).toArray(), labels.size()), withEnd.length);
+    }
+
+    private WhisperEncoder.Output encoded(AudioClip clip) {
+        if (!cacheEncoder) return model.encodeAudio(clip);
+        WhisperEncoder.Output o = cache.get(clip);
+        if (o == null) {
+            try (var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+                WhisperEncoder.Output raw = model.encodeAudio(clip);
+                o = new WhisperEncoder.Output(Torch.own(raw.lastHidden()), raw.layers() == null ? null : raw.layers().stream().map(Torch::own).toList());
+            }
+            cache.put(clip, o);
+        }
+        return o;
+    }
+
+    /** Right-padded batch of answer sequences (the chosen answer for preference examples unless {@code rejected}). */
+    public Batch batch(List<Example> examples, boolean rejected) {
+        List<Seq> seqs = new ArrayList<>();
+        double audio = 0;
+        long answerTokens = 0;
+        for (Example e : examples) {
+            Seq s = sequence(e.prompt(), rejected ? e.rejected() : e.answer());
+            seqs.add(s);
+            audio += e.audioSeconds();
+            answerTokens += s.answerTokens();
+        }
+        long max = seqs.stream().mapToLong(s -> s.inputs().size(0)).max().orElse(0);
+        long d = seqs.getFirst().inputs().size(1);
+        Tensor[] xs = new Tensor[seqs.size()], ls = new Tensor[seqs.size()];
+        long positions = 0;
+        for (int i = 0; i < seqs.size(); i++) {
+            Tensor x = seqs.get(i).inputs(), l = seqs.get(i).labels();
+            long pad = max - x.size(0);
+            positions += x.size(0);
+            if (pad > 0) {
+                x = torch.cat(new TensorVector(x, torch.zeros(new long[]{pad, d}, new org.bytedeco.pytorch.TensorOptions(x.scalar_type()))), 0);
+                l = torch.cat(new TensorVector(l, torch.full(new long[]{pad}, new org.bytedeco.pytorch.Scalar(IGNORE), new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Long))), 0);
+            }
+            xs[i] = x;
+            ls[i] = l;
+        }
+        return new Batch(torch.stack(new TensorVector(xs), 0), torch.stack(new TensorVector(ls), 0), positions, answerTokens, audio);
+    }
+
+    /**
+     * Per-sequence sum of log-probabilities of the labelled tokens [B] and the mean token loss, for
+     * logits [B, T, V] (position t predicts label t+1).
+     */
+    public static Tensor[] logProbs(Tensor logits, Tensor labels) {
+        long v = logits.size(2);
+        Tensor lp = torch.log_softmax(logits.narrow(1, 0, logits.size(1) - 1).to(torch.ScalarType.Float), -1); // [B, T-1, V]
+        Tensor target = labels.narrow(1, 1, labels.size(1) - 1);                                               // [B, T-1]
+        Tensor mask = target.ne(new org.bytedeco.pytorch.Scalar(IGNORE));
+        Tensor safe = target.clamp_min(new org.bytedeco.pytorch.Scalar(0)).clamp_max(new org.bytedeco.pytorch.Scalar(v - 1));
+        Tensor picked = lp.gather(2, safe.unsqueeze(2)).squeeze(2).mul(mask.to(torch.ScalarType.Float));       // [B, T-1]
+        Tensor perSeq = picked.sum(new long[]{1}, false, new org.bytedeco.pytorch.ScalarTypeOptional());        // [B]
+        Tensor mean = picked.sum().neg().div(mask.sum().clamp_min(new org.bytedeco.pytorch.Scalar(1)));
+        return new Tensor[]{perSeq, mean};
+    }
+
+    @Override
+    public void close() {
+        for (WhisperEncoder.Output o : cache.values()) {
+            o.lastHidden().close();
+            if (o.layers() != null) o.layers().forEach(Tensor::close);
+        }
+        cache.clear();
+    }
+}

@@ -1,0 +1,168 @@
+package dev.auris.train.synth;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.auris.audio.AudioClip;
+import dev.auris.audio.Wav;
+import dev.auris.io.AtomicFiles;
+import dev.auris.llm.Session;
+import dev.auris.llm.TextModel;
+import dev.auris.prompt.ChatTemplate;
+import dev.auris.prompt.Instructions;
+import dev.auris.sample.Generator;
+import dev.auris.sample.SamplingOptions;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.*;
+
+/**
+ * Offline data synthesis ({@code auris synth}): texts → speech by real TTS engines → training manifests.
+ *
+ * <p>Split: voices are split deterministically — every {@code heldOutEvery}-th voice of each engine (in the
+ * engine's voice order) is held out — and so are texts (every {@code heldOutEvery}-th line). Train
+ * manifests use train texts spoken by train voices; held-out manifests use held-out texts spoken by
+ * held-out voices, so evaluation hears neither sentence nor speaker from training. {@code split.json}
+ * records both lists.
+ *
+ * <p>Manifests written per split ({@code train/}, {@code heldout/}): {@code asr.jsonl} (speech + an ASR
+ * instruction from LLaSM's set → the text), {@code sqa.jsonl} (speech alone → what the text LLM answers
+ * to the same text typed: target distilled from the LLM), {@code mixed.jsonl} (text instruction + speech →
+ * the same distilled answer), {@code text.jsonl} (the text typed → the distilled answer: text-only SFT,
+ * keeps the LLM's text skills).
+ */
+public final class Synthesizer {
+    /** What to synthesize. */
+    public record Config(List<String> texts, Path out, List<TtsEngine> engines, int clipsPerText, int heldOutEvery,
+                         Path distillModel, int distillTokens, String mixedInstruction, long seed) {}
+
+    /** Counts of what was written. */
+    public record Summary(int trainClips, int heldOutClips, int trainVoices, int heldOutVoices, double audioSeconds, Map<String, Integer> engines) {}
+
+    private Synthesizer() {}
+
+    public static Summary run(Config c, java.util.function.Consumer<String> log) {
+        List<Voice> train = new ArrayList<>(), held = new ArrayList<>();
+        Map<String, TtsEngine> byName = new HashMap<>();
+        for (TtsEngine e : c.engines()) {
+            if (!e.available()) {
+                log.accept(e.name() + " is not installed: skipped (apt-get install " + e.name() + ")");
+                continue;
+            }
+            byName.put(e.name(), e);
+            List<Voice> vs = e.voices();
+            for (int i = 0; i < vs.size(); i++) (i % c.heldOutEvery() == c.heldOutEvery() - 1 ? held : train).add(vs.get(i));
+        }
+        if (train.isEmpty() || held.isEmpty()) throw new IllegalStateException("no TTS engine with enough voices is available");
+        List<String> trainTexts = new ArrayList<>(), heldTexts = new ArrayList<>();
+        for (int i = 0; i < c.texts().size(); i++) (i % c.heldOutEvery() == c.heldOutEvery() - 1 ? heldTexts : trainTexts).add(c.texts().get(i));
+        Map<String, String> answers = distill(c, log);
+        SplittableRandom rnd = new SplittableRandom(c.seed());
+        Map<String, Integer> engineCounts = new TreeMap<>();
+        double[] seconds = {0};
+        int nTrain = write(c, "train", trainTexts, train, byName, answers, rnd, engineCounts, seconds, log);
+        int nHeld = write(c, "heldout", heldTexts, held, byName, answers, rnd, engineCounts, seconds, log);
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode split = json.createObjectNode();
+        ArrayNode tv = split.putArray("train_voices"), hv = split.putArray("heldout_voices");
+        train.forEach(v -> tv.add(v.id()));
+        held.forEach(v -> hv.add(v.id()));
+        split.put("rule", "every " + c.heldOutEvery() + "th voice of each engine and every " + c.heldOutEvery() + "th text line is held out");
+        AtomicFiles.writeString(c.out().resolve("split.json"), split.toPrettyString());
+        return new Summary(nTrain, nHeld, train.size(), held.size(), seconds[0], engineCounts);
+    }
+
+    private static int write(Config c, String split, List<String> texts, List<Voice> voices, Map<String, TtsEngine> engines, Map<String, String> answers,
+                             SplittableRandom rnd, Map<String, Integer> engineCounts, double[] seconds, java.util.function.Consumer<String> log) {
+        ObjectMapper json = new ObjectMapper();
+        Path dir = c.out().resolve(split);
+        StringBuilder asr = new StringBuilder(), sqa = new StringBuilder(), mixed = new StringBuilder(), text = new StringBuilder();
+        int n = 0;
+        for (int t = 0; t < texts.size(); t++) {
+            String s = texts.get(t);
+            String answer = answers.get(s);
+            if (answer != null) text.append(line(json, "text", List.of(part("text", s)), answer)).append('\n');
+            for (int k = 0; k < c.clipsPerText(); k++) {
+                Voice v = voices.get(rnd.nextInt(voices.size()));
+                AudioClip clip;
+                try {
+                    clip = engines.get(v.engine()).speak(s, v);
+                } catch (RuntimeException e) {
+                    log.accept("skipped \"" + s + "\" with " + v.id() + ": " + e.getMessage());
+                    continue;
+                }
+                String rel = "clips/" + split + "-" + String.format("%05d", t) + "-" + k + ".wav";
+                Wav.write(dir.resolve(rel), clip);
+                seconds[0] += clip.seconds();
+                engineCounts.merge(v.engine(), 1, Integer::sum);
+                n++;
+                asr.append(line(json, "asr", List.of(part("audio", rel), part("text", Instructions.pick(Instructions.LLASM_ASR, rnd))), s, v)).append('\n');
+                if (answer != null) {
+                    sqa.append(line(json, "sqa", List.of(part("audio", rel)), answer, v)).append('\n');
+                    mixed.append(line(json, "mixed", List.of(part("text", c.mixedInstruction()), part("audio", rel)), answer, v)).append('\n');
+                }
+            }
+            if ((t + 1) % 50 == 0) log.accept(split + ": " + (t + 1) + "/" + texts.size() + " texts");
+        }
+        AtomicFiles.writeString(dir.resolve("asr.jsonl"), asr.toString());
+        if (!answers.isEmpty()) {
+            AtomicFiles.writeString(dir.resolve("sqa.jsonl"), sqa.toString());
+            AtomicFiles.writeString(dir.resolve("mixed.jsonl"), mixed.toString());
+            AtomicFiles.writeString(dir.resolve("text.jsonl"), text.toString());
+        }
+        return n;
+    }
+
+    private static ObjectNode part(String kind, String value) {
+        return new ObjectMapper().createObjectNode().put(kind, value);
+    }
+
+    private static String line(ObjectMapper json, String task, List<ObjectNode> userParts, String answer, Voice... voice) {
+        ObjectNode o = json.createObjectNode().put("task", task);
+        if (voice.length > 0) o.put("voice", voice[0].id());
+        ArrayNode msgs = o.putArray("messages");
+        ObjectNode user = msgs.addObject().put("role", "user");
+        ArrayNode content = user.putArray("content");
+        userParts.forEach(content::add);
+        msgs.addObject().put("role", "assistant").put("content", answer);
+        return o.toString();
+    }
+
+    /** The text LLM's greedy answer to each text typed (chat template when it has one, else a plain continuation). */
+    static Map<String, String> distill(Config c, java.util.function.Consumer<String> log) {
+        Map<String, String> out = new HashMap<>();
+        if (c.distillModel() == null) return out;
+        try (TextModel m = TextModel.load(c.distillModel(), dev.auris.io.DType.F32);
+             var scope = new org.bytedeco.javacpp.PointerScope(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+            for (String s : c.texts()) {
+                int[] ids;
+                if (m.chatTemplate().isPresent()) {
+                    ids = m.tokenizer().encode(m.chatTemplate().get().render(List.of(ChatTemplate.Message.user(s)), true));
+                } else {
+                    int[] p = m.tokenizer().encode(s);
+                    ids = new int[p.length + 1];
+                    ids[0] = m.tokenizer().bosId().orElse(1);
+                    System.arraycopy(p, 0, ids, 1, p.length);
+                }
+                try (Session session = m.llm().newSession(); var inner = new org.bytedeco.javacpp.PointerScope()) {
+                    var r = Generator.generate(session, session.prefill(ids), m.tokenizer(), SamplingOptions.greedy(c.distillTokens()), m.eosIds(), d -> {});
+                    out.put(s, r.text());
+                }
+            }
+            log.accept("distilled " + out.size() + " answers from " + c.distillModel());
+        }
+        return out;
+    }
+
+    /** Reads a text file: one text per non-blank line. */
+    public static List<String> readTexts(Path file) {
+        try {
+            return Files.readAllLines(file).stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+}

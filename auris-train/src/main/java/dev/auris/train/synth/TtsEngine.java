@@ -1,0 +1,26 @@
+package dev.auris.train.synth;
+
+import dev.auris.audio.AudioClip;
+
+import java.util.List;
+
+/**
+ * A text-to-speech engine for data synthesis. Output is 16 kHz mono, resampled with Auris's band-limited
+ * resampler. The Debian engines (espeak-ng, flite) run as processes; FreeTTS runs inside the JVM and is
+ * always available.
+ */
+public sealed interface TtsEngine permits EspeakNg, Flite, FreeTts {
+    String name();
+
+    /** Whether the engine can run here (its program is installed). */
+    boolean available();
+
+    /** The voices this engine offers for synthesis (accents × variants × prosody, as configured). */
+    List<Voice> voices();
+
+    AudioClip speak(String text, Voice voice);
+
+    static List<TtsEngine> all() {
+        return List.of(new EspeakNg(), new Flite(), new FreeTts());
+    }
+}
