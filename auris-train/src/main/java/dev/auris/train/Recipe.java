@@ -18,17 +18,28 @@ import java.util.Map;
  *  "stages": [{"name": "align", "train": ["connector"], "data": [{"manifest": "asr.jsonl", "weight": 1}], "steps": 200, ...}]}
  * }</pre>
  */
-public record Recipe(String name, String description, ModelSource model, List<StageConfig> stages) {
+public record Recipe(String name, String description, SynthSpec synth, EncoderSpec encoder, ModelSource model, List<StageConfig> stages) {
     /** Where the first stage's model comes from: an existing directory, or a composition of encoder + LLM. */
     public record ModelSource(String from, Map<String, Object> compose) {}
+
+    /**
+     * Optional data synthesis into {@code $run/data}: texts from a file and/or sentences of stories sampled
+     * from an LLM ({@code sample_llm}, {@code sample_stories} stories at {@code temperature}).
+     */
+    public record SynthSpec(String texts, String sampleLlm, int sampleStories, double temperature, int minWords, int maxWords,
+                            List<String> engines, int clipsPerText, int heldOutEvery, String distill, int distillTokens, String mixedInstruction, long seed) {}
+
+    /** Optional encoder pretraining with CTC into {@code $run/encoder}, over the tokenizer of {@code vocabulary} (an LLM directory). */
+    public record EncoderSpec(String vocabulary, List<String> train, List<String> heldOut, int dModel, int layers, int heads, int ffnDim, int nMels,
+                              int maxSeconds, int steps, int batchSize, double lr, int warmupSteps, double weightDecay, long seed, double specAugment) {}
 
     static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
 
     public Recipe {
-        if (stages == null || stages.isEmpty()) throw new IllegalArgumentException("recipe " + name + " has no stages");
-        if (model == null || (model.from() == null && model.compose() == null)) {
+        if (stages == null) stages = List.of();
+        if (!stages.isEmpty() && (model == null || (model.from() == null && model.compose() == null))) {
             throw new IllegalArgumentException("recipe " + name + ": model needs \"from\" (a model directory) or \"compose\"");
         }
         stages = List.copyOf(stages);

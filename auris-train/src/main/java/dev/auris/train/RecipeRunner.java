@@ -22,12 +22,42 @@ public final class RecipeRunner {
 
     public record StageResult(String stage, Trainer.Result result) {}
 
+    /** A recipe path: {@code $run/...} inside the run directory, anything else relative to the recipe file. */
+    static Path resolve(Path base, Path out, String p) {
+        return p.startsWith("$run/") ? out.resolve(p.substring(5)) : base.resolve(p);
+    }
+
     public static List<StageResult> run(Path recipeFile, Path out, boolean resume, Progress progress) {
         Recipe recipe = Recipe.read(recipeFile);
         Path base = recipeFile.toAbsolutePath().getParent();
+        java.util.function.Function<String, Path> paths = p -> resolve(base, out, p);
+        List<StageResult> results = new ArrayList<>();
+        if (recipe.synth() != null) {
+            Path data = out.resolve("data");
+            if (resume && Files.isRegularFile(data.resolve("split.json"))) progress.message("data already synthesized: " + data);
+            else Synthesis.run(recipe.synth(), paths, data, progress);
+        }
+        if (recipe.encoder() != null) {
+            Path enc = out.resolve("encoder");
+            if (resume && Files.isRegularFile(enc.resolve("model.safetensors"))) {
+                progress.message("encoder already pretrained: " + enc);
+            } else {
+                Recipe.EncoderSpec e = recipe.encoder();
+                try (var vocab = dev.auris.llm.TextModel.load(paths.apply(e.vocabulary()), DType.F32)) {
+                    var r = EncoderPretrainer.run(new EncoderPretrainer.Config(e.dModel(), e.layers(), e.heads(), e.ffnDim(), e.nMels() == 0 ? 80 : e.nMels(),
+                                    e.maxSeconds() == 0 ? 30 : e.maxSeconds(), e.steps(), e.batchSize(), e.lr(), e.warmupSteps(), e.weightDecay(), e.seed(), e.specAugment()),
+                            vocab.tokenizer(), e.train().stream().map(paths).toList(), e.heldOut() == null ? List.of() : e.heldOut().stream().map(paths).toList(), enc, progress);
+                    progress.message(String.format(java.util.Locale.ROOT, "encoder: CTC loss %.3f → %.3f in %.0f s (%.1f audio-s/s); held-out token error rate %.3f",
+                            r.firstLoss(), r.lastLoss(), r.seconds(), r.audioSecondsPerSecond(), r.heldOutTokenErrorRate()));
+                    results.add(new StageResult("encoder", new Trainer.Result(e.steps(), r.lastLoss(), r.firstLoss(), r.heldOutTokenErrorRate(), r.seconds(), 0,
+                            r.audioSecondsPerSecond(), Double.NaN)));
+                }
+            }
+        }
+        if (recipe.stages().isEmpty()) return results;
         Path current;
         if (recipe.model().from() != null) {
-            current = base.resolve(recipe.model().from());
+            current = paths.apply(recipe.model().from());
         } else {
             Map<String, Object> c = recipe.model().compose();
             current = out.resolve("base");
@@ -36,14 +66,13 @@ public final class RecipeRunner {
                 SpeechModelSpec.PromptSpec p = prompt == null ? SpeechModelSpec.PromptSpec.llamaOmni()
                         : new SpeechModelSpec.PromptSpec((String) prompt.get("template"), (String) prompt.get("system"), (String) prompt.get("instruction"),
                         (String) prompt.get("transcribe"), Boolean.TRUE.equals(prompt.get("add_bos")));
-                try (SpeechLlm m = SpeechLlm.compose(current, base.resolve(String.valueOf(c.get("encoder"))), base.resolve(String.valueOf(c.get("llm"))),
+                try (SpeechLlm m = SpeechLlm.compose(current, paths.apply(String.valueOf(c.get("encoder"))), paths.apply(String.valueOf(c.get("llm"))),
                         cast(c.getOrDefault("selector", Map.of("type", "final"))), cast(c.get("connector")), p,
                         Boolean.TRUE.equals(c.get("pad_30s")), ((Number) c.getOrDefault("seed", 0)).longValue(), DType.F32)) {
                     progress.message("composed " + current);
                 }
             }
         }
-        List<StageResult> results = new ArrayList<>();
         for (StageConfig stage : recipe.stages()) {
             Path dir = out.resolve(stage.name());
             if (resume && Files.isRegularFile(dir.resolve("auris.json"))) {
@@ -52,7 +81,7 @@ public final class RecipeRunner {
                 continue;
             }
             try (SpeechLlm m = SpeechLlm.load(current, DType.F32, stage.train().contains("lora") ? stage.lora() : null, stage.seed())) {
-                Trainer.Result r = new Trainer(stage, dir, base, progress).run(m, resume);
+                Trainer.Result r = new Trainer(stage, dir, paths, progress).run(m, resume);
                 m.save(dir, stage.train().contains("llm"), stage.train().contains("encoder"));
                 results.add(new StageResult(stage.name(), r));
                 progress.message(String.format(java.util.Locale.ROOT, "stage %s: loss %.4f → %.4f%s in %.1f s; wrote %s", stage.name(), r.firstLoss(), r.trainLoss(),

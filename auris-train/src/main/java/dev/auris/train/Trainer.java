@@ -37,14 +37,14 @@ public final class Trainer {
 
     private final StageConfig cfg;
     private final Path out;
-    private final Path base;
+    private final java.util.function.Function<String, Path> paths;
     private final Progress progress;
 
-    /** @param base directory that manifest paths are relative to */
-    public Trainer(StageConfig cfg, Path out, Path base, Progress progress) {
+    /** @param paths resolves the stage's manifest paths */
+    public Trainer(StageConfig cfg, Path out, java.util.function.Function<String, Path> paths, Progress progress) {
         this.cfg = cfg;
         this.out = out;
-        this.base = base;
+        this.paths = paths;
         this.progress = progress;
     }
 
@@ -172,7 +172,7 @@ public final class Trainer {
     }
 
     private List<Example> load(String manifest) {
-        Path p = base.resolve(manifest);
+        Path p = paths.apply(manifest);
         var loaded = Manifest.read(p, false);
         if (loaded.examples().isEmpty()) throw new IllegalArgumentException("manifest " + p + " has no examples");
         return loaded.examples();

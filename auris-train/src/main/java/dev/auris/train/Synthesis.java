@@ -1,0 +1,62 @@
+package dev.auris.train;
+
+import dev.auris.io.AtomicFiles;
+import dev.auris.io.DType;
+import dev.auris.llm.Session;
+import dev.auris.llm.TextModel;
+import dev.auris.sample.Generator;
+import dev.auris.sample.SamplingOptions;
+import dev.auris.train.synth.*;
+
+import java.nio.file.Path;
+import java.util.*;
+import java.util.function.Function;
+
+/** The synthesis step of a recipe: gather texts (file and/or sentences sampled from an LLM), then {@link Synthesizer}. */
+final class Synthesis {
+    private Synthesis() {}
+
+    static void run(Recipe.SynthSpec s, Function<String, Path> paths, Path out, Progress progress) {
+        LinkedHashSet<String> texts = new LinkedHashSet<>();
+        if (s.texts() != null) texts.addAll(Synthesizer.readTexts(paths.apply(s.texts())));
+        if (s.sampleLlm() != null) texts.addAll(sampleSentences(paths.apply(s.sampleLlm()), s.sampleStories(), s.temperature(),
+                Math.max(1, s.minWords()), s.maxWords() <= 0 ? 14 : s.maxWords(), s.seed()));
+        List<String> list = new ArrayList<>(texts);
+        AtomicFiles.writeString(out.resolve("texts.txt"), String.join("\n", list) + "\n");
+        progress.message("synthesizing " + list.size() + " texts");
+        List<TtsEngine> engines = new ArrayList<>();
+        for (String e : s.engines() == null ? List.of("espeak-ng", "flite", "freetts") : s.engines()) {
+            engines.add(switch (e) {
+                case "espeak-ng" -> new EspeakNg();
+                case "flite" -> new Flite();
+                case "freetts" -> new FreeTts();
+                default -> throw new IllegalArgumentException("unknown TTS engine " + e);
+            });
+        }
+        var summary = Synthesizer.run(new Synthesizer.Config(list, out, engines, Math.max(1, s.clipsPerText()), s.heldOutEvery() <= 1 ? 10 : s.heldOutEvery(),
+                s.distill() == null ? null : paths.apply(s.distill()), s.distillTokens() <= 0 ? 32 : s.distillTokens(),
+                s.mixedInstruction() == null ? "Answer the spoken request." : s.mixedInstruction(), s.seed()), progress::message);
+        progress.message(String.format(Locale.ROOT, "synthesized %d train + %d held-out clips, %.1f min, engines %s", summary.trainClips(), summary.heldOutClips(),
+                summary.audioSeconds() / 60, summary.engines()));
+    }
+
+    /** Sentences of {@code n} stories sampled from a text LLM (whole sentences of minWords..maxWords words). */
+    static List<String> sampleSentences(Path llm, int n, double temperature, int minWords, int maxWords, long seed) {
+        LinkedHashSet<String> out = new LinkedHashSet<>();
+        try (TextModel m = TextModel.load(llm, DType.F32); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+            int bos = m.tokenizer().bosId().orElse(1);
+            for (int i = 0; i < n; i++) {
+                try (Session s = m.llm().newSession(); var scope = new org.bytedeco.javacpp.PointerScope()) {
+                    var opts = new SamplingOptions(temperature <= 0 ? 0.9 : temperature, 0, 0.95, 0, 1, seed * 100_003L + i, 200, Set.of(), List.of());
+                    var r = Generator.generate(s, s.prefill(new int[]{bos}), m.tokenizer(), opts, m.eosIds(), d -> {});
+                    for (String sent : r.text().split("(?<=[.!?])\\s+|\\n+")) {
+                        String t = sent.strip();
+                        int words = t.isEmpty() ? 0 : t.split("\\s+").length;
+                        if (words >= minWords && words <= maxWords && t.matches(".*[.!?]$") && !t.contains("\"")) out.add(t);
+                    }
+                }
+            }
+        }
+        return new ArrayList<>(out);
+    }
+}
