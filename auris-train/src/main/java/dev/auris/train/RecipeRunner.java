@@ -92,6 +92,15 @@ public final class RecipeRunner {
         return results;
     }
 
+    /** {@code java -cp ... dev.auris.train.RecipeRunner RECIPE OUT [--resume]}: a recipe without the CLI. */
+    public static void main(String[] args) {
+        if (args.length < 2) {
+            System.err.println("usage: RecipeRunner RECIPE OUT [--resume]");
+            System.exit(2);
+        }
+        run(Path.of(args[0]), Path.of(args[1]), args.length > 2 && args[2].equals("--resume"), Progress.silent());
+    }
+
     @SuppressWarnings("unchecked")
     private static Map<String, Object> cast(Object o) {
         return o == null ? null : new LinkedHashMap<>((Map<String, Object>) o);

@@ -99,19 +99,20 @@ public final class Trainer {
         AdamW optimizer = new AdamW(pv, opts);
         int start = 0;
         Checkpoints ckpt = new Checkpoints(out.resolve("checkpoints"), cfg.keepLast());
-        if (resume) {
-            var last = ckpt.latest();
-            if (last.isPresent()) {
-                start = ckpt.load(last.get(), params, optimizer);
-                progress.message("resumed " + cfg.name() + " at step " + start + " from " + last.get());
-            }
-        }
         Map<Example, Double> refChosen = new IdentityHashMap<>(), refRejected = new IdentityHashMap<>();
         long t0 = System.nanoTime();
         double tokens = 0, audio = 0, first = Double.NaN, window = 0, lastLoss = Double.NaN, margin = Double.NaN, val = Double.NaN;
         int windowN = 0;
         try (Sequences seqs = new Sequences(model, encoderFrozen)) {
+            // the DPO reference is the model as the stage starts, before any checkpoint is restored
             if (cfg.objective().equals("dpo")) referenceLogProbs(model, seqs, sources, refChosen, refRejected);
+            if (resume) {
+                var last = ckpt.latest();
+                if (last.isPresent()) {
+                    start = ckpt.load(last.get(), params, optimizer);
+                    progress.message("resumed " + cfg.name() + " at step " + start + " from " + last.get());
+                }
+            }
             for (int step = start; step < cfg.steps(); step++) {
                 double lr = cfg.lrAt(step);
                 for (int g = 0; g < optimizer.param_groups().size(); g++) {

@@ -32,7 +32,8 @@ import java.util.*;
  * instruction from LLaSM's set → the text), {@code sqa.jsonl} (speech alone → what the text LLM answers
  * to the same text typed: target distilled from the LLM), {@code mixed.jsonl} (text instruction + speech →
  * the same distilled answer), {@code text.jsonl} (the text typed → the distilled answer: text-only SFT,
- * keeps the LLM's text skills).
+ * keeps the LLM's text skills), {@code dpo.jsonl} (speech → chosen: its distilled answer, rejected: the
+ * answer to another text).
  */
 public final class Synthesizer {
     /** What to synthesize. */
@@ -79,7 +80,7 @@ public final class Synthesizer {
                              SplittableRandom rnd, Map<String, Integer> engineCounts, double[] seconds, java.util.function.Consumer<String> log) {
         ObjectMapper json = new ObjectMapper();
         Path dir = c.out().resolve(split);
-        StringBuilder asr = new StringBuilder(), sqa = new StringBuilder(), mixed = new StringBuilder(), text = new StringBuilder();
+        StringBuilder asr = new StringBuilder(), sqa = new StringBuilder(), mixed = new StringBuilder(), text = new StringBuilder(), dpo = new StringBuilder();
         int n = 0;
         for (int t = 0; t < texts.size(); t++) {
             String s = texts.get(t);
@@ -103,6 +104,13 @@ public final class Synthesizer {
                 if (answer != null) {
                     sqa.append(line(json, "sqa", List.of(part("audio", rel)), answer, v)).append('\n');
                     mixed.append(line(json, "mixed", List.of(part("text", c.mixedInstruction()), part("audio", rel)), answer, v)).append('\n');
+                    String other = answers.get(texts.get((t + 1 + rnd.nextInt(Math.max(1, texts.size() - 1))) % texts.size()));
+                    if (other != null && !other.equals(answer)) {
+                        ObjectNode pref = json.createObjectNode().put("task", "dpo").put("voice", v.id());
+                        pref.putArray("messages").addObject().put("role", "user").putArray("content").add(part("audio", rel));
+                        pref.put("chosen", answer).put("rejected", other);
+                        dpo.append(pref).append('\n');
+                    }
                 }
             }
             if ((t + 1) % 50 == 0) log.accept(split + ": " + (t + 1) + "/" + texts.size() + " texts");
@@ -112,6 +120,7 @@ public final class Synthesizer {
             AtomicFiles.writeString(dir.resolve("sqa.jsonl"), sqa.toString());
             AtomicFiles.writeString(dir.resolve("mixed.jsonl"), mixed.toString());
             AtomicFiles.writeString(dir.resolve("text.jsonl"), text.toString());
+            AtomicFiles.writeString(dir.resolve("dpo.jsonl"), dpo.toString());
         }
         return n;
     }

@@ -1,0 +1,208 @@
+package dev.auris.train.eval;
+
+import dev.auris.core.Torch;
+import dev.auris.llm.Llm;
+import dev.auris.llm.Session;
+import dev.auris.pipeline.SpeechLlm;
+import dev.auris.pipeline.SpeechSession;
+import dev.auris.pipeline.Turn;
+import dev.auris.sample.Generator;
+import dev.auris.sample.SamplingOptions;
+import dev.auris.train.data.Example;
+import dev.auris.train.data.Manifest;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+import javax.imageio.ImageIO;
+import java.awt.*;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.*;
+import java.util.List;
+
+/**
+ * {@code auris eval}: a speech LLM on held-out data (sentences and voices never trained on).
+ * <ul>
+ *   <li>WER of transcription (asr.jsonl: speech + the model's transcribe instruction → text);</li>
+ *   <li>agreement: the spoken prompt's greedy continuation equals the text prompt's (the base LLM on the
+ *       same text typed) for the first N tokens (sqa.jsonl);</li>
+ *   <li>retention: text-only perplexity of the model's LLM (with its LoRA) against the base LLM on
+ *       held-out text (text.jsonl: prompt + answer).</li>
+ * </ul>
+ * Writes {@code report.md} and {@code report.png}.
+ */
+public final class Evaluator {
+    public record Report(int asrClips, double wer, int sqaClips, double agreement, double meanAgreedTokens, int textExamples,
+                         double basePerplexity, double modelPerplexity, List<String[]> samples) {
+        public double perplexityChange() { return modelPerplexity / basePerplexity - 1; }
+    }
+
+    private Evaluator() {}
+
+    public static Report run(SpeechLlm model, Path heldOut, int agreementTokens, int limit, Path reportDir, String title) {
+        String instruction = model.spec().prompt() == null ? null : model.spec().prompt().transcribe();
+        List<String[]> samples = new ArrayList<>();
+        long errors = 0, words = 0;
+        int nAsr = 0;
+        var greedy = SamplingOptions.greedy(64);
+        try (NoGradGuard guard = new NoGradGuard()) {
+            Path asr = heldOut.resolve("asr.jsonl");
+            if (Files.isRegularFile(asr)) {
+                for (Example e : take(Manifest.read(asr, true).examples(), limit)) {
+                    Turn.Speech sp = speech(e);
+                    Turn t = instruction == null ? Turn.user(sp) : Turn.user(sp, Turn.text(instruction));
+                    String hyp;
+                    try (SpeechSession s = model.newSession()) {
+                        hyp = s.respond(t, greedy, x -> {}).text().strip();
+                    }
+                    errors += Wer.errors(e.answer(), hyp);
+                    words += Wer.words(e.answer()).length;
+                    nAsr++;
+                    if (samples.size() < 8) samples.add(new String[]{"asr", e.answer(), hyp});
+                }
+            }
+            int agreed = 0, nSqa = 0;
+            double agreedTokens = 0;
+            Path sqa = heldOut.resolve("sqa.jsonl");
+            Path texts = heldOut.resolve("asr.jsonl");
+            Map<String, String> transcriptOf = new HashMap<>();
+            if (Files.isRegularFile(texts)) {
+                for (Example e : Manifest.read(texts, true).examples()) transcriptOf.put(clipKey(e), e.answer());
+            }
+            Llm base = model.text().llm();
+            if (Files.isRegularFile(sqa)) {
+                for (Example e : take(Manifest.read(sqa, true).examples(), limit)) {
+                    String text = transcriptOf.get(clipKey(e));
+                    if (text == null) continue;
+                    int[] spoken;
+                    try (SpeechSession s = model.newSession()) {
+                        Tensor logits = s.prefill(Turn.user(speech(e)));
+                        spoken = greedyTokens(logits, s::step, agreementTokens, model.text().eosIds());
+                    }
+                    int[] typed;
+                    try (Session s = base.newSession(); PointerScope scope = new PointerScope()) {
+                        int[] p = model.text().tokenizer().encode(text);
+                        int[] ids = new int[p.length + 1];
+                        ids[0] = model.text().tokenizer().bosId().orElse(1);
+                        System.arraycopy(p, 0, ids, 1, p.length);
+                        typed = greedyTokens(s.prefill(ids), s::step, agreementTokens, model.text().eosIds());
+                    }
+                    int same = 0;
+                    while (same < Math.min(spoken.length, typed.length) && spoken[same] == typed[same]) same++;
+                    boolean agree = same >= Math.min(agreementTokens, typed.length) && spoken.length >= Math.min(agreementTokens, typed.length);
+                    if (agree) agreed++;
+                    agreedTokens += same;
+                    nSqa++;
+                    if (samples.size() < 14) samples.add(new String[]{"continuation", model.text().tokenizer().decode(typed), model.text().tokenizer().decode(spoken)});
+                }
+            }
+            double basePpl = Double.NaN, modelPpl = Double.NaN;
+            int nText = 0;
+            Path text = heldOut.resolve("text.jsonl");
+            if (Files.isRegularFile(text)) {
+                double nllBase = 0, nllModel = 0;
+                long tokens = 0;
+                for (Example e : take(Manifest.read(text, true).examples(), limit)) {
+                    String full = ((Turn.Text) e.prompt().getFirst().parts().getFirst()).text() + e.answer();
+                    int[] p = model.text().tokenizer().encode(full);
+                    int[] ids = new int[p.length + 1];
+                    ids[0] = model.text().tokenizer().bosId().orElse(1);
+                    System.arraycopy(p, 0, ids, 1, p.length);
+                    nllBase += nll(base, ids);
+                    nllModel += nll(model.llm(), ids);
+                    tokens += ids.length - 1;
+                    nText++;
+                }
+                basePpl = Math.exp(nllBase / tokens);
+                modelPpl = Math.exp(nllModel / tokens);
+            }
+            Report r = new Report(nAsr, (double) errors / Math.max(1, words), nSqa, (double) agreed / Math.max(1, nSqa), agreedTokens / Math.max(1, nSqa),
+                    nText, basePpl, modelPpl, samples);
+            if (reportDir != null) write(r, reportDir, title, agreementTokens);
+            return r;
+        }
+    }
+
+    private static List<Example> take(List<Example> l, int limit) {
+        return limit > 0 && l.size() > limit ? l.subList(0, limit) : l;
+    }
+
+    private static String clipKey(Example e) {
+        return speech(e).clip().samples().length + ":" + Arrays.hashCode(speech(e).clip().samples());
+    }
+
+    private static Turn.Speech speech(Example e) {
+        for (Turn t : e.prompt()) for (Turn.Part p : t.parts()) if (p instanceof Turn.Speech s) return s;
+        throw new IllegalArgumentException("line " + e.line() + " has no audio");
+    }
+
+    private static int[] greedyTokens(Tensor logits, java.util.function.IntFunction<Tensor> step, int n, Set<Integer> eos) {
+        int[] out = new int[n];
+        int k = 0;
+        float[] l = Torch.toFloats(logits);
+        while (k < n) {
+            int next = dev.auris.sample.Sampler.argmax(l);
+            if (eos.contains(next)) break;
+            out[k++] = next;
+            if (k == n) break;
+            try (PointerScope scope = new PointerScope()) {
+                l = Torch.toFloats(step.apply(next));
+            }
+        }
+        return Arrays.copyOf(out, k);
+    }
+
+    /** Summed next-token negative log-likelihood of ids[1..] given the prefix. */
+    private static double nll(Llm llm, int[] ids) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor h = llm.forward(llm.embed(Torch.fromInts(ids).unsqueeze(0)), 0, null, null, null);
+            Tensor lp = torch.log_softmax(llm.logits(h).select(0, 0).narrow(0, 0, ids.length - 1), -1);
+            Tensor tgt = Torch.fromInts(Arrays.copyOfRange(ids, 1, ids.length)).unsqueeze(1);
+            return -Torch.toFloats(lp.gather(1, tgt).sum())[0];
+        }
+    }
+
+    static void write(Report r, Path dir, String title, int n) {
+        try {
+            Files.createDirectories(dir);
+            StringBuilder md = new StringBuilder();
+            md.append("# ").append(title).append("\n\n");
+            md.append("| metric | value | held-out examples |\n|---|---|---|\n");
+            md.append(String.format(Locale.ROOT, "| WER (transcription) | %.1f %% | %d |%n", 100 * r.wer(), r.asrClips()));
+            md.append(String.format(Locale.ROOT, "| agreement (first %d tokens of the spoken prompt's continuation = the text prompt's) | %.1f %% (mean %.1f tokens agree) | %d |%n",
+                    n, 100 * r.agreement(), r.meanAgreedTokens(), r.sqaClips()));
+            md.append(String.format(Locale.ROOT, "| text-only perplexity, base LLM → with the model's adapters | %.3f → %.3f (%+.2f %%) | %d |%n",
+                    r.basePerplexity(), r.modelPerplexity(), 100 * r.perplexityChange(), r.textExamples()));
+            md.append("\n![metrics](report.png)\n\n## Samples (reference → model)\n\n");
+            for (String[] s : r.samples()) md.append("- ").append(s[0]).append(": `").append(s[1].replace("\n", " ")).append("` → `").append(s[2].replace("\n", " ")).append("`\n");
+            Files.writeString(dir.resolve("report.md"), md.toString());
+            BufferedImage img = new BufferedImage(640, 360, BufferedImage.TYPE_INT_RGB);
+            Graphics2D g = img.createGraphics();
+            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, 640, 360);
+            g.setColor(Color.BLACK);
+            g.drawString(title, 20, 25);
+            String[] names = {"WER %", "agreement %", "perplexity change %"};
+            double[] values = {100 * r.wer(), 100 * r.agreement(), 100 * Math.abs(r.perplexityChange())};
+            Color[] colors = {new Color(214, 39, 40), new Color(44, 160, 44), new Color(31, 119, 180)};
+            for (int i = 0; i < 3; i++) {
+                int x = 60 + i * 190, h = (int) Math.min(260, 2.6 * (Double.isNaN(values[i]) ? 0 : values[i]));
+                g.setColor(colors[i]);
+                g.fillRect(x, 320 - h, 120, h);
+                g.setColor(Color.BLACK);
+                g.drawString(String.format(Locale.ROOT, "%s: %.1f", names[i], values[i]), x, 340);
+            }
+            g.drawLine(40, 320, 620, 320);
+            g.dispose();
+            ImageIO.write(img, "png", dir.resolve("report.png").toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

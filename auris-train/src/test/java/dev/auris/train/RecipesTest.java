@@ -1,0 +1,130 @@
+package dev.auris.train;
+
+import dev.auris.io.DType;
+import dev.auris.pipeline.SpeechLlm;
+import dev.auris.pipeline.SpeechModelSpec;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Every recipe of recipes/ runs end to end on tiny configs (the fixture data, a tiny random encoder,
+ * stories260K) and its loss falls: mean of the last 5 steps ≤ 0.8 × mean of the first 3 (0.9 for the
+ * encoder's CTC, which starts from random features).
+ */
+class RecipesTest {
+    @TempDir
+    Path tmp;
+
+    static void assertFalls(Path stageDir, double factor) {
+        double[] fl = TrainFixtures.firstLast(stageDir, 3);
+        double[] last5 = TrainFixtures.firstLast(stageDir, 5);
+        assertTrue(last5[1] <= factor * fl[0], stageDir.getFileName() + ": loss " + fl[0] + " → " + last5[1] + " did not fall by the factor " + factor);
+        assertTrue(Files.isRegularFile(stageDir.resolve("loss.png")), "loss curve");
+    }
+
+    @Test
+    void llasmTwoStages() {
+        Path run = tmp.resolve("llasm");
+        var results = RecipeRunner.run(TrainFixtures.tinyRecipe("llasm", tmp, 40, r -> {}), run, false, Progress.silent());
+        assertEquals(2, results.size());
+        assertFalls(run.resolve("stage1-alignment"), 0.8);
+        assertFalls(run.resolve("stage2-instruction"), 0.8);
+        try (SpeechLlm m = SpeechLlm.load(run.resolve("stage2-instruction"), DType.F32)) {
+            assertTrue(m.lora().isPresent(), "stage 2 trains LoRA adapters");
+            assertEquals(List.of("q_proj", "k_proj", "v_proj", "o_proj"), m.lora().get().targets());
+        }
+    }
+
+    @Test
+    void llamaOmniStage1TrainsConnectorAndFullLlm() {
+        Path run = tmp.resolve("omni");
+        RecipeRunner.run(TrainFixtures.tinyRecipe("llama-omni", tmp, 30, r -> {}), run, false, Progress.silent());
+        Path out = run.resolve("stage1-speech-instructions");
+        assertFalls(out, 0.8);
+        assertTrue(Files.isRegularFile(out.resolve("llm/model.safetensors")), "full LLM fine-tuning writes the LLM");
+        assertEquals("llm", SpeechModelSpec.read(out).llm().path());
+    }
+
+    @Test
+    void voiceTextBlenderJointSft() {
+        Path run = tmp.resolve("vtb");
+        var results = RecipeRunner.run(TrainFixtures.tinyRecipe("voicetextblender", tmp, 40, r -> {}), run, false, Progress.silent());
+        assertFalls(run.resolve("joint-sft"), 0.8);
+        assertTrue(results.getFirst().result().tokensPerSecond() > 0);
+    }
+
+    @Test
+    void encoderCtcPretraining() {
+        Path run = tmp.resolve("ctc");
+        RecipeRunner.run(TrainFixtures.tinyRecipe("encoder-ctc", tmp, 30, r -> {
+            ((com.fasterxml.jackson.databind.node.ObjectNode) r.get("encoder")).put("d_model", 64).put("layers", 2).put("heads", 2).put("ffn_dim", 128).put("lr", 0.003);
+        }), run, false, Progress.silent());
+        assertFalls(run.resolve("encoder"), 0.9);
+        assertTrue(Files.isRegularFile(run.resolve("encoder/config.json")));
+        try (var enc = dev.auris.encoder.WhisperEncoder.load(run.resolve("encoder"), DType.F32)) {
+            assertEquals(64, enc.config().dModel());
+        }
+    }
+
+    @Test
+    void stage1KeepsEncoderAndLlmBitIdentical() {
+        Path model = tmp.resolve("frozen-base");
+        try (SpeechLlm m = SpeechLlm.compose(model, TrainFixtures.encoder(), TrainFixtures.llm(), Map.of("type", "final"),
+                Map.of("type", "linear", "k", 2), new SpeechModelSpec.PromptSpec(null, null, null, true), false, 1, DType.F32)) {
+            var before = TrainFixtures.snapshot(Trainer.trainable(m, List.of("llm", "encoder")));
+            var connectorBefore = TrainFixtures.snapshot(Trainer.trainable(m, List.of("connector")));
+            StageConfig stage = new StageConfig("stage1", "sft", List.of("connector"), null,
+                    List.of(new StageConfig.DataSource(TrainFixtures.data().resolve("train/asr.jsonl").toString(), 1)), null,
+                    12, 4, 1, 0.003, 2, 0.1, 0, 1, 0, 0, 0, 1, 0, 0);
+            new Trainer(stage, tmp.resolve("frozen-run"), Path::of, Progress.silent()).run(m, false);
+            var after = TrainFixtures.snapshot(Trainer.trainable(m, List.of("llm", "encoder")));
+            assertEquals(before.keySet(), after.keySet());
+            for (String k : before.keySet()) assertArrayEquals(before.get(k), after.get(k), k + " must stay frozen");
+            var connectorAfter = TrainFixtures.snapshot(Trainer.trainable(m, List.of("connector")));
+            assertFalse(java.util.Arrays.equals(connectorBefore.get("connector.proj.weight"), connectorAfter.get("connector.proj.weight")), "the connector trains");
+        }
+    }
+
+    @Test
+    void dpoRaisesTheMarginAndKeepsTheReference() {
+        Path model = tmp.resolve("dpo-base");
+        try (SpeechLlm m = SpeechLlm.compose(model, TrainFixtures.encoder(), TrainFixtures.llm(), Map.of("type", "final"),
+                Map.of("type", "linear", "k", 2), new SpeechModelSpec.PromptSpec(null, null, null, true), false, 1, DType.F32)) {
+            // the reference is the starting model: base LLM, connector as composed
+        }
+        Path run = tmp.resolve("dpo");
+        var results = RecipeRunner.run(TrainFixtures.tinyRecipe("dpo", tmp, 30, r -> {
+            ((com.fasterxml.jackson.databind.node.ObjectNode) r.get("model")).put("from", model.toString());
+            ((com.fasterxml.jackson.databind.node.ObjectNode) r.withArray("stages").get(0)).put("lr", 0.005);
+        }), run, false, Progress.silent());
+        var metrics = TrainFixtures.firstLast(run.resolve("dpo"), 3);
+        assertTrue(metrics[1] < metrics[0], "DPO loss falls: " + metrics[0] + " → " + metrics[1]);
+        double[] margins = marginFirstLast(run.resolve("dpo"));
+        assertTrue(margins[1] > margins[0], "chosen-minus-rejected log-prob margin rises: " + margins[0] + " → " + margins[1]);
+        // the reference (the starting model) is untouched on disk and in its weights
+        try (SpeechLlm ref = SpeechLlm.load(model, DType.F32)) {
+            assertTrue(ref.lora().isEmpty());
+        }
+        assertTrue(results.getFirst().result().dpoMargin() > margins[0]);
+    }
+
+    static double[] marginFirstLast(Path stageDir) {
+        try {
+            var lines = Files.readAllLines(stageDir.resolve("metrics.jsonl"));
+            var json = new com.fasterxml.jackson.databind.ObjectMapper();
+            double a = 0, b = 0;
+            for (int i = 0; i < 3; i++) a += json.readTree(lines.get(i)).get("dpo_margin").asDouble() / 3;
+            for (int i = lines.size() - 3; i < lines.size(); i++) b += json.readTree(lines.get(i)).get("dpo_margin").asDouble() / 3;
+            return new double[]{a, b};
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
