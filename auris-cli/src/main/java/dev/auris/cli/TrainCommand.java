@@ -13,6 +13,42 @@ import java.util.Locale;
         description = {"Run a training recipe (recipes/*.json): its stages in order, each writing OUT/<stage> (an Auris model directory),",
                 "with metrics.jsonl, loss.png and checkpoints/. --resume continues an interrupted run exactly."})
 final class TrainCommand implements Runnable {
+    /** Starts nproc copies of this command with torchrun's variables, rank 0 printing progress; fails if any fails. */
+    private void launch() {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        int threads = Math.max(1, (this.threads != null ? this.threads : Runtime.getRuntime().availableProcessors()) / nproc);
+        java.util.List<Process> ps = new java.util.ArrayList<>();
+        try {
+            for (int rank = 0; rank < nproc; rank++) {
+                java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(javaBin, "--enable-native-access=ALL-UNNAMED",
+                        "-Dauris.home=" + dev.auris.core.Home.dir(), "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                        "train", "--recipe", recipe.toString(), "--out", out.toString(), "--threads", String.valueOf(threads)));
+                if (resume) cmd.add("--resume");
+                if (quiet || rank > 0) cmd.add("--quiet");
+                ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+                pb.environment().putAll(java.util.Map.of("MASTER_ADDR", "127.0.0.1", "MASTER_PORT", String.valueOf(port),
+                        "RANK", String.valueOf(rank), "WORLD_SIZE", String.valueOf(nproc)));
+                ps.add(pb.start());
+            }
+            int failed = 0;
+            for (Process p : ps) if (p.waitFor() != 0) failed++;
+            if (failed > 0) throw new IllegalStateException(failed + " of " + nproc + " training processes failed");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } finally {
+            ps.forEach(Process::destroy);
+        }
+    }
+
     @Option(names = "--recipe", required = true, description = "Recipe JSON.")
     Path recipe;
     @Option(names = "--out", required = true, description = "Run directory.")
@@ -23,9 +59,15 @@ final class TrainCommand implements Runnable {
     Integer threads;
     @Option(names = "--quiet", description = "No progress output.")
     boolean quiet;
+    @Option(names = "--nproc", defaultValue = "1", description = "Data-parallel processes on this machine (c10d Gloo over 127.0.0.1; see README for several machines).")
+    int nproc;
 
     @Override
     public void run() {
+        if (nproc > 1 && System.getenv("WORLD_SIZE") == null) {
+            launch();
+            return;
+        }
         if (threads != null) dev.auris.core.Torch.setThreads(threads);
         var results = RecipeRunner.run(Options.resolve(recipe), out, resume, new Progress(System.err, quiet));
         for (var r : results) {

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Runs a {@link Recipe}: composes or opens the starting model, then each stage in order, each from the
@@ -28,10 +29,24 @@ public final class RecipeRunner {
     }
 
     public static List<StageResult> run(Path recipeFile, Path out, boolean resume, Progress progress) {
+        Optional<DataParallel> dp = DataParallel.fromEnvironment();
+        try {
+            return run(recipeFile, out, resume, dp.isPresent() && dp.get().rank() != 0 ? Progress.silent() : progress, dp.orElse(null));
+        } finally {
+            dp.ifPresent(DataParallel::close);
+        }
+    }
+
+    /** Runs the recipe as one rank of {@code dp} (null: a single process); rank 0 writes every output. */
+    public static List<StageResult> run(Path recipeFile, Path out, boolean resume, Progress progress, DataParallel dp) {
+        boolean writer = dp == null || dp.rank() == 0;
         Recipe recipe = Recipe.read(recipeFile);
         Path base = recipeFile.toAbsolutePath().getParent();
         java.util.function.Function<String, Path> paths = p -> resolve(base, out, p);
         List<StageResult> results = new ArrayList<>();
+        if (dp != null && (recipe.synth() != null || recipe.encoder() != null)) {
+            throw new IllegalArgumentException("run the synth/encoder sections in one process; data-parallel runs take recipes of training stages");
+        }
         if (recipe.synth() != null) {
             Path data = out.resolve("data");
             if (resume && Files.isRegularFile(data.resolve("split.json"))) progress.message("data already synthesized: " + data);
@@ -66,6 +81,7 @@ public final class RecipeRunner {
                 SpeechModelSpec.PromptSpec p = prompt == null ? SpeechModelSpec.PromptSpec.llamaOmni()
                         : new SpeechModelSpec.PromptSpec((String) prompt.get("template"), (String) prompt.get("system"), (String) prompt.get("instruction"),
                         (String) prompt.get("transcribe"), Boolean.TRUE.equals(prompt.get("add_bos")));
+                if (dp != null) throw new IllegalArgumentException("data-parallel runs start from an existing model (model.from): compose it first");
                 try (SpeechLlm m = SpeechLlm.compose(current, paths.apply(String.valueOf(c.get("encoder"))), paths.apply(String.valueOf(c.get("llm"))),
                         cast(c.getOrDefault("selector", Map.of("type", "final"))), cast(c.get("connector")), p,
                         Boolean.TRUE.equals(c.get("pad_30s")), ((Number) c.getOrDefault("seed", 0)).longValue(), DType.F32)) {
@@ -81,8 +97,9 @@ public final class RecipeRunner {
                 continue;
             }
             try (SpeechLlm m = SpeechLlm.load(current, DType.F32, stage.train().contains("lora") ? stage.lora() : null, stage.seed())) {
-                Trainer.Result r = new Trainer(stage, dir, paths, progress).run(m, resume);
-                m.save(dir, stage.train().contains("llm"), stage.train().contains("encoder"));
+                Trainer.Result r = new Trainer(stage, dir, paths, progress).dataParallel(dp).run(m, resume);
+                if (writer) m.save(dir, stage.train().contains("llm"), stage.train().contains("encoder"));
+                if (dp != null) dp.barrier(); // the next stage loads what rank 0 wrote
                 results.add(new StageResult(stage.name(), r));
                 progress.message(String.format(java.util.Locale.ROOT, "stage %s: loss %.4f → %.4f%s in %.1f s; wrote %s", stage.name(), r.firstLoss(), r.trainLoss(),
                         Double.isNaN(r.validationLoss()) ? "" : String.format(java.util.Locale.ROOT, " (validation %.4f)", r.validationLoss()), r.seconds(), dir));

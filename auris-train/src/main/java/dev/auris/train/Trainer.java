@@ -39,6 +39,7 @@ public final class Trainer {
     private final Path out;
     private final java.util.function.Function<String, Path> paths;
     private final Progress progress;
+    private DataParallel dp;
 
     /** @param paths resolves the stage's manifest paths */
     public Trainer(StageConfig cfg, Path out, java.util.function.Function<String, Path> paths, Progress progress) {
@@ -47,6 +48,14 @@ public final class Trainer {
         this.paths = paths;
         this.progress = progress;
     }
+
+    /** Runs this stage as one rank of a data-parallel group: slices of each global batch, gradients summed. */
+    public Trainer dataParallel(DataParallel group) {
+        this.dp = group;
+        return this;
+    }
+
+    private boolean writer() { return dp == null || dp.rank() == 0; }
 
     /** The tensors the stage trains, by name; everything else in the model is frozen. */
     public static Map<String, Tensor> trainable(SpeechLlm m, List<String> components) {
@@ -93,6 +102,8 @@ public final class Trainer {
         boolean encoderFrozen = !cfg.train().contains("encoder");
         Sampler sampler = new Sampler(sources, weights, cfg.batchSize(), cfg.seed());
         Metrics metrics = new Metrics(out);
+        List<Tensor> paramList = new ArrayList<>(params.values());
+        if (dp != null) dp.broadcast(paramList);
         TensorVector pv = new TensorVector(params.values().toArray(Tensor[]::new));
         AdamWOptions opts = new AdamWOptions(cfg.lr());
         opts.weight_decay().put(cfg.weightDecay());
@@ -122,23 +133,36 @@ public final class Trainer {
                 double stepLoss = 0, stepMargin = 0;
                 for (int micro = 0; micro < cfg.accumulate(); micro++) {
                     torch.manual_seed(cfg.seed() * 7_919L + step * 31L + micro); // dropout: a function of (seed, step)
-                    List<Example> batch = sampler.batch(step, micro);
+                    List<Example> global = sampler.batch(step, micro);
+                    List<Example> batch = global;
+                    if (dp != null) {
+                        int[] sl = dp.slice(global.size());
+                        batch = global.subList(sl[0], sl[1]);
+                    }
                     try (PointerScope scope = new PointerScope()) {
                         Tensor loss;
                         if (cfg.objective().equals("dpo")) {
                             Tensor[] r = dpoLoss(model, seqs, batch, refChosen, refRejected);
-                            loss = r[0];
-                            stepMargin += Torch.toFloats(r[1])[0] / cfg.accumulate();
+                            loss = r[0].mul(Torch.scalar((double) batch.size() / global.size()));
+                            stepMargin += Torch.toFloats(r[1])[0] * batch.size() / global.size() / cfg.accumulate();
                         } else {
                             Sequences.Batch b = seqs.batch(batch, false);
                             Tensor h = model.llm().forward(b.inputs(), 0, null, null, null);
-                            loss = Sequences.logProbs(model.logits(h), b.labels())[1];
+                            long globalTokens = 0;
+                            for (Example e : global) globalTokens += seqs.answerTokens(e.answer());
+                            // summed over this slice, normalised by the whole global batch: ranks' gradients add up to the mean
+                            loss = Sequences.logProbs(model.logits(h), b.labels())[0].sum().neg().div(Torch.scalar(globalTokens));
                             tokens += b.positions();
                             audio += b.audioSeconds();
                         }
                         loss.div(Torch.scalar(cfg.accumulate())).backward();
                         stepLoss += Torch.toFloats(loss)[0] / cfg.accumulate();
                     }
+                }
+                if (dp != null) {
+                    dp.sumGradients(paramList);
+                    stepLoss = dp.sum(stepLoss);
+                    if (cfg.objective().equals("dpo")) stepMargin = dp.sum(stepMargin);
                 }
                 double gradNorm = torch.clip_grad_norm_(pv, cfg.maxGradNorm());
                 optimizer.step();
@@ -151,6 +175,7 @@ public final class Trainer {
                 if (cfg.objective().equals("dpo")) margin = stepMargin;
                 double elapsed = (System.nanoTime() - t0) / 1e9;
                 boolean last = step == cfg.steps() - 1;
+                if (!writer()) continue;
                 if (!validation.isEmpty() && ((step + 1) % cfg.evalEvery() == 0 || last)) val = validate(model, seqs, validation);
                 ObjectNode row = metrics.row(step + 1, stepLoss, lr, gradNorm, tokens / elapsed, audio / elapsed, elapsed);
                 if (!Double.isNaN(margin)) row.put("dpo_margin", margin);
@@ -166,7 +191,7 @@ public final class Trainer {
             }
         }
         progress.done();
-        metrics.plot(cfg.name());
+        if (writer()) metrics.plot(cfg.name());
         double secs = (System.nanoTime() - t0) / 1e9;
         params.values().forEach(t -> t.requires_grad_(false));
         return new Result(cfg.steps(), lastLoss, first, val, secs, tokens / secs, audio / secs, margin);

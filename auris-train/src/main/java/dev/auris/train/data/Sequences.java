@@ -40,6 +40,11 @@ public final class Sequences implements AutoCloseable {
         return tokenCache.computeIfAbsent(text, t -> model.text().tokenizer().encode(t));
     }
 
+    /** Answer tokens (with the end-of-answer token) that an answer contributes to the loss. */
+    public int answerTokens(String answer) {
+        return tokens(answer).length + 1;
+    }
+
     /** One sequence: inputs [T, D], labels [T], and how many labels are answer tokens. */
     public record Seq(Tensor inputs, Tensor labels, int answerTokens) {}
 

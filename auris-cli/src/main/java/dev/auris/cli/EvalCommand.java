@@ -1,0 +1,43 @@
+package dev.auris.cli;
+
+import dev.auris.pipeline.SpeechLlm;
+import dev.auris.train.eval.Evaluator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Locale;
+
+/** {@code auris eval --model models/tiny --data runs/tiny/data/heldout --report eval/}: WER, agreement, retention. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = {"Evaluate a speech LLM on held-out data (a directory with asr.jsonl, sqa.jsonl, text.jsonl as `auris synth` writes them):",
+                "WER, spoken-vs-text continuation agreement, text-only perplexity against the base LLM. Writes report.md and report.png."})
+final class EvalCommand implements Runnable {
+    @Option(names = "--model", defaultValue = "models/tiny", description = "Auris model directory (default: ${DEFAULT-VALUE}).")
+    Path model;
+    @Option(names = "--data", description = "Held-out data directory (default: the model's eval/heldout).")
+    Path data;
+    @Option(names = "--report", description = "Report directory (default: the model's eval/).")
+    Path report;
+    @Option(names = "--agreement-tokens", defaultValue = "20")
+    int agreementTokens;
+    @Option(names = "--limit", defaultValue = "0", description = "At most this many examples per task (0 = all).")
+    int limit;
+    @Mixin
+    Options options;
+
+    @Override
+    public void run() {
+        var dtype = options.dtype();
+        Path dir = Options.resolve(model);
+        Path heldOut = data != null ? data : dir.resolve("eval/heldout");
+        Path out = report != null ? report : dir.resolve("eval");
+        try (SpeechLlm m = SpeechLlm.load(dir, dtype)) {
+            var r = Evaluator.run(m, heldOut, agreementTokens, limit, out, "Auris eval: " + dir.getFileName());
+            System.out.printf(Locale.ROOT, "WER %.1f %% (%d clips)%nagreement %.1f %% (%d clips, mean %.1f of %d tokens)%nperplexity %.3f -> %.3f (%+.2f %%) on %d texts%nreport: %s%n",
+                    100 * r.wer(), r.asrClips(), 100 * r.agreement(), r.sqaClips(), r.meanAgreedTokens(), agreementTokens,
+                    r.basePerplexity(), r.modelPerplexity(), 100 * r.perplexityChange(), r.textExamples(), out.resolve("report.md"));
+        }
+    }
+}
