@@ -37,12 +37,7 @@ final class SynthCommand implements Runnable {
     public void run() {
         List<TtsEngine> es = new ArrayList<>();
         for (String e : engines) {
-            es.add(switch (e) {
-                case "espeak-ng" -> new EspeakNg();
-                case "flite" -> new Flite();
-                case "freetts" -> new FreeTts();
-                default -> throw new IllegalArgumentException("unknown engine '" + e + "': use espeak-ng, flite, freetts");
-            });
+            es.add(TtsEngine.byName(e));
         }
         var s = Synthesizer.run(new Synthesizer.Config(Synthesizer.readTexts(Options.resolve(texts)), out, es, clipsPerText, heldOutEvery,
                 distill == null ? null : Options.resolve(distill), distillTokens, mixedInstruction, seed), System.err::println);

@@ -26,17 +26,11 @@ public record AudioVocab(Codebook codebook, Tensor embedRows, Tensor headRows, M
     public Tensor embed(Tensor features, Llm llm) {
         long b = features.size(0);
         Tensor[] rows = new Tensor[(int) b];
-        long max = 0;
         for (int i = 0; i < b; i++) {
             long[] units = codebook.units(features.select(0, i));
             rows[i] = torch.embedding(embedRows, Torch.fromLongs(units, units.length)).to(Torch.scalarType(llm.dtype())); // [T_i, D]
-            max = Math.max(max, units.length);
         }
-        for (int i = 0; i < b; i++) {
-            long pad = max - rows[i].size(0);
-            if (pad > 0) rows[i] = torch.cat(new TensorVector(rows[i], torch.zeros(new long[]{pad, rows[i].size(1)}, new org.bytedeco.pytorch.TensorOptions(rows[i].scalar_type()))), 0);
-        }
-        return torch.stack(new TensorVector(rows), 0);
+        return Connector.padStack(rows);                                     // [B, T', D]
     }
 
     /** Logits of the audio tokens [..., K] for hidden states [..., D] (float32). */

@@ -28,6 +28,19 @@ public sealed interface Connector permits FrameStackMlp, LinearProjection, ConvD
 
     Map<String, Object> spec();
 
+    /** Rows [T_i, D] of different lengths → [B, max T_i, D], zero-padded at the end. */
+    static Tensor padStack(Tensor[] rows) {
+        long max = 0;
+        for (Tensor r : rows) max = Math.max(max, r.size(0));
+        Tensor[] out = new Tensor[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            long pad = max - rows[i].size(0);
+            out[i] = pad == 0 ? rows[i] : org.bytedeco.pytorch.global.torch.cat(new org.bytedeco.pytorch.TensorVector(rows[i],
+                    org.bytedeco.pytorch.global.torch.zeros(new long[]{pad, rows[i].size(1)}, new org.bytedeco.pytorch.TensorOptions(rows[i].scalar_type()))), 0);
+        }
+        return org.bytedeco.pytorch.global.torch.stack(new org.bytedeco.pytorch.TensorVector(out), 0);
+    }
+
     /**
      * LLaMA-Omni's frame stacking: concatenate every k consecutive frames, [B, T, D] → [B, T/k, k·D].
      * Frames past the last full group are dropped (as LLaMA-Omni does); a clip shorter than k frames is

@@ -39,18 +39,12 @@ public record TokenMapper(Codebook codebook, Tensor tokenIds, Map<String, Tensor
     public Tensor embed(Tensor features, Llm llm) {
         long b = features.size(0);
         Tensor[] rows = new Tensor[(int) b];
-        long max = 0;
         for (int i = 0; i < b; i++) {
             long[] units = codebook.units(features.select(0, i));
             Tensor ids = tokenIds.index_select(0, Torch.fromLongs(units, units.length));
             rows[i] = llm.embed(ids);                                        // [T_i, D]
-            max = Math.max(max, units.length);
         }
-        for (int i = 0; i < b; i++) {
-            long pad = max - rows[i].size(0);
-            if (pad > 0) rows[i] = torch.cat(new TensorVector(rows[i], torch.zeros(new long[]{pad, rows[i].size(1)}, new org.bytedeco.pytorch.TensorOptions(rows[i].scalar_type()))), 0);
-        }
-        return torch.stack(new TensorVector(rows), 0);                        // [B, T', D]
+        return Connector.padStack(rows);                                     // [B, T', D]
     }
 
     @Override

@@ -26,12 +26,7 @@ final class Synthesis {
         progress.message("synthesizing " + list.size() + " texts");
         List<TtsEngine> engines = new ArrayList<>();
         for (String e : s.engines() == null ? List.of("espeak-ng", "flite", "freetts") : s.engines()) {
-            engines.add(switch (e) {
-                case "espeak-ng" -> new EspeakNg();
-                case "flite" -> new Flite();
-                case "freetts" -> new FreeTts();
-                default -> throw new IllegalArgumentException("unknown TTS engine " + e);
-            });
+            engines.add(TtsEngine.byName(e));
         }
         var summary = Synthesizer.run(new Synthesizer.Config(list, out, engines, Math.max(1, s.clipsPerText()), s.heldOutEvery() <= 1 ? 10 : s.heldOutEvery(),
                 s.distill() == null ? null : paths.apply(s.distill()), s.distillTokens() <= 0 ? 32 : s.distillTokens(),

@@ -46,7 +46,13 @@ public record FreeTts() implements TtsEngine {
                 SingleFileAudioPlayer player = new SingleFileAudioPlayer(base.toString(), AudioFileFormat.Type.WAVE);
                 v.setAudioPlayer(player);
                 v.speak(text);
-                player.close();
+                java.io.PrintStream stdout = System.out;
+                System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream())); // FreeTTS announces every file it writes
+                try {
+                    player.close();
+                } finally {
+                    System.setOut(stdout);
+                }
                 v.deallocate();
                 return Wav.read(dir.resolve("out.wav")).resample(AudioClip.SAMPLE_RATE);
             } finally {

@@ -20,6 +20,16 @@ public sealed interface TtsEngine permits EspeakNg, Flite, FreeTts {
 
     AudioClip speak(String text, Voice voice);
 
+    /** The engine of a name: espeak-ng, flite or freetts. */
+    static TtsEngine byName(String name) {
+        return switch (name) {
+            case "espeak-ng" -> new EspeakNg();
+            case "flite" -> new Flite();
+            case "freetts" -> new FreeTts();
+            default -> throw new IllegalArgumentException("unknown TTS engine '" + name + "': use espeak-ng, flite or freetts");
+        };
+    }
+
     static List<TtsEngine> all() {
         return List.of(new EspeakNg(), new Flite(), new FreeTts());
     }
