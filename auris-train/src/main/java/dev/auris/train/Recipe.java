@@ -18,7 +18,7 @@ import java.util.Map;
  *  "stages": [{"name": "align", "train": ["connector"], "data": [{"manifest": "asr.jsonl", "weight": 1}], "steps": 200, ...}]}
  * }</pre>
  */
-public record Recipe(String name, String description, SynthSpec synth, EncoderSpec encoder, ModelSource model, List<StageConfig> stages) {
+public record Recipe(String name, String description, SynthSpec synth, EncoderSpec encoder, ModelSource model, List<StageConfig> stages, Publisher.Spec publish) {
     /** Where the first stage's model comes from: an existing directory, or a composition of encoder + LLM. */
     public record ModelSource(String from, Map<String, Object> compose) {}
 

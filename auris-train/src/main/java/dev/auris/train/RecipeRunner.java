@@ -40,6 +40,8 @@ public final class RecipeRunner {
     /** Runs the recipe as one rank of {@code dp} (null: a single process); rank 0 writes every output. */
     public static List<StageResult> run(Path recipeFile, Path out, boolean resume, Progress progress, DataParallel dp) {
         boolean writer = dp == null || dp.rank() == 0;
+        long started = System.nanoTime();
+        double earlier = 0; // seconds of work done by earlier invocations of a resumed run
         Recipe recipe = Recipe.read(recipeFile);
         Path base = recipeFile.toAbsolutePath().getParent();
         java.util.function.Function<String, Path> paths = p -> resolve(base, out, p);
@@ -49,13 +51,24 @@ public final class RecipeRunner {
         }
         if (recipe.synth() != null) {
             Path data = out.resolve("data");
-            if (resume && Files.isRegularFile(data.resolve("split.json"))) progress.message("data already synthesized: " + data);
-            else Synthesis.run(recipe.synth(), paths, data, progress);
+            if (resume && Files.isRegularFile(data.resolve("split.json"))) {
+                progress.message("data already synthesized: " + data);
+                try {
+                    earlier += new com.fasterxml.jackson.databind.ObjectMapper().readTree(data.resolve("summary.json").toFile()).path("seconds").asDouble();
+                } catch (java.io.IOException e) {
+                    // an older run without summary.json: its synthesis time is unknown
+                }
+            } else {
+                long t = System.nanoTime();
+                Synthesis.run(recipe.synth(), paths, data, progress);
+                dev.auris.io.AtomicFiles.writeString(data.resolve("summary.json"), "{\"seconds\": " + (System.nanoTime() - t) / 1e9 + "}\n");
+            }
         }
         if (recipe.encoder() != null) {
             Path enc = out.resolve("encoder");
             if (resume && Files.isRegularFile(enc.resolve("model.safetensors"))) {
                 progress.message("encoder already pretrained: " + enc);
+                results.add(new StageResult("encoder", Trainer.fromMetrics(enc, recipe.encoder().steps())));
             } else {
                 Recipe.EncoderSpec e = recipe.encoder();
                 try (var vocab = dev.auris.llm.TextModel.load(paths.apply(e.vocabulary()), DType.F32)) {
@@ -93,6 +106,7 @@ public final class RecipeRunner {
             Path dir = out.resolve(stage.name());
             if (resume && Files.isRegularFile(dir.resolve("auris.json"))) {
                 progress.message("stage " + stage.name() + " already done: " + dir);
+                results.add(new StageResult(stage.name(), Trainer.fromMetrics(dir, stage.steps())));
                 current = dir;
                 continue;
             }
@@ -105,6 +119,13 @@ public final class RecipeRunner {
                         Double.isNaN(r.validationLoss()) ? "" : String.format(java.util.Locale.ROOT, " (validation %.4f)", r.validationLoss()), r.seconds(), dir));
             }
             current = dir;
+        }
+        if (recipe.publish() != null && writer) {
+            double total = earlier;
+            for (var r : results) total += r.result().seconds();
+            var report = Publisher.publish(recipe, recipe.publish(), out, current, paths, results, total, progress);
+            progress.message(String.format(java.util.Locale.ROOT, "held-out: WER %.1f %%, agreement %.1f %%, perplexity %.3f -> %.3f",
+                    100 * report.wer(), 100 * report.agreement(), report.basePerplexity(), report.modelPerplexity()));
         }
         return results;
     }

@@ -35,6 +35,23 @@ public final class Trainer {
     public record Result(int steps, double trainLoss, double firstLoss, double validationLoss, double seconds,
                          double tokensPerSecond, double audioSecondsPerSecond, double dpoMargin) {}
 
+    /** The result of a finished stage, read back from its metrics.jsonl (for resumed runs and reports). */
+    public static Result fromMetrics(Path stageDir, int steps) {
+        try {
+            List<String> lines = Files.readAllLines(stageDir.resolve("metrics.jsonl"));
+            ObjectMapper json = new ObjectMapper();
+            var first = json.readTree(lines.getFirst());
+            var last = json.readTree(lines.getLast());
+            double tail = 0;
+            int n = Math.min(20, lines.size());
+            for (int i = lines.size() - n; i < lines.size(); i++) tail += json.readTree(lines.get(i)).get("loss").asDouble() / n;
+            return new Result(steps, tail, first.get("loss").asDouble(), last.path("val_loss").asDouble(Double.NaN), last.get("elapsed_s").asDouble(),
+                    last.get("tokens_per_s").asDouble(), last.get("audio_s_per_s").asDouble(), last.path("dpo_margin").asDouble(Double.NaN));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + stageDir.resolve("metrics.jsonl") + ": " + e.getMessage(), e);
+        }
+    }
+
     private final StageConfig cfg;
     private final Path out;
     private final java.util.function.Function<String, Path> paths;

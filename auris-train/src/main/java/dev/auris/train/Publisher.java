@@ -1,0 +1,144 @@
+package dev.auris.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.auris.io.AtomicFiles;
+import dev.auris.io.DType;
+import dev.auris.pipeline.SpeechLlm;
+import dev.auris.train.eval.Evaluator;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.*;
+
+/**
+ * The publish step of a recipe: turns the last stage into a self-contained model directory (its own
+ * encoder, the LLM by relative path, fusion and LoRA weights), with a held-out evaluation subset, example
+ * clips, the evaluation report and a model card. The directory is built beside the target and renamed
+ * into place.
+ */
+final class Publisher {
+    /** Where to publish and what to bundle. */
+    record Spec(String to, int heldOutExamples, int agreementTokens, String examples, int exampleCount) {}
+
+    private Publisher() {}
+
+    static Evaluator.Report publish(Recipe recipe, Spec spec, Path out, Path lastStage, java.util.function.Function<String, Path> paths,
+                                    List<RecipeRunner.StageResult> results, double totalSeconds, Progress progress) {
+        try {
+            Path target = paths.apply(spec.to()).toAbsolutePath().normalize();
+            Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
+            Checkpoints.deleteTree(tmp);
+            Files.createDirectories(tmp);
+            ObjectMapper json = new ObjectMapper();
+            ObjectNode aur = (ObjectNode) json.readTree(lastStage.resolve("auris.json").toFile());
+            Path encoder = lastStage.resolve(aur.path("encoder").path("path").asText()).normalize();
+            Path llm = lastStage.resolve(aur.path("llm").path("path").asText()).toAbsolutePath().normalize();
+            copyFiles(encoder, tmp.resolve("encoder"), f -> !f.equals("metrics.jsonl") && !f.equals("loss.png"));
+            ((ObjectNode) aur.get("encoder")).put("path", "encoder");
+            ((ObjectNode) aur.get("llm")).put("path", target.relativize(llm).toString());
+            for (String f : List.of("fusion.safetensors", "lora.safetensors")) {
+                if (Files.exists(lastStage.resolve(f))) Files.copy(lastStage.resolve(f), tmp.resolve(f));
+            }
+            AtomicFiles.writeString(tmp.resolve("auris.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(aur) + "\n");
+            Path data = out.resolve("data");
+            List<String[]> examples = bundleHeldOut(data.resolve("heldout"), tmp.resolve("eval/heldout"), spec.heldOutExamples());
+            Checkpoints.deleteTree(target);
+            Files.move(tmp, target);
+            if (spec.examples() != null) writeExamples(paths.apply(spec.examples()), target.resolve("eval/heldout"), examples, spec.exampleCount());
+            progress.message("published " + target + "; evaluating on " + spec.heldOutExamples() + " held-out examples");
+            Evaluator.Report report;
+            try (SpeechLlm m = SpeechLlm.load(target, DType.F32)) {
+                report = Evaluator.run(m, target.resolve("eval/heldout"), spec.agreementTokens(), 0, target.resolve("eval"), "models/" + target.getFileName() + " on held-out voices and sentences");
+            }
+            writeCard(recipe, target, data, results, totalSeconds, report, spec);
+            return report;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void copyFiles(Path from, Path to, java.util.function.Predicate<String> keep) throws IOException {
+        Files.createDirectories(to);
+        try (var s = Files.list(from)) {
+            for (Path p : s.toList()) {
+                if (Files.isRegularFile(p) && keep.test(p.getFileName().toString())) Files.copy(p, to.resolve(p.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+    }
+
+    /** The first n held-out ASR lines, the sqa/text lines of the same clips and texts, and their clips. Returns (clip, text) pairs. */
+    private static List<String[]> bundleHeldOut(Path from, Path to, int n) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        Files.createDirectories(to.resolve("clips"));
+        List<String> asr = Files.readAllLines(from.resolve("asr.jsonl")).stream().filter(l -> !l.isBlank()).limit(n).toList();
+        Set<String> clips = new LinkedHashSet<>();
+        List<String[]> pairs = new ArrayList<>();
+        for (String l : asr) {
+            JsonNode j = json.readTree(l);
+            String clip = j.path("messages").path(0).path("content").path(0).path("audio").asText();
+            clips.add(clip);
+            pairs.add(new String[]{clip, j.path("messages").path(1).path("content").asText(), j.path("voice").asText()});
+        }
+        for (String c : clips) Files.copy(from.resolve(c), to.resolve(c), StandardCopyOption.REPLACE_EXISTING);
+        StringBuilder sqa = new StringBuilder(), text = new StringBuilder();
+        if (Files.exists(from.resolve("sqa.jsonl"))) {
+            for (String l : Files.readAllLines(from.resolve("sqa.jsonl"))) {
+                if (!l.isBlank() && clips.contains(json.readTree(l).path("messages").path(0).path("content").path(0).path("audio").asText())) sqa.append(l).append('\n');
+            }
+        }
+        Set<String> texts = new HashSet<>();
+        for (String[] p : pairs) texts.add(p[1]);
+        if (Files.exists(from.resolve("text.jsonl"))) {
+            for (String l : Files.readAllLines(from.resolve("text.jsonl"))) {
+                if (!l.isBlank() && texts.contains(json.readTree(l).path("messages").path(0).path("content").path(0).path("text").asText())) text.append(l).append('\n');
+            }
+        }
+        Files.write(to.resolve("asr.jsonl"), (String.join("\n", asr) + "\n").getBytes());
+        Files.writeString(to.resolve("sqa.jsonl"), sqa.toString());
+        Files.writeString(to.resolve("text.jsonl"), text.toString());
+        return pairs;
+    }
+
+    private static void writeExamples(Path dir, Path heldOut, List<String[]> pairs, int count) throws IOException {
+        Files.createDirectories(dir);
+        StringBuilder md = new StringBuilder("# Example clips\n\nSynthesized speech of held-out sentences in held-out voices (never trained on), "
+                + "from the tiny recipe's data. Try: `./auris chat --audio examples/story-1.wav` or `./auris transcribe examples/*.wav`.\n\n| file | text | voice |\n|---|---|---|\n");
+        for (int i = 0; i < Math.min(count, pairs.size()); i++) {
+            String name = "story-" + (i + 1) + ".wav";
+            Files.copy(heldOut.resolve(pairs.get(i)[0]), dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+            md.append("| `").append(name).append("` | ").append(pairs.get(i)[1]).append(" | ").append(pairs.get(i)[2]).append(" |\n");
+        }
+        Files.writeString(dir.resolve("README.md"), md.toString());
+    }
+
+    private static void writeCard(Recipe recipe, Path target, Path data, List<RecipeRunner.StageResult> results, double totalSeconds, Evaluator.Report r, Spec spec) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        JsonNode split = json.readTree(data.resolve("split.json").toFile());
+        long trainClips = Files.readAllLines(data.resolve("train/asr.jsonl")).stream().filter(l -> !l.isBlank()).count();
+        long heldClips = Files.readAllLines(data.resolve("heldout/asr.jsonl")).stream().filter(l -> !l.isBlank()).count();
+        StringBuilder md = new StringBuilder();
+        md.append("# models/").append(target.getFileName()).append(" — the embedded default speech LLM\n\n");
+        md.append(recipe.description()).append("\n\nBuilt by `./auris train --recipe recipes/").append(recipe.name()).append(".json --out runs/").append(recipe.name())
+                .append("` on 2 CPU cores in ").append(String.format(Locale.ROOT, "%.0f min", totalSeconds / 60)).append(" end to end.\n\n");
+        md.append("## Parts\n\n- LLM: stories260K (llama2.c, MIT; real pretrained TinyStories model), unchanged, referenced at `")
+                .append(json.readTree(target.resolve("auris.json").toFile()).path("llm").path("path").asText()).append("`; LoRA adapters in `lora.safetensors`.\n");
+        md.append("- Encoder: Whisper architecture pretrained here from scratch with CTC over stories260K's 512-token vocabulary (`encoder/`).\n");
+        md.append("- Connector: ").append(json.readTree(target.resolve("auris.json").toFile()).path("connector")).append(" (`fusion.safetensors`).\n\n");
+        md.append("## Data\n\n").append(String.format(Locale.ROOT, "%d training clips and %d held-out clips, synthesized from sentences of stories sampled from stories260K. "
+                + "Voices: %d for training, %d held out (%s). Engines: espeak-ng, flite, FreeTTS (kevin16).\n\n", trainClips, heldClips,
+                split.path("train_voices").size(), split.path("heldout_voices").size(), split.path("rule").asText()));
+        md.append("## Training\n\n| stage | steps | loss first → last | time |\n|---|---|---|---|\n");
+        for (var s : results) {
+            md.append(String.format(Locale.ROOT, "| %s | %d | %.3f → %.3f | %.1f min |%n", s.stage(), s.result().steps(), s.result().firstLoss(), s.result().trainLoss(), s.result().seconds() / 60));
+        }
+        md.append("\n## Evaluation (held-out sentences and voices, `eval/heldout`)\n\n");
+        md.append(Files.readString(target.resolve("eval/report.md")).replaceFirst("^# .*\\n\\n", "").replace("(report.png)", "(eval/report.png)"));
+        md.append("\nRe-run: `./auris eval --model models/").append(target.getFileName()).append("`.\n");
+        Files.writeString(target.resolve("README.md"), md.toString());
+    }
+}

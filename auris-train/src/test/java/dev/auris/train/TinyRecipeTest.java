@@ -1,0 +1,47 @@
+package dev.auris.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.auris.core.Home;
+import dev.auris.io.DType;
+import dev.auris.pipeline.SpeechLlm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** recipes/tiny.json end to end at toy scale: synthesis, CTC encoder, both stages, publishing with eval and model card. */
+class TinyRecipeTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void synthesizesPretrainsTrainsAndPublishes() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode r = (ObjectNode) json.readTree(Home.resolve("recipes/tiny.json").toFile());
+        String llm = TrainFixtures.llm().toString();
+        ((ObjectNode) r.get("synth")).put("sample_llm", llm).put("distill", llm).put("sample_stories", 6).put("clips_per_text", 1).put("held_out_every", 4)
+                .put("distill_tokens", 12).putArray("engines").add("freetts");
+        ((ObjectNode) r.get("encoder")).put("vocabulary", llm).put("d_model", 64).put("layers", 2).put("heads", 2).put("ffn_dim", 128).put("steps", 15).put("warmup_steps", 2);
+        ((ObjectNode) r.get("model").get("compose")).put("llm", llm);
+        for (var s : (ArrayNode) r.get("stages")) ((ObjectNode) s).put("steps", 8).put("warmup_steps", 1).put("batch_size", 4).put("eval_every", 4).put("save_every", 4);
+        ((ObjectNode) r.get("publish")).put("to", tmp.resolve("published").toString()).put("examples", tmp.resolve("examples").toString()).put("held_out_examples", 4);
+        Path recipe = tmp.resolve("tiny.json");
+        Files.writeString(recipe, r.toPrettyString());
+        var results = RecipeRunner.run(recipe, tmp.resolve("run"), false, Progress.silent());
+        assertEquals(3, results.size(), "encoder + two stages");
+        Path pub = tmp.resolve("published");
+        for (String f : new String[]{"auris.json", "fusion.safetensors", "lora.safetensors", "encoder/model.safetensors", "README.md", "eval/report.md", "eval/report.png", "eval/heldout/asr.jsonl"}) {
+            assertTrue(Files.isRegularFile(pub.resolve(f)), f);
+        }
+        assertTrue(Files.readString(pub.resolve("README.md")).contains("WER"));
+        try (SpeechLlm m = SpeechLlm.load(pub, DType.F32)) {
+            assertTrue(m.lora().isPresent());
+        }
+        assertTrue(Files.isRegularFile(tmp.resolve("examples/README.md")));
+    }
+}
