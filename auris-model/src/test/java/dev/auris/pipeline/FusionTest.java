@@ -137,6 +137,22 @@ class FusionTest {
     }
 
     @Test
+    void loadSaysWhichAurisJsonFieldToFix() throws Exception {
+        try (SpeechLlm m = compose("validate", Map.of("type", "final"), Map.of("type", "frame-stack-mlp", "k", 5, "hidden", 96))) {
+            // composed and saved
+        }
+        Path dir = tmp.resolve("validate");
+        String spec = java.nio.file.Files.readString(dir.resolve("auris.json"));
+        java.nio.file.Files.writeString(dir.resolve("auris.json"), spec.replace("\"k\" : 5", "\"k\" : 4"));
+        var e = assertThrows(dev.auris.io.CheckpointException.class, () -> SpeechLlm.load(dir, DType.F32));
+        assertTrue(e.getMessage().contains("auris.json: connector") && e.getMessage().contains("connector.fc1.weight")
+                && e.getMessage().contains("[96, 256]") && e.getMessage().contains("[96, 320]"), e.getMessage());
+        java.nio.file.Files.writeString(dir.resolve("auris.json"), spec.replace("\"frame-stack-mlp\"", "\"mlp\""));
+        var u = assertThrows(dev.auris.io.CheckpointException.class, () -> SpeechLlm.load(dir, DType.F32));
+        assertTrue(u.getMessage().contains("connector.type 'mlp' is unknown"), u.getMessage());
+    }
+
+    @Test
     void threeTurnConversationEqualsOnePrefill() {
         var greedy = SamplingOptions.greedy(6);
         try (SpeechLlm m = compose("chat", Map.of("type", "final"), Map.of("type", "linear", "k", 2))) {
