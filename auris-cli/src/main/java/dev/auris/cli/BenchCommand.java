@@ -40,6 +40,9 @@ final class BenchCommand implements Runnable {
     int genTokens;
     @Option(names = "--repeat", defaultValue = "3", description = "Repetitions; the median is reported.")
     int repeat;
+    @Option(names = "--train-layers", defaultValue = "0",
+            description = "Also time a training step (forward + backward, 512 tokens) of this many layers of the 1.1B shape, against the GEMM peak.")
+    int trainLayers;
 
     static LlmConfig llmShape(String name) {
         return switch (name) {
@@ -64,6 +67,7 @@ final class BenchCommand implements Runnable {
         System.out.printf(Locale.ROOT, "threads %d, median of %d%n", Torch.threads(), repeat);
         for (String d : dtypes) {
             DType dtype = DType.parse(d);
+            if (trainLayers > 0) benchTraining(dtype);
             for (String name : llms) {
                 if (name.equals("none")) continue;
                 LlmConfig c = llmShape(name);
@@ -86,6 +90,32 @@ final class BenchCommand implements Runnable {
                     System.out.printf(Locale.ROOT, "%-14s %-5s encoder 30 s window: %8.0f ms%n", name, dtype, median(ms));
                 }
             }
+        }
+    }
+
+    /** Forward + backward of a stack of 1.1B-shape layers on 512 tokens, and the GEMM rate it reaches. */
+    private void benchTraining(DType dtype) {
+        LlmConfig big = llmShape("llama-1.1b");
+        LlmConfig c = new LlmConfig(big.family(), big.hiddenSize(), big.intermediateSize(), trainLayers, big.numHeads(), big.numKvHeads(), big.headDim(),
+                1024, big.rmsNormEps(), big.ropeTheta(), null, false, false, 4096, 1, List.of(2));
+        try (Llm llm = Llm.load(c, WeightSource.random(3, 0.02), dtype)) {
+            llm.baseTensors().forEach((n, t) -> { if (n.contains("layers.")) t.requires_grad_(true); });
+            long params = llm.baseTensors().entrySet().stream().filter(e -> e.getKey().contains("layers.")).mapToLong(e -> e.getValue().numel()).sum();
+            double flops = 6.0 * params * promptTokens;                        // forward 2, backward 4 FLOPs per parameter and token
+            double[] ms = new double[repeat];
+            for (int r = 0; r < repeat + 1; r++) {
+                try (PointerScope scope = new PointerScope()) {
+                    Tensor x = torch.randn(new long[]{1, promptTokens, c.hiddenSize()}, new org.bytedeco.pytorch.TensorOptions(Torch.scalarType(dtype)));
+                    long t0 = System.nanoTime();
+                    Tensor h = llm.forward(x, 0, null, null, null);
+                    h.to(torch.ScalarType.Float).pow(Torch.scalar(2)).mean().backward();
+                    if (r > 0) ms[r - 1] = (System.nanoTime() - t0) / 1e6;
+                    llm.baseTensors().values().forEach(t -> { if (t.grad().defined()) t.grad().zero_(); });
+                }
+            }
+            double m = median(ms);
+            System.out.printf(Locale.ROOT, "train step  %-5s %d layers of llama-1.1b, %d tokens: %8.0f ms = %.0f GFLOP/s (GEMM matmul-only FLOPs, 6 × %,d params × tokens)%n",
+                    dtype, trainLayers, promptTokens, m, flops / m / 1e6, params);
         }
     }
 

@@ -35,7 +35,8 @@ final class SoundDecoder {
         } catch (AudioException e) {
             throw e;
         } catch (Exception e) {
-            throw new AudioException(file + ": not a readable audio file (" + e.getMessage() + "). Supported: WAV, and FLAC/MP3/OGG/M4A via FFmpeg", e);
+            String why = e.getMessage() == null ? e.toString() : e.getMessage().replaceAll("\\s*\\(Has setFormat\\(\\) been called\\?\\).*", "").strip();
+            throw new AudioException(file + ": not a readable audio file (FFmpeg: " + why + "). Supported: WAV, and FLAC/MP3/OGG/M4A via FFmpeg", e);
         }
     }
 

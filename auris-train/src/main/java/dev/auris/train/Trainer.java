@@ -8,7 +8,7 @@ import dev.auris.io.Checkpoint;
 import dev.auris.pipeline.SpeechLlm;
 import dev.auris.train.data.Example;
 import dev.auris.train.data.Manifest;
-import dev.auris.train.data.Sampler;
+import dev.auris.train.data.BatchSampler;
 import dev.auris.train.data.Sequences;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.*;
@@ -117,7 +117,7 @@ public final class Trainer {
         all(model).values().forEach(t -> t.requires_grad_(false));
         params.values().forEach(t -> t.requires_grad_(true));
         boolean encoderFrozen = !cfg.train().contains("encoder");
-        Sampler sampler = new Sampler(sources, weights, cfg.batchSize(), cfg.seed());
+        BatchSampler sampler = new BatchSampler(sources, weights, cfg.batchSize(), cfg.seed());
         Metrics metrics = new Metrics(out);
         List<Tensor> paramList = new ArrayList<>(params.values());
         if (dp != null) dp.broadcast(paramList);

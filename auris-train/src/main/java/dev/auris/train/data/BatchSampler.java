@@ -11,13 +11,13 @@ import java.util.SplittableRandom;
  * from that bucket. The data position is therefore just the step number, and a resumed run draws exactly
  * the batches the uninterrupted run would have drawn.
  */
-public final class Sampler {
+public final class BatchSampler {
     private final List<List<List<Example>>> buckets = new ArrayList<>(); // source → bucket → examples
     private final double[] cumulative;
     private final long seed;
     private final int batchSize;
 
-    public Sampler(List<List<Example>> sources, double[] weights, int batchSize, long seed) {
+    public BatchSampler(List<List<Example>> sources, double[] weights, int batchSize, long seed) {
         if (sources.size() != weights.length) throw new IllegalArgumentException("one weight per source");
         this.batchSize = batchSize;
         this.seed = seed;
@@ -32,7 +32,7 @@ public final class Sampler {
         int bucketSize = Math.max(batchSize * 4, 8);
         for (List<Example> src : sources) {
             List<Example> sorted = new ArrayList<>(src);
-            sorted.sort(Comparator.comparingDouble(Sampler::length));
+            sorted.sort(Comparator.comparingDouble(BatchSampler::length));
             List<List<Example>> bs = new ArrayList<>();
             for (int a = 0; a < sorted.size(); a += bucketSize) bs.add(sorted.subList(a, Math.min(sorted.size(), a + bucketSize)));
             buckets.add(bs);
