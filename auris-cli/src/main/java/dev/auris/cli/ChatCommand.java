@@ -25,14 +25,8 @@ final class ChatCommand implements Runnable {
     List<Path> audio = new ArrayList<>();
     @Option(names = "--text", description = "Text of the turn (after the clips).")
     String text;
-    @Option(names = {"-t", "--temperature"}, defaultValue = "0")
-    double temperature;
-    @Option(names = "--top-p", defaultValue = "1")
-    double topP;
-    @Option(names = {"-n", "--max-tokens"}, defaultValue = "128")
-    int maxTokens;
-    @Option(names = "--seed", defaultValue = "42")
-    long seed;
+    @Mixin
+    SamplingMixin sampling;
     @Option(names = "--stats", description = "Print timing to stderr.")
     boolean stats;
     @Mixin
@@ -43,13 +37,13 @@ final class ChatCommand implements Runnable {
         var dtype = options.dtype();
         Path dir = Options.resolve(model);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        var sampling = new SamplingOptions(temperature, 0, topP, 0, 1, seed, maxTokens, Set.of(), List.of());
+        var decoding = sampling.options();
         try (SpeechLlm m = SpeechLlm.load(dir, dtype); SpeechSession s = m.newSession()) {
             if (!audio.isEmpty() || text != null) {
                 List<Turn.Part> parts = new ArrayList<>();
                 for (Path a : audio) parts.add(Turn.speech(Audio.load(a)));
                 if (text != null) parts.add(Turn.text(text));
-                answer(s, new Turn("user", parts), sampling, out);
+                answer(s, new Turn("user", parts), decoding, out);
                 return;
             }
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -72,7 +66,7 @@ final class ChatCommand implements Runnable {
                     }
                     Turn turn = line.startsWith("/audio ") ? Turn.user(Turn.speech(Audio.load(Path.of(line.substring(7).trim()))))
                             : Turn.user(Turn.text(line));
-                    answer(s, turn, sampling, out);
+                    answer(s, turn, decoding, out);
                 } catch (RuntimeException e) { // a bad file or input: say so and keep the conversation
                     System.err.println("error: " + e.getMessage());
                 }

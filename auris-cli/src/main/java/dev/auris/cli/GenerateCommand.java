@@ -29,24 +29,10 @@ final class GenerateCommand implements Runnable {
     boolean chat;
     @Option(names = "--system", description = "System message for --chat.")
     String system;
-    @Option(names = {"-t", "--temperature"}, defaultValue = "0", description = "0 = greedy (default: ${DEFAULT-VALUE}).")
-    double temperature;
-    @Option(names = "--top-k", defaultValue = "0", description = "Keep the k most likely tokens (0 = off).")
-    int topK;
-    @Option(names = "--top-p", defaultValue = "1", description = "Nucleus sampling mass (1 = off).")
-    double topP;
-    @Option(names = "--min-p", defaultValue = "0", description = "Drop tokens below min-p × the top probability (0 = off).")
-    double minP;
-    @Option(names = "--repeat-penalty", defaultValue = "1", description = "Repetition penalty (1 = off).")
-    double repeatPenalty;
-    @Option(names = "--seed", defaultValue = "42")
-    long seed;
-    @Option(names = {"-n", "--max-tokens"}, defaultValue = "256", description = "New tokens at most (default: ${DEFAULT-VALUE}).")
-    int maxTokens;
+    @Mixin
+    SamplingMixin sampling;
     @Option(names = "--steps", description = "llama2.c semantics: total positions incl. BOS and prompt (overrides --max-tokens).")
     Integer steps;
-    @Option(names = "--stop", description = "Stop string (repeatable).")
-    List<String> stop = new ArrayList<>();
     @Option(names = "--stats", description = "Print timing to stderr.")
     boolean stats;
     @Mixin
@@ -72,9 +58,9 @@ final class GenerateCommand implements Runnable {
                 if (ids.length == 0) throw new IllegalArgumentException("empty prompt and the tokenizer has no BOS token: give --prompt");
                 out.print(prompt);
             }
-            int budget = steps != null ? steps - ids.length + 1 : maxTokens;
+            int budget = steps != null ? steps - ids.length + 1 : sampling.maxTokens;
             if (budget <= 0) throw new IllegalArgumentException("--steps " + steps + " leaves no room after a prompt of " + ids.length + " tokens");
-            var opts = new SamplingOptions(temperature, topK, topP, minP, repeatPenalty, seed, budget, Set.of(), stop);
+            var opts = sampling.options(budget);
             long t0 = System.nanoTime();
             var logits = s.prefill(ids);
             long prefill = System.nanoTime() - t0;
