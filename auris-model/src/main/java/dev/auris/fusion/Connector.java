@@ -9,9 +9,9 @@ import java.util.Map;
  * Survey §4 step 2, audio–text connection: encoder features [B, T, De] → LLM input embeddings
  * [B, T', D]. Continuous connectors project into the embedding space (FrameStackMlp, LinearProjection,
  * ConvDownsampler); discrete ones turn audio into units first (TokenMapper: existing text tokens;
- * AudioVocab: new audio tokens).
+ * AudioVocab: new audio tokens); CtcCompress maps CTC segments softly onto existing text token embeddings.
  */
-public sealed interface Connector permits FrameStackMlp, LinearProjection, ConvDownsampler, TokenMapper, AudioVocab {
+public sealed interface Connector permits FrameStackMlp, LinearProjection, ConvDownsampler, TokenMapper, CtcCompress, AudioVocab {
     Tensor embed(Tensor features, Llm llm);
 
     /** Every tensor the connector saves, by name (without the "connector." prefix). */

@@ -42,9 +42,17 @@ final class Fusion {
             case "linear" -> LinearProjection.create(intOf(spec, "k", 1), encoderDim, llmDim, p);
             case "conv" -> ConvDownsampler.create(intOf(spec, "k", 2), encoderDim, intOf(spec, "hidden", llmDim), llmDim, p);
             case "token-mapper" -> TokenMapper.create(intOf(spec, "units", 100), encoderDim, vocab, p);
+            case "ctc-compress" -> CtcCompress.create(encoderDim, vocab, doubleOf(spec, "temperature", 1.0), p);
             case "audio-vocab" -> AudioVocab.create(intOf(spec, "units", 100), encoderDim, llmDim, p);
-            default -> throw new CheckpointException("auris.json: connector.type '" + type + "' is unknown: use frame-stack-mlp, linear, conv, token-mapper or audio-vocab");
+            default -> throw new CheckpointException("auris.json: connector.type '" + type + "' is unknown: use frame-stack-mlp, linear, conv, token-mapper, ctc-compress or audio-vocab");
         };
+    }
+
+    static double doubleOf(Map<String, Object> spec, String key, double dflt) {
+        Object v = spec.get(key);
+        if (v == null) return dflt;
+        if (v instanceof Number n) return n.doubleValue();
+        throw new CheckpointException("auris.json: " + key + " must be a number, got '" + v + "'");
     }
 
     static int intOf(Map<String, Object> spec, String key, int dflt) {

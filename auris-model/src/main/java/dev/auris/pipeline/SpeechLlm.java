@@ -130,9 +130,41 @@ public final class SpeechLlm implements AutoCloseable {
                 new SpeechModelSpec.EncoderRef(base.relativize(encoderDir.toAbsolutePath().normalize()).toString(), pad30s),
                 new SpeechModelSpec.LlmRef(base.relativize(llmDir.toAbsolutePath().normalize()).toString()),
                 selector, connector, prompt, "fusion.safetensors", null);
-        SpeechLlm m = build(out, spec, WeightSource.random(seed, 0.02), dtype, null, 0);
-        m.save(out);
-        return m;
+        WeightSource init = WeightSource.random(seed, 0.02);
+        Path ctcHead = encoderDir.resolve("ctc_head.safetensors");
+        if ("ctc-compress".equals(String.valueOf(connector.get("type"))) && Files.isRegularFile(ctcHead)) {
+            init = fromEncoderCtcHead(init, Checkpoint.of(encoderDir, List.of(ctcHead)));
+        }
+        try {
+            SpeechLlm m = build(out, spec, init, dtype, null, 0);
+            m.save(out);
+            return m;
+        } finally {
+            if (init instanceof AutoCloseable c) {
+                try { c.close(); } catch (Exception ignored) { /* a read-only checkpoint */ }
+            }
+        }
+    }
+
+    /** The ctc-compress head starts as the encoder's own CTC head (pretrained with it, blank last); the rest as {@code rest}. */
+    private static WeightSource fromEncoderCtcHead(WeightSource rest, Checkpoint head) {
+        record HeadThenRest(WeightSource rest, Checkpoint head) implements WeightSource, AutoCloseable {
+            @Override
+            public Tensor tensor(String name, DType dtype, long... shape) {
+                return switch (name) {
+                    case "connector.head.weight" -> head.tensor("weight", dtype, shape);
+                    case "connector.head.bias" -> head.tensor("bias", dtype, shape);
+                    default -> rest.tensor(name, dtype, shape);
+                };
+            }
+
+            @Override
+            public boolean contains(String name) { return rest.contains(name); }
+
+            @Override
+            public void close() { head.close(); }
+        }
+        return new HeadThenRest(rest, head);
     }
 
     static dev.auris.llm.LoraSpec loraSpec(Map<String, Object> m) {

@@ -41,6 +41,7 @@ class FusionTest {
             Map.of("type", "linear", "k", 2),
             Map.of("type", "conv", "k", 3, "hidden", 80),
             Map.of("type", "token-mapper", "units", 16),
+            Map.of("type", "ctc-compress"),
             Map.of("type", "audio-vocab", "units", 16));
 
     static Stream<Object[]> combinations() {
@@ -103,6 +104,29 @@ class FusionTest {
             assertArrayEquals(new long[]{2, 1, 15}, Torch.shape(shortClip));
             float[] row = Torch.toFloats(shortClip.select(0, 0).select(0, 0));
             for (int i = 9; i < 15; i++) assertEquals(0f, row[i]);
+        }
+    }
+
+    @Test
+    void ctcCompressTurnsConfidentSegmentsIntoTheTokensOwnEmbeddings() {
+        try (var base = dev.auris.llm.Llm.load(llm, DType.F32); PointerScope scope = new PointerScope()) {
+            float[] w = new float[513 * 3];
+            w[5 * 3] = 50;          // token 5 <- feature 0
+            w[7 * 3 + 1] = 50;      // token 7 <- feature 1
+            w[512 * 3 + 2] = 50;    // blank   <- feature 2
+            var head = new dev.auris.llm.Linear(Torch.fromFloats(w, 513, 3), torch.zeros(new long[]{513}));
+            var ctc = new dev.auris.fusion.CtcCompress(head, 512, 1.0, Map.of());
+            // path: 5 5 blank 7 blank 7 -> segments [5] [7] [7] (a repeat across a blank is a new token)
+            float[] f = {1, 0, 0, 1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0, 1, 0};
+            Tensor feats = Torch.fromFloats(f, 1, 6, 3);
+            Tensor e = ctc.embed(feats, base);                                   // [1, 3, 64]
+            assertArrayEquals(new long[]{1, 3, 64}, Torch.shape(e));
+            Tensor want = base.embed(Torch.fromInts(new int[]{5, 7, 7}));
+            assertArrayEquals(Torch.toFloats(want), Torch.toFloats(e.select(0, 0)), 1e-5f);
+            assertArrayEquals(new int[]{5, 7, 7}, ctc.decode(feats.select(0, 0)));
+            // all blank: one segment, the least-blank frame
+            float[] allBlank = {0, 0, 1, 0.2f, 0, 0.9f, 0, 0, 1};
+            assertEquals(1, ctc.embed(Torch.fromFloats(allBlank, 1, 3, 3), base).size(1));
         }
     }
 

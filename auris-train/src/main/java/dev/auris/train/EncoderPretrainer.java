@@ -32,7 +32,7 @@ import java.util.*;
 public final class EncoderPretrainer {
     /** Encoder shape and training settings. */
     public record Config(int dModel, int layers, int heads, int ffnDim, int nMels, int maxSeconds, int steps, int batchSize, double lr,
-                         int warmupSteps, double weightDecay, long seed, double specAugment) {}
+                         int warmupSteps, double weightDecay, long seed, double specAugment, boolean bf16) {}
 
     public record Result(double firstLoss, double lastLoss, double seconds, double audioSecondsPerSecond, double heldOutTokenErrorRate) {}
 
@@ -111,7 +111,7 @@ public final class EncoderPretrainer {
                 optimizer.zero_grad();
                 double lossValue;
                 try (PointerScope scope = new PointerScope()) {
-                    Tensor loss = ctcLoss(enc, head, mel, mels, batch, targets, v, c.specAugment(), r);
+                    Tensor loss = ctcLoss(enc, head, mel, mels, batch, targets, v, c.specAugment(), c.bf16(), r);
                     loss.backward();
                     lossValue = Torch.toFloats(loss)[0];
                 }
@@ -154,7 +154,7 @@ public final class EncoderPretrainer {
     }
 
     private static Tensor ctcLoss(WhisperEncoder enc, Linear head, LogMel mel, Map<AudioClip, Tensor> mels, List<Example> batch,
-                                  Map<Example, long[]> targets, int blank, double specAugment, SplittableRandom r) {
+                                  Map<Example, long[]> targets, int blank, double specAugment, boolean bf16, SplittableRandom r) {
         List<Tensor> ms = new ArrayList<>();
         long maxF = 0;
         for (Example e : batch) {
@@ -171,7 +171,7 @@ public final class EncoderPretrainer {
             Tensor m = ms.get(i);
             long f = m.size(1);
             Tensor x = m;
-            if (specAugment > 0) x = maskTime(x, r, specAugment);
+            if (specAugment > 0) x = maskFrequency(maskTime(x, r, specAugment), r, specAugment);
             if (f < maxF) x = torch.cat(new TensorVector(x, torch.full(new long[]{m.size(0), maxF - f}, Torch.scalar(Torch.toFloats(m.min())[0]), Torch.options(DType.F32))), 1);
             padded[i] = x;
             inLens[i] = (f + 1) / 2;
@@ -179,13 +179,17 @@ public final class EncoderPretrainer {
             tgtLens[i] = t.length;
             for (long id : t) flat.add(id);
         }
-        Tensor h = enc.encode(torch.stack(new TensorVector(padded), 0), false).lastHidden();  // [B, T, D]
-        Tensor logp = torch.log_softmax(head.apply(h), -1).transpose(0, 1);                  // [T, B, V+1]
+        Tensor logits;
+        try (var ac = dev.auris.core.Autocast.bf16If(bf16)) {
+            Tensor h = enc.encode(torch.stack(new TensorVector(padded), 0), false).lastHidden();  // [B, T, D]
+            logits = head.apply(h);                                                              // [B, T, V+1]
+        }
+        Tensor logp = torch.log_softmax(logits.to(torch.ScalarType.Float), -1).transpose(0, 1); // [T, B, V+1], float32
         Tensor tg = Torch.fromLongs(flat.stream().mapToLong(Long::longValue).toArray(), flat.size());
         return torch.ctc_loss(logp, tg, inLens, tgtLens, blank, 1 /* mean */, true);
     }
 
-    /** SpecAugment-style time masking: one span of up to {@code fraction} of the frames set to the clip's floor. */
+    /** SpecAugment-style time masking (SpecAugment, Park et al. 2019): one span of up to {@code fraction} of the frames set to the clip's floor. */
     private static Tensor maskTime(Tensor m, SplittableRandom r, double fraction) {
         long f = m.size(1);
         int width = (int) (r.nextDouble() * fraction * f);
@@ -193,6 +197,17 @@ public final class EncoderPretrainer {
         int start = r.nextInt((int) Math.max(1, f - width));
         Tensor x = m.clone();
         x.narrow(1, start, width).fill_(Torch.scalar(Torch.toFloats(m.min())[0]));
+        return x;
+    }
+
+    /** SpecAugment-style frequency masking: one band of up to {@code fraction} of the mel bins set to the clip's floor. */
+    private static Tensor maskFrequency(Tensor m, SplittableRandom r, double fraction) {
+        long bins = m.size(0);
+        int width = (int) (r.nextDouble() * fraction * bins);
+        if (width < 1) return m;
+        int start = r.nextInt((int) Math.max(1, bins - width));
+        Tensor x = m.clone();
+        x.narrow(0, start, width).fill_(Torch.scalar(Torch.toFloats(m.min())[0]));
         return x;
     }
 

@@ -127,11 +127,19 @@ final class Publisher {
                 .append("` on 2 CPU cores in ").append(String.format(Locale.ROOT, "%.0f min", totalSeconds / 60)).append(" end to end.\n\n");
         md.append("## Parts\n\n- LLM: stories260K (llama2.c, MIT; real pretrained TinyStories model), unchanged, referenced at `")
                 .append(json.readTree(target.resolve("auris.json").toFile()).path("llm").path("path").asText()).append("`; LoRA adapters in `lora.safetensors`.\n");
-        md.append("- Encoder: Whisper architecture pretrained here from scratch with CTC over stories260K's 512-token vocabulary (`encoder/`).\n");
+        JsonNode enc = json.readTree(target.resolve("encoder/config.json").toFile());
+        md.append(String.format(Locale.ROOT, "- Encoder: Whisper architecture (d_model %d, %d layers, %d heads, FFN %d, %d mels) pretrained here from scratch with CTC over stories260K's 512-token vocabulary (`encoder/`).%n",
+                enc.path("d_model").asInt(), enc.path("encoder_layers").asInt(), enc.path("encoder_attention_heads").asInt(), enc.path("encoder_ffn_dim").asInt(), enc.path("num_mel_bins").asInt()));
         md.append("- Connector: ").append(json.readTree(target.resolve("auris.json").toFile()).path("connector")).append(" (`fusion.safetensors`).\n\n");
-        md.append("## Data\n\n").append(String.format(Locale.ROOT, "%d training clips and %d held-out clips, synthesized from sentences of stories sampled from stories260K. "
-                + "Voices: %d for training, %d held out (%s). Engines: espeak-ng, flite, FreeTTS (kevin16).\n\n", trainClips, heldClips,
-                split.path("train_voices").size(), split.path("heldout_voices").size(), split.path("rule").asText()));
+        Map<String, int[]> engines = new TreeMap<>(); // engine -> {train voices, held-out voices}
+        for (JsonNode v : split.path("train_voices")) engines.computeIfAbsent(v.asText().split(":")[0], k -> new int[2])[0]++;
+        for (JsonNode v : split.path("heldout_voices")) engines.computeIfAbsent(v.asText().split(":")[0], k -> new int[2])[1]++;
+        StringBuilder byEngine = new StringBuilder();
+        engines.forEach((e, n) -> byEngine.append(byEngine.isEmpty() ? "" : ", ").append(String.format(Locale.ROOT, "%s %d + %d", e, n[0], n[1])));
+        long texts = Files.readAllLines(data.resolve("texts.txt")).stream().filter(l -> !l.isBlank()).count();
+        md.append("## Data\n\n").append(String.format(Locale.ROOT, "%d training clips and %d held-out clips of %d distinct sentences, synthesized from sentences of stories sampled from stories260K. "
+                + "Voices: %d for training, %d held out (%s). Engines (train + held-out voices): %s.\n\n", trainClips, heldClips, texts,
+                split.path("train_voices").size(), split.path("heldout_voices").size(), split.path("rule").asText(), byEngine));
         md.append("## Training\n\n| stage | steps | loss first → last | time |\n|---|---|---|---|\n");
         for (var s : results) {
             md.append(String.format(Locale.ROOT, "| %s | %d | %.3f → %.3f | %.1f min |%n", s.stage(), s.result().steps(), s.result().firstLoss(), s.result().trainLoss(), s.result().seconds() / 60));

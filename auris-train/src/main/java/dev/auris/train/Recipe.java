@@ -27,11 +27,23 @@ public record Recipe(String name, String description, SynthSpec synth, EncoderSp
      * from an LLM ({@code sample_llm}, {@code sample_stories} stories at {@code temperature}).
      */
     public record SynthSpec(String texts, String sampleLlm, int sampleStories, double temperature, int minWords, int maxWords,
-                            List<String> engines, int clipsPerText, int heldOutEvery, String distill, int distillTokens, String mixedInstruction, long seed) {}
+                            List<String> engines, int clipsPerText, int heldOutEvery, String distill, int distillTokens, String mixedInstruction, long seed,
+                            Boolean installEngines) {
+        /** Whether missing Debian engines are installed (apt-get, as root) and, if that fails, the run stops: default true. */
+        public boolean install() { return installEngines == null || installEngines; }
+    }
 
     /** Optional encoder pretraining with CTC into {@code $run/encoder}, over the tokenizer of {@code vocabulary} (an LLM directory). */
     public record EncoderSpec(String vocabulary, List<String> train, List<String> heldOut, int dModel, int layers, int heads, int ffnDim, int nMels,
-                              int maxSeconds, int steps, int batchSize, double lr, int warmupSteps, double weightDecay, long seed, double specAugment) {}
+                              int maxSeconds, int steps, int batchSize, double lr, int warmupSteps, double weightDecay, long seed, double specAugment,
+                              String precision) {
+        /** Mixed precision: "bf16" runs the encoder under libtorch's bf16 autocast (float32 masters); default float32. */
+        public boolean bf16() {
+            if (precision == null || precision.equals("f32")) return false;
+            if (precision.equals("bf16")) return true;
+            throw new IllegalArgumentException("recipe encoder.precision '" + precision + "' is unknown: use f32 or bf16");
+        }
+    }
 
     static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)

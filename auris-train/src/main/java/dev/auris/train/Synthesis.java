@@ -25,9 +25,10 @@ final class Synthesis {
         AtomicFiles.writeString(out.resolve("texts.txt"), String.join("\n", list) + "\n");
         progress.message("synthesizing " + list.size() + " texts");
         List<TtsEngine> engines = new ArrayList<>();
-        for (String e : s.engines() == null ? List.of("espeak-ng", "flite", "freetts") : s.engines()) {
+        for (String e : s.engines() == null ? List.of("espeak-ng", "flite", "festival", "freetts") : s.engines()) {
             engines.add(TtsEngine.byName(e));
         }
+        if (s.install()) EngineSetup.ensure(engines, progress::message);
         var summary = Synthesizer.run(new Synthesizer.Config(list, out, engines, Math.max(1, s.clipsPerText()), s.heldOutEvery() <= 1 ? 10 : s.heldOutEvery(),
                 s.distill() == null ? null : paths.apply(s.distill()), s.distillTokens() <= 0 ? 32 : s.distillTokens(),
                 s.mixedInstruction() == null ? "Answer the spoken request." : s.mixedInstruction(), s.seed()), progress::message);
@@ -35,22 +36,28 @@ final class Synthesis {
                 summary.audioSeconds() / 60, summary.engines()));
     }
 
-    /** Sentences of {@code n} stories sampled from a text LLM (whole sentences of minWords..maxWords words). */
+    /**
+     * Sentences of {@code n} stories sampled from a text LLM (whole sentences of minWords..maxWords words),
+     * in story order whatever the number of threads: story i is sampled with seed (seed, i).
+     */
     static List<String> sampleSentences(Path llm, int n, double temperature, int minWords, int maxWords, long seed) {
         LinkedHashSet<String> out = new LinkedHashSet<>();
-        try (TextModel m = TextModel.load(llm, DType.F32); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+        try (TextModel m = TextModel.load(llm, DType.F32)) {
             int bos = m.tokenizer().bosId().orElse(1);
-            for (int i = 0; i < n; i++) {
-                try (Session s = m.llm().newSession(); var scope = new org.bytedeco.javacpp.PointerScope()) {
+            List<List<String>> stories = dev.auris.train.synth.Parallel.map(n, i -> {
+                List<String> sentences = new ArrayList<>();
+                try (var guard = new org.bytedeco.pytorch.NoGradGuard(); Session s = m.llm().newSession(); var scope = new org.bytedeco.javacpp.PointerScope()) {
                     var opts = new SamplingOptions(temperature <= 0 ? 0.9 : temperature, 0, 0.95, 0, 1, seed * 100_003L + i, 200, Set.of(), List.of());
                     var r = Generator.generate(s, s.prefill(new int[]{bos}), m.tokenizer(), opts, m.eosIds(), d -> {});
                     for (String sent : r.text().split("(?<=[.!?])\\s+|\\n+")) {
                         String t = sent.strip();
                         int words = t.isEmpty() ? 0 : t.split("\\s+").length;
-                        if (words >= minWords && words <= maxWords && t.matches(".*[.!?]$") && !t.contains("\"")) out.add(t);
+                        if (words >= minWords && words <= maxWords && t.matches(".*[.!?]$") && !t.contains("\"")) sentences.add(t);
                     }
                 }
-            }
+                return sentences;
+            });
+            stories.forEach(out::addAll);
         }
         return new ArrayList<>(out);
     }

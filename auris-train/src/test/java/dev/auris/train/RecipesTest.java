@@ -74,6 +74,19 @@ class RecipesTest {
     }
 
     @Test
+    void encoderCtcPretrainingUnderBf16Autocast() {
+        Path run = tmp.resolve("ctc-bf16");
+        RecipeRunner.run(TrainFixtures.tinyRecipe("encoder-ctc", tmp, 30, r -> {
+            ((com.fasterxml.jackson.databind.node.ObjectNode) r.get("encoder")).put("d_model", 64).put("layers", 2).put("heads", 2).put("ffn_dim", 128).put("lr", 0.003)
+                    .put("precision", "bf16");
+        }), run, false, Progress.silent());
+        assertFalls(run.resolve("encoder"), 0.9);
+        try (var enc = dev.auris.encoder.WhisperEncoder.load(run.resolve("encoder"), DType.F32)) {
+            assertEquals(DType.F32, enc.dtype(), "float32 master weights are what is saved");
+        }
+    }
+
+    @Test
     void stage1KeepsEncoderAndLlmBitIdentical() {
         Path model = tmp.resolve("frozen-base");
         try (SpeechLlm m = SpeechLlm.compose(model, TrainFixtures.encoder(), TrainFixtures.llm(), Map.of("type", "final"),

@@ -37,7 +37,7 @@ import java.util.List;
  * Writes {@code report.md} and {@code report.png}.
  */
 public final class Evaluator {
-    public record Report(int asrClips, double wer, int sqaClips, double agreement, double meanAgreedTokens, int textExamples,
+    public record Report(int asrClips, double wer, double ctcWer, int sqaClips, double agreement, double meanAgreedTokens, int textExamples,
                          double basePerplexity, double modelPerplexity, List<String[]> samples) {
         public double perplexityChange() { return modelPerplexity / basePerplexity - 1; }
     }
@@ -47,8 +47,9 @@ public final class Evaluator {
     public static Report run(SpeechLlm model, Path heldOut, int agreementTokens, int limit, Path reportDir, String title) {
         String instruction = model.spec().prompt() == null ? null : model.spec().prompt().transcribe();
         List<String[]> samples = new ArrayList<>();
-        long errors = 0, words = 0;
+        long errors = 0, words = 0, ctcErrors = 0;
         int nAsr = 0;
+        var ctc = model.connector() instanceof dev.auris.fusion.CtcCompress c ? c : null;
         var greedy = SamplingOptions.greedy(64);
         try (NoGradGuard guard = new NoGradGuard()) {
             Path asr = heldOut.resolve("asr.jsonl");
@@ -61,6 +62,12 @@ public final class Evaluator {
                         hyp = s.respond(t, greedy, x -> {}).text().strip();
                     }
                     errors += Wer.errors(e.answer(), hyp);
+                    if (ctc != null) {
+                        try (PointerScope scope = new PointerScope()) {
+                            var out = model.encodeAudio(sp.clip());
+                            ctcErrors += Wer.errors(e.answer(), model.text().tokenizer().decode(ctc.decode(model.selector().select(out).select(0, 0))).strip());
+                        }
+                    }
                     words += Wer.words(e.answer()).length;
                     nAsr++;
                     if (samples.size() < 8) samples.add(new String[]{"asr", e.answer(), hyp});
@@ -121,7 +128,7 @@ public final class Evaluator {
                 basePpl = Math.exp(nllBase / tokens);
                 modelPpl = Math.exp(nllModel / tokens);
             }
-            Report r = new Report(nAsr, (double) errors / Math.max(1, words), nSqa, (double) agreed / Math.max(1, nSqa), agreedTokens / Math.max(1, nSqa),
+            Report r = new Report(nAsr, (double) errors / Math.max(1, words), ctc == null ? Double.NaN : (double) ctcErrors / Math.max(1, words), nSqa, (double) agreed / Math.max(1, nSqa), agreedTokens / Math.max(1, nSqa),
                     nText, basePpl, modelPpl, samples);
             if (reportDir != null) write(r, reportDir, title, agreementTokens);
             return r;
@@ -174,6 +181,9 @@ public final class Evaluator {
             md.append("# ").append(title).append("\n\n");
             md.append("| metric | value | held-out examples |\n|---|---|---|\n");
             md.append(String.format(Locale.ROOT, "| WER (transcription) | %.1f %% | %d |%n", 100 * r.wer(), r.asrClips()));
+            if (!Double.isNaN(r.ctcWer())) {
+                md.append(String.format(Locale.ROOT, "| WER of the connector's greedy CTC alone (the encoder's own transcript, no LLM) | %.1f %% | %d |%n", 100 * r.ctcWer(), r.asrClips()));
+            }
             md.append(String.format(Locale.ROOT, "| agreement (first %d tokens of the spoken prompt's continuation = the text prompt's) | %.1f %% (mean %.1f tokens agree) | %d |%n",
                     n, 100 * r.agreement(), r.meanAgreedTokens(), r.sqaClips()));
             md.append(String.format(Locale.ROOT, "| text-only perplexity, base LLM → with the model's adapters | %.3f → %.3f (%+.2f %%) | %d |%n",

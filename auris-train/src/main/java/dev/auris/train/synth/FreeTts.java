@@ -26,6 +26,9 @@ public record FreeTts() implements TtsEngine {
     public boolean available() { return true; }
 
     @Override
+    public java.util.List<String> packages() { return java.util.List.of(); }
+
+    @Override
     public List<Voice> voices() {
         List<Voice> v = new ArrayList<>();
         for (double rate : new double[]{130, 150, 170}) for (double pitch : new double[]{85, 100, 120}) v.add(new Voice(name(), "kevin16", rate, pitch));

@@ -144,9 +144,9 @@ public final class Synthesizer {
     static Map<String, String> distill(Config c, java.util.function.Consumer<String> log) {
         Map<String, String> out = new HashMap<>();
         if (c.distillModel() == null) return out;
-        try (TextModel m = TextModel.load(c.distillModel(), dev.auris.io.DType.F32);
-             var scope = new org.bytedeco.javacpp.PointerScope(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
-            for (String s : c.texts()) {
+        try (TextModel m = TextModel.load(c.distillModel(), dev.auris.io.DType.F32)) {
+            List<String> answers = Parallel.map(c.texts().size(), i -> {
+                String s = c.texts().get(i);
                 int[] ids;
                 if (m.chatTemplate().isPresent()) {
                     ids = m.tokenizer().encode(m.chatTemplate().get().render(List.of(ChatTemplate.Message.user(s)), true));
@@ -156,11 +156,11 @@ public final class Synthesizer {
                     ids[0] = m.tokenizer().bosId().orElse(1);
                     System.arraycopy(p, 0, ids, 1, p.length);
                 }
-                try (Session session = m.llm().newSession(); var inner = new org.bytedeco.javacpp.PointerScope()) {
-                    var r = Generator.generate(session, session.prefill(ids), m.tokenizer(), SamplingOptions.greedy(c.distillTokens()), m.eosIds(), d -> {});
-                    out.put(s, r.text());
+                try (var guard = new org.bytedeco.pytorch.NoGradGuard(); Session session = m.llm().newSession(); var scope = new org.bytedeco.javacpp.PointerScope()) {
+                    return Generator.generate(session, session.prefill(ids), m.tokenizer(), SamplingOptions.greedy(c.distillTokens()), m.eosIds(), d -> {}).text();
                 }
-            }
+            });
+            for (int i = 0; i < answers.size(); i++) out.put(c.texts().get(i), answers.get(i));
             log.accept("distilled " + out.size() + " answers from " + c.distillModel());
         }
         return out;

@@ -1,0 +1,90 @@
+package dev.auris.fusion;
+
+import dev.auris.core.Torch;
+import dev.auris.llm.Linear;
+import dev.auris.llm.Llm;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * CTC compression into the LLM's own embedding space (token mapping with soft posteriors, as Speech-LLaMA,
+ * Wu et al. 2023, and Gaido et al. 2021 compress speech by CTC): a CTC head over the LLM's vocabulary plus
+ * a blank scores every encoder frame; frames whose best class is blank are dropped and each run of frames
+ * with the same best class becomes one segment; a segment enters the LLM as its mean posterior over the
+ * vocabulary times the LLM's input embedding matrix. When the encoder is sure, that is exactly the
+ * embedding row of the token it heard, so speech reaches the LLM as (nearly) the text typed, one position
+ * per token. {@code temperature} below 1 sharpens the posteriors towards the best token's own row. The head trains (gradients flow through the posteriors); the segmentation is a discrete choice
+ * and passes no gradient. A clip with no non-blank frame yields one segment: its least-blank frame.
+ *
+ * <p>Initialised from the CTC head of an Auris-pretrained encoder ({@code ctc_head.safetensors}: [V+1, De],
+ * blank last) when composing. Shapes: B batch, T frames, De encoder width, V LLM vocabulary, S segments.
+ */
+public record CtcCompress(Linear head, int vocab, double temperature, Map<String, Tensor> parameters) implements Connector {
+    public CtcCompress {
+        if (!(temperature > 0)) throw new IllegalArgumentException("ctc-compress: temperature must be positive (auris.json: connector.temperature)");
+    }
+
+    public static CtcCompress create(int encoderDim, int vocab, double temperature, Params p) {
+        return new CtcCompress(new Linear(p.get("head.weight", vocab + 1, encoderDim), p.get("head.bias", vocab + 1)), vocab, temperature, p.all());
+    }
+
+    @Override
+    public Tensor embed(Tensor features, Llm llm) {
+        long b = features.size(0);
+        Tensor[] rows = new Tensor[(int) b];
+        Tensor table = llm.embedTokens();                                               // [V, D]
+        if (table.size(0) < vocab) {
+            throw new IllegalArgumentException("ctc-compress: the CTC head scores " + vocab + " tokens but the LLM has " + table.size(0));
+        }
+        for (int i = 0; i < b; i++) {
+            Tensor logits = head.apply(features.select(0, i).to(head.weight().scalar_type())); // [T, V+1]
+            Tensor post = torch.softmax(logits.to(torch.ScalarType.Float).div(Torch.scalar(temperature)), -1); // [T, V+1]
+            Tensor avg = segments(Torch.toLongs(torch.argmax(logits, new org.bytedeco.pytorch.LongOptional(-1), false)),
+                    Torch.toFloats(post.select(1, vocab)));                                   // [S, T]
+            Tensor tokens = avg.matmul(post.narrow(1, 0, vocab));                              // [S, V]
+            tokens = tokens.div(tokens.sum(new long[]{1}, true, new org.bytedeco.pytorch.ScalarTypeOptional()).clamp_min(Torch.scalar(1e-12f)));
+            rows[i] = tokens.to(table.scalar_type()).matmul(table.narrow(0, 0, vocab));        // [S, D]
+        }
+        return Connector.padStack(rows);                                                       // [B, S, D]
+    }
+
+    /** The averaging matrix [S, T] of the greedy CTC segments of a best-class path (blank = {@code vocab}). */
+    Tensor segments(long[] best, float[] blank) {
+        List<int[]> segs = new ArrayList<>();
+        for (int t = 0; t < best.length; t++) {
+            if (best[t] == vocab) continue;
+            if (t > 0 && best[t - 1] == best[t] && !segs.isEmpty() && segs.getLast()[1] == t) segs.getLast()[1] = t + 1;
+            else segs.add(new int[]{t, t + 1});
+        }
+        if (segs.isEmpty()) {
+            int least = 0;
+            for (int t = 1; t < blank.length; t++) if (blank[t] < blank[least]) least = t;
+            segs.add(new int[]{least, least + 1});
+        }
+        float[] m = new float[segs.size() * best.length];
+        for (int s = 0; s < segs.size(); s++) {
+            int[] g = segs.get(s);
+            for (int t = g[0]; t < g[1]; t++) m[s * best.length + t] = 1f / (g[1] - g[0]);
+        }
+        return Torch.fromFloats(m, segs.size(), best.length);
+    }
+
+    /** Greedy CTC decoding of encoder features [T, De]: the LLM token ids heard (repeats merged, blanks dropped). */
+    public int[] decode(Tensor features) {
+        long[] best = Torch.toLongs(torch.argmax(head.apply(features.to(head.weight().scalar_type())), new org.bytedeco.pytorch.LongOptional(-1), false));
+        List<Integer> out = new ArrayList<>();
+        long prev = -1;
+        for (long x : best) {
+            if (x != prev && x != vocab) out.add((int) x);
+            prev = x;
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    @Override
+    public Map<String, Object> spec() { return Map.of("type", "ctc-compress", "temperature", temperature); }
+}
