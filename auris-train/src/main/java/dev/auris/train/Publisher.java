@@ -106,12 +106,27 @@ final class Publisher {
 
     private static void writeExamples(Path dir, Path heldOut, List<String[]> pairs, int count) throws IOException {
         Files.createDirectories(dir);
+        ObjectMapper json = new ObjectMapper();
+        Map<String, String> answers = new HashMap<>(); // clip -> what the text LLM continues from the typed text
+        if (Files.exists(heldOut.resolve("sqa.jsonl"))) {
+            for (String l : Files.readAllLines(heldOut.resolve("sqa.jsonl"))) {
+                if (l.isBlank()) continue;
+                JsonNode j = json.readTree(l);
+                answers.put(j.path("messages").path(0).path("content").path(0).path("audio").asText(), j.path("messages").path(1).path("content").asText());
+            }
+        }
         StringBuilder md = new StringBuilder("# Example clips\n\nSynthesized speech of held-out sentences in held-out voices (never trained on), "
-                + "from the tiny recipe's data. Try: `./auris chat --audio examples/story-1.wav` or `./auris transcribe examples/*.wav`.\n\n| file | text | voice |\n|---|---|---|\n");
-        for (int i = 0; i < Math.min(count, pairs.size()); i++) {
-            String name = "story-" + (i + 1) + ".wav";
-            Files.copy(heldOut.resolve(pairs.get(i)[0]), dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-            md.append("| `").append(name).append("` | ").append(pairs.get(i)[1]).append(" | ").append(pairs.get(i)[2]).append(" |\n");
+                + "from the tiny recipe's data. Try: `./auris chat --audio examples/story-1.wav` or `./auris transcribe examples/*.wav`. "
+                + "The last column is the answer to expect from `chat`: what stories260K continues when the same text is typed.\n\n"
+                + "| file | text | voice | the text LLM's continuation of the typed text |\n|---|---|---|---|\n");
+        Set<String> used = new HashSet<>();
+        int k = 0;
+        for (String[] p : pairs) { // one clip per sentence
+            if (k == count || !used.add(p[1])) continue;
+            String name = "story-" + (++k) + ".wav";
+            Files.copy(heldOut.resolve(p[0]), dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+            md.append("| `").append(name).append("` | ").append(p[1]).append(" | ").append(p[2]).append(" | ")
+                    .append(answers.getOrDefault(p[0], "").strip().replace("\n", " ").replace("|", "\\|")).append(" |\n");
         }
         Files.writeString(dir.resolve("README.md"), md.toString());
     }

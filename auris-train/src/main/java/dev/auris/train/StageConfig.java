@@ -15,10 +15,14 @@ import java.util.Set;
  * @param validation  held-out manifests for the periodic validation loss (may be empty)
  * @param steps       optimizer steps; each takes {@code accumulate} micro-batches of {@code batchSize} examples
  * @param warmupSteps linear warm-up, then cosine decay to {@code minLrRatio} × lr
+ * @param distillTasks tasks (e.g. "text") whose examples train towards the frozen base LLM's whole next-token
+ *                    distribution on the answer positions (knowledge distillation, Hinton et al. 2015) instead of
+ *                    the answer tokens alone: the text skills are kept as a distribution, not just as one sample
  */
 public record StageConfig(String name, String objective, List<String> train, LoraSpec lora, List<DataSource> data, List<DataSource> validation,
                           int steps, int batchSize, int accumulate, double lr, int warmupSteps, double minLrRatio, double weightDecay,
-                          double maxGradNorm, int evalEvery, int saveEvery, int keepLast, long seed, double dpoBeta, int logEvery) {
+                          double maxGradNorm, int evalEvery, int saveEvery, int keepLast, long seed, double dpoBeta, int logEvery,
+                          List<String> distillTasks) {
     public static final Set<String> COMPONENTS = Set.of("selector", "connector", "lora", "llm", "encoder");
 
     /** A manifest and its mixing weight. */
@@ -28,6 +32,15 @@ public record StageConfig(String name, String objective, List<String> train, Lor
         }
     }
 
+    /** A stage without distillation. */
+    public StageConfig(String name, String objective, List<String> train, LoraSpec lora, List<DataSource> data, List<DataSource> validation,
+                       int steps, int batchSize, int accumulate, double lr, int warmupSteps, double minLrRatio, double weightDecay,
+                       double maxGradNorm, int evalEvery, int saveEvery, int keepLast, long seed, double dpoBeta, int logEvery) {
+        this(name, objective, train, lora, data, validation, steps, batchSize, accumulate, lr, warmupSteps, minLrRatio, weightDecay,
+                maxGradNorm, evalEvery, saveEvery, keepLast, seed, dpoBeta, logEvery, List.of());
+    }
+
+    @com.fasterxml.jackson.annotation.JsonCreator
     public StageConfig {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("a stage needs a name");
         objective = objective == null ? "sft" : objective;
@@ -51,6 +64,8 @@ public record StageConfig(String name, String objective, List<String> train, Lor
         if (keepLast <= 0) keepLast = 2;
         if (dpoBeta <= 0) dpoBeta = 0.1;
         if (logEvery <= 0) logEvery = Math.max(1, steps / 20);
+        distillTasks = distillTasks == null ? List.of() : List.copyOf(distillTasks);
+        if (!distillTasks.isEmpty() && !objective.equals("sft")) throw new IllegalArgumentException("stage " + name + ": distill_tasks needs objective sft");
     }
 
     /** Learning rate at {@code step} (0-based): linear warm-up, then cosine to minLrRatio·lr. */

@@ -91,6 +91,30 @@ public final class Trainer {
         return t;
     }
 
+    /**
+     * For the examples of a distilled task, replaces the answer tokens' log-probability by the soft
+     * cross-entropy against the frozen base LLM (no LoRA) on the same positions: Σ_v p_base(v) log p(v).
+     */
+    private Tensor distilled(SpeechLlm model, Sequences.Batch b, List<Example> batch, Tensor logits, Tensor perSeq) {
+        float[] rows = new float[batch.size()];
+        boolean any = false;
+        for (int i = 0; i < rows.length; i++) {
+            if (cfg.distillTasks().contains(batch.get(i).task())) {
+                rows[i] = 1;
+                any = true;
+            }
+        }
+        if (!any) return perSeq;
+        Tensor teacher;
+        try (var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+            dev.auris.llm.Llm base = model.text().llm();
+            teacher = base.logits(base.forward(b.inputs(), 0, null, null, null));                   // [B, T, V]
+        }
+        Tensor soft = Sequences.softLogProbs(logits, teacher, b.labels());                         // [B]
+        Tensor pick = Torch.fromFloats(rows, rows.length);
+        return soft.mul(pick).add(perSeq.mul(pick.neg().add(Torch.scalar(1))));
+    }
+
     /** Every tensor of the model (for freezing and for bit-identity checks). */
     public static Map<String, Tensor> all(SpeechLlm m) {
         return trainable(m, List.of("selector", "connector", "lora", "llm", "encoder"));
@@ -168,7 +192,10 @@ public final class Trainer {
                             long globalTokens = 0;
                             for (Example e : global) globalTokens += seqs.answerTokens(e.answer());
                             // summed over this slice, normalised by the whole global batch: ranks' gradients add up to the mean
-                            loss = Sequences.logProbs(model.logits(h), b.labels())[0].sum().neg().div(Torch.scalar(globalTokens));
+                            Tensor logits = model.logits(h);                                   // [B, T, V(+K)]
+                            Tensor perSeq = Sequences.logProbs(logits, b.labels())[0];          // [B]
+                            if (!cfg.distillTasks().isEmpty()) perSeq = distilled(model, b, batch, logits, perSeq);
+                            loss = perSeq.sum().neg().div(Torch.scalar(globalTokens));
                             tokens += b.positions();
                             audio += b.audioSeconds();
                         }

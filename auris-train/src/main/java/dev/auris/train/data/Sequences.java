@@ -131,6 +131,19 @@ public final class Sequences implements AutoCloseable {
         return new Tensor[]{perSeq, mean};
     }
 
+    /**
+     * Per-sequence soft cross-entropy [B] of logits [B, T, V(+K)] against a teacher's logits [B, T, V] on
+     * the labelled positions (position t predicts label t+1): Σ_t Σ_v p_teacher(v | t) log p(v | t).
+     */
+    public static Tensor softLogProbs(Tensor logits, Tensor teacher, Tensor labels) {
+        long v = teacher.size(2), t = logits.size(1) - 1;
+        Tensor lp = torch.log_softmax(logits.narrow(1, 0, t).to(torch.ScalarType.Float), -1).narrow(2, 0, v);   // [B, T-1, V]
+        Tensor p = torch.softmax(teacher.narrow(1, 0, t).to(torch.ScalarType.Float), -1);                      // [B, T-1, V]
+        Tensor mask = labels.narrow(1, 1, t).ne(new org.bytedeco.pytorch.Scalar(IGNORE)).to(torch.ScalarType.Float); // [B, T-1]
+        Tensor perPos = p.mul(lp).sum(new long[]{2}, false, new org.bytedeco.pytorch.ScalarTypeOptional());        // [B, T-1]
+        return perPos.mul(mask).sum(new long[]{1}, false, new org.bytedeco.pytorch.ScalarTypeOptional());          // [B]
+    }
+
     @Override
     public void close() {
         for (WhisperEncoder.Output o : cache.values()) {
