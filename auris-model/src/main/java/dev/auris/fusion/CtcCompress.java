@@ -75,11 +75,16 @@ public record CtcCompress(Linear head, int vocab, double temperature, Map<String
 
     /** Greedy CTC decoding of encoder features [T, De]: the LLM token ids heard (repeats merged, blanks dropped). */
     public int[] decode(Tensor features) {
-        long[] best = Torch.toLongs(torch.argmax(head.apply(features.to(head.weight().scalar_type())), new org.bytedeco.pytorch.LongOptional(-1), false));
+        return greedy(head.apply(features.to(head.weight().scalar_type())), vocab);
+    }
+
+    /** Greedy CTC of logits [T, C]: best class per position, repeats merged, blanks dropped. */
+    public static int[] greedy(Tensor logits, int blank) {
+        long[] best = Torch.toLongs(torch.argmax(logits, new org.bytedeco.pytorch.LongOptional(-1), false));
         List<Integer> out = new ArrayList<>();
         long prev = -1;
         for (long x : best) {
-            if (x != prev && x != vocab) out.add((int) x);
+            if (x != prev && x != blank) out.add((int) x);
             prev = x;
         }
         return out.stream().mapToInt(Integer::intValue).toArray();

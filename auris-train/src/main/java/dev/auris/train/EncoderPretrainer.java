@@ -171,7 +171,7 @@ public final class EncoderPretrainer {
             Tensor m = ms.get(i);
             long f = m.size(1);
             Tensor x = m;
-            if (specAugment > 0) x = maskFrequency(maskTime(x, r, specAugment), r, specAugment);
+            if (specAugment > 0) x = maskSpan(maskSpan(x, 1, r, specAugment), 0, r, specAugment); // time, then frequency
             if (f < maxF) x = torch.cat(new TensorVector(x, torch.full(new long[]{m.size(0), maxF - f}, Torch.scalar(Torch.toFloats(m.min())[0]), Torch.options(DType.F32))), 1);
             padded[i] = x;
             inLens[i] = (f + 1) / 2;
@@ -189,38 +189,23 @@ public final class EncoderPretrainer {
         return torch.ctc_loss(logp, tg, inLens, tgtLens, blank, 1 /* mean */, true);
     }
 
-    /** SpecAugment-style time masking (SpecAugment, Park et al. 2019): one span of up to {@code fraction} of the frames set to the clip's floor. */
-    private static Tensor maskTime(Tensor m, SplittableRandom r, double fraction) {
-        long f = m.size(1);
-        int width = (int) (r.nextDouble() * fraction * f);
+    /**
+     * SpecAugment-style masking (SpecAugment, Park et al. 2019) of mel [M, F]: one span of up to
+     * {@code fraction} of dimension {@code dim} (1: time frames, 0: mel bins) set to the clip's floor.
+     */
+    private static Tensor maskSpan(Tensor m, int dim, SplittableRandom r, double fraction) {
+        long n = m.size(dim);
+        int width = (int) (r.nextDouble() * fraction * n);
         if (width < 1) return m;
-        int start = r.nextInt((int) Math.max(1, f - width));
+        int start = r.nextInt((int) Math.max(1, n - width));
         Tensor x = m.clone();
-        x.narrow(1, start, width).fill_(Torch.scalar(Torch.toFloats(m.min())[0]));
-        return x;
-    }
-
-    /** SpecAugment-style frequency masking: one band of up to {@code fraction} of the mel bins set to the clip's floor. */
-    private static Tensor maskFrequency(Tensor m, SplittableRandom r, double fraction) {
-        long bins = m.size(0);
-        int width = (int) (r.nextDouble() * fraction * bins);
-        if (width < 1) return m;
-        int start = r.nextInt((int) Math.max(1, bins - width));
-        Tensor x = m.clone();
-        x.narrow(0, start, width).fill_(Torch.scalar(Torch.toFloats(m.min())[0]));
+        x.narrow(dim, start, width).fill_(Torch.scalar(Torch.toFloats(m.min())[0]));
         return x;
     }
 
     /** Greedy CTC: best class per position, repeats merged, blanks dropped. */
     public static int[] greedy(Tensor logits, int blank) {
-        long[] best = Torch.toLongs(torch.argmax(logits, new LongOptional(-1), false));
-        List<Integer> out = new ArrayList<>();
-        long prev = -1;
-        for (long b : best) {
-            if (b != prev && b != blank) out.add((int) b);
-            prev = b;
-        }
-        return out.stream().mapToInt(Integer::intValue).toArray();
+        return dev.auris.fusion.CtcCompress.greedy(logits, blank);
     }
 
     static double tokenErrorRate(WhisperEncoder enc, Linear head, LogMel mel, Tokenizer vocab, List<Example> held) {
