@@ -42,7 +42,7 @@ final class Fusion {
             case "linear" -> LinearProjection.create(intOf(spec, "k", 1), encoderDim, llmDim, p);
             case "conv" -> ConvDownsampler.create(intOf(spec, "k", 2), encoderDim, intOf(spec, "hidden", llmDim), llmDim, p);
             case "token-mapper" -> TokenMapper.create(intOf(spec, "units", 100), encoderDim, vocab, p);
-            case "ctc-compress" -> CtcCompress.create(encoderDim, vocab, doubleOf(spec, "temperature", 1.0), p);
+            case "ctc-compress" -> CtcCompress.create(encoderDim, vocab, doubleOf(spec, "temperature", 1.0), doubleOf(spec, "blank_threshold", 0.5), p);
             case "audio-vocab" -> AudioVocab.create(intOf(spec, "units", 100), encoderDim, llmDim, p);
             default -> throw new CheckpointException("auris.json: connector.type '" + type + "' is unknown: use frame-stack-mlp, linear, conv, token-mapper, ctc-compress or audio-vocab");
         };

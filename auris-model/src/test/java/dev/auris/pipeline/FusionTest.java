@@ -115,7 +115,7 @@ class FusionTest {
             w[7 * 3 + 1] = 50;      // token 7 <- feature 1
             w[512 * 3 + 2] = 50;    // blank   <- feature 2
             var head = new dev.auris.llm.Linear(Torch.fromFloats(w, 513, 3), torch.zeros(new long[]{513}));
-            var ctc = new dev.auris.fusion.CtcCompress(head, 512, 1.0, Map.of());
+            var ctc = new dev.auris.fusion.CtcCompress(head, 512, 1.0, 0.5, Map.of());
             // path: 5 5 blank 7 blank 7 -> segments [5] [7] [7] (a repeat across a blank is a new token)
             float[] f = {1, 0, 0, 1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0, 1, 0};
             Tensor feats = Torch.fromFloats(f, 1, 6, 3);

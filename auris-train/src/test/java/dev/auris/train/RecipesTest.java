@@ -27,6 +27,14 @@ class RecipesTest {
         double[] last5 = TrainFixtures.firstLast(stageDir, 5);
         assertTrue(last5[1] <= factor * fl[0], stageDir.getFileName() + ": loss " + fl[0] + " → " + last5[1] + " did not fall by the factor " + factor);
         assertTrue(Files.isRegularFile(stageDir.resolve("loss.png")), "loss curve");
+        try { // throughput of the toy-scale run, for the record (not asserted: speed is for benchmarks)
+            var lines = Files.readAllLines(stageDir.resolve("metrics.jsonl"));
+            var last = new com.fasterxml.jackson.databind.ObjectMapper().readTree(lines.getLast());
+            System.out.printf(java.util.Locale.ROOT, "recipe stage %s: loss %.3f -> %.3f, %.0f tokens/s, %.1f audio-s/s%n", stageDir.getFileName(), fl[0], last5[1],
+                    last.path("tokens_per_s").asDouble(), last.path("audio_s_per_s").asDouble());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test
