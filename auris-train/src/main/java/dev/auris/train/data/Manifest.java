@@ -3,6 +3,7 @@ package dev.auris.train.data;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.auris.audio.Audio;
+import dev.auris.audio.AudioClip;
 import dev.auris.audio.AudioException;
 import dev.auris.pipeline.Turn;
 
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A training manifest: JSONL, one example per line, chat-style.
@@ -100,6 +102,31 @@ public final class Manifest {
         return new Example(n, task, turns, answer, rejected);
     }
 
+    /**
+     * Clips by file, shared while anything holds them: the asr, sqa and mixed manifests of one data set
+     * name the same files, so a stage that mixes them holds each clip once (and the encoder output cache,
+     * keyed by clip, encodes it once).
+     */
+    private static final Map<String, java.lang.ref.WeakReference<AudioClip>> CLIPS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static AudioClip clip(Path file) {
+        Path abs = file.toAbsolutePath().normalize();
+        String key;
+        try {
+            key = abs + "@" + Files.getLastModifiedTime(abs).toMillis(); // a rewritten file is read again
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + abs + ": " + e.getMessage(), e);
+        }
+        var ref = CLIPS.get(key);
+        AudioClip c = ref == null ? null : ref.get();
+        if (c == null) {
+            c = Audio.load(abs);
+            CLIPS.put(key, new java.lang.ref.WeakReference<>(c));
+            if (CLIPS.size() > 4096) CLIPS.values().removeIf(r -> r.get() == null);
+        }
+        return c;
+    }
+
     private static List<Turn.Part> parts(JsonNode content, Path base) {
         List<Turn.Part> parts = new ArrayList<>();
         if (content.isTextual()) {
@@ -113,7 +140,7 @@ public final class Manifest {
             } else if (p.has("audio")) {
                 Path a = base.resolve(p.get("audio").asText());
                 if (!Files.isRegularFile(a)) throw new MissingAudio("audio file " + a + " not found");
-                parts.add(Turn.speech(Audio.load(a)));
+                parts.add(Turn.speech(clip(a)));
             } else {
                 throw new IllegalArgumentException("a content part needs \"text\" or \"audio\"");
             }
