@@ -58,6 +58,16 @@ public final class Llama2cTokenizer implements Tokenizer {
         }
     }
 
+    /**
+     * llama2.c's encoder puts a dummy-prefix space before the text, so a continuation decoded as
+     * " She was" would come back as [" ", " She", ...] — a lone-space token the model never generates
+     * there. The continuation's own leading space is the dummy prefix: [" She", ...].
+     */
+    @Override
+    public int[] encodeContinuation(String text) {
+        return encode(text.startsWith(" ") ? text.substring(1) : text);
+    }
+
     @Override
     public int[] encode(String text) {
         List<Integer> tokens = new ArrayList<>();

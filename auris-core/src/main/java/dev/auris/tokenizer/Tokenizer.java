@@ -9,6 +9,13 @@ public interface Tokenizer {
     /** Token ids of {@code text}, without any special tokens added. */
     int[] encode(String text);
 
+    /**
+     * Tokens of text that continues earlier text (an answer after its prompt, as a model generated and
+     * decoded it): what the model itself would have produced there. Tokenizers without a dummy prefix
+     * encode it as is.
+     */
+    default int[] encodeContinuation(String text) { return encode(text); }
+
     /** Text of {@code ids}; special tokens (BOS/EOS, chat markers) are dropped when {@code skipSpecial}. */
     String decode(int[] ids, boolean skipSpecial);
 

@@ -133,6 +133,18 @@ class TokenizerTest {
     }
 
     @Test
+    void llama2cContinuationHasNoLoneDummySpace() {
+        Llama2cTokenizer t = stories();
+        int[] sentence = t.encode("Lily was happy. She smiled.");
+        int split = 4; // "Lily was happy." | " She smiled." as a model generates it
+        int[] prompt = Arrays.copyOf(sentence, split), answer = Arrays.copyOfRange(sentence, split, sentence.length);
+        String answerText = t.decode(sentence).substring(t.decode(prompt).length());
+        assertTrue(answerText.startsWith(" "), "a decoded continuation starts with its space: '" + answerText + "'");
+        assertArrayEquals(answer, t.encodeContinuation(answerText), "the continuation re-encodes to the tokens generated");
+        assertNotEquals(t.encode(answerText)[0], answer[0], "plain encode would add a lone dummy-prefix space token");
+    }
+
+    @Test
     void llama2cRoundTrip() {
         Llama2cTokenizer t = stories();
         assertEquals(512, t.vocabSize());

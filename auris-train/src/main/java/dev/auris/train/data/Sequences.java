@@ -36,8 +36,9 @@ public final class Sequences implements AutoCloseable {
         this.cacheEncoder = encoderFrozen;
     }
 
+    /** An answer's tokens, as the model would generate them after its prompt. */
     private int[] tokens(String text) {
-        return tokenCache.computeIfAbsent(text, t -> model.text().tokenizer().encode(t));
+        return tokenCache.computeIfAbsent(text, t -> model.text().tokenizer().encodeContinuation(t));
     }
 
     /** Answer tokens (with the end-of-answer token) that an answer contributes to the loss. */
