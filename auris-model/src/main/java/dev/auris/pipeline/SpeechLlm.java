@@ -344,13 +344,19 @@ public final class SpeechLlm implements AutoCloseable {
 
     /**
      * The token that ends an answer: the chat template's end-of-turn marker when the tokenizer has one
-     * ({@code <|eot_id|>}, {@code <|im_end|>}), else the model's first EOS id.
+     * ({@code <|eot_id|>}, {@code <|im_end|>}); for a template-less model whose generation config counts BOS
+     * as an EOS (llama2.c story models), BOS; else the model's first EOS id.
      */
     public int endOfAnswer() {
         for (String marker : List.of("<|eot_id|>", "<|im_end|>", "<|end|>")) {
             var id = text.tokenizer().tokenId(marker);
             if (id.isPresent() && text.eosIds().contains(id.getAsInt())) return id.getAsInt();
         }
+        // llama2.c-style story models (stories260K) never saw </s> in training: a story ends where the next
+        // begins, with <s>, which their generation config lists as an EOS. Their </s> row is untrained, and an
+        // adapter taught to aim at it lands among the equally untrained byte-fallback rows. End with <s> there.
+        var bos = text.tokenizer().bosId();
+        if (bos.isPresent() && text.eosIds().contains(bos.getAsInt()) && text.chatTemplate().isEmpty()) return bos.getAsInt();
         if (!llm.config().eosTokenIds().isEmpty()) return llm.config().eosTokenIds().getFirst();
         return text.tokenizer().eosId().orElseThrow(() -> new IllegalStateException("the LLM has no EOS token"));
     }
