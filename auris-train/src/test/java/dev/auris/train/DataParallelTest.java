@@ -69,7 +69,9 @@ class DataParallelTest {
                         float[] x = Torch.toFloats(a.tensor(n, DType.F32, info.shape())), y = Torch.toFloats(b.tensor(n, DType.F32, info.shape()));
                         for (int i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i] - y[i]));
                     }
-                    assertEquals(0, max, 1e-6, f + ": max |Δ| between 2 processes and 1");
+                    // float32 gradients summed in two halves then all-reduced differ from one sum in the last bits;
+                    // AdamW's normalised update turns that into ~1e-6 after 12 steps at lr 1e-3 (measured: 1.35e-6)
+                    assertEquals(0, max, 2e-6, f + ": max |Δ| between 2 processes and 1");
                 }
             }
         }
