@@ -48,8 +48,10 @@ public record CtcCompress(Linear head, int vocab, double temperature, double bla
         }
         for (int i = 0; i < b; i++) {
             Tensor logits = head.apply(features.select(0, i).to(head.weight().scalar_type())); // [T, V+1]
-            Tensor post = torch.softmax(logits.to(torch.ScalarType.Float).div(Torch.scalar(temperature)), -1); // [T, V+1]
-            float[] blank = Torch.toFloats(torch.softmax(logits.to(torch.ScalarType.Float), -1).select(1, vocab));          // [T]
+            Tensor probs = torch.softmax(logits.to(torch.ScalarType.Float), -1);               // [T, V+1]: what segments
+            Tensor post = temperature == 1 ? probs                                              // [T, V+1]: what enters
+                    : torch.softmax(logits.to(torch.ScalarType.Float).div(Torch.scalar(temperature)), -1);
+            float[] blank = Torch.toFloats(probs.select(1, vocab));                             // [T]
             long[] best = Torch.toLongs(torch.argmax(logits.narrow(1, 0, vocab), new org.bytedeco.pytorch.LongOptional(-1), false)); // [T], best token
             Tensor avg = segments(best, blank);                                                // [S, T]
             Tensor tokens = avg.matmul(post.narrow(1, 0, vocab));                              // [S, V]

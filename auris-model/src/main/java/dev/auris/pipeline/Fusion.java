@@ -49,16 +49,19 @@ final class Fusion {
     }
 
     static double doubleOf(Map<String, Object> spec, String key, double dflt) {
-        Object v = spec.get(key);
-        if (v == null) return dflt;
-        if (v instanceof Number n) return n.doubleValue();
-        throw new CheckpointException("auris.json: " + key + " must be a number, got '" + v + "'");
+        Number n = number(spec, key);
+        return n == null ? dflt : n.doubleValue();
     }
 
     static int intOf(Map<String, Object> spec, String key, int dflt) {
+        Number n = number(spec, key);
+        return n == null ? dflt : n.intValue();
+    }
+
+    /** A numeric field of an auris.json section, or null when absent. */
+    private static Number number(Map<String, Object> spec, String key) {
         Object v = spec.get(key);
-        if (v == null) return dflt;
-        if (v instanceof Number n) return n.intValue();
+        if (v == null || v instanceof Number) return (Number) v;
         throw new CheckpointException("auris.json: " + key + " must be a number, got '" + v + "'");
     }
 }

@@ -130,25 +130,25 @@ public final class SpeechLlm implements AutoCloseable {
                 new SpeechModelSpec.EncoderRef(base.relativize(encoderDir.toAbsolutePath().normalize()).toString(), pad30s),
                 new SpeechModelSpec.LlmRef(base.relativize(llmDir.toAbsolutePath().normalize()).toString()),
                 selector, connector, prompt, "fusion.safetensors", null);
-        WeightSource init = WeightSource.random(seed, 0.02);
+        WeightSource random = WeightSource.random(seed, 0.02);
         Path ctcHead = encoderDir.resolve("ctc_head.safetensors");
         if ("ctc-compress".equals(String.valueOf(connector.get("type"))) && Files.isRegularFile(ctcHead)) {
-            init = fromEncoderCtcHead(init, Checkpoint.of(encoderDir, List.of(ctcHead)));
-        }
-        try {
-            SpeechLlm m = build(out, spec, init, dtype, null, 0);
-            m.save(out);
-            return m;
-        } finally {
-            if (init instanceof AutoCloseable c) {
-                try { c.close(); } catch (Exception ignored) { /* a read-only checkpoint */ }
+            try (Checkpoint head = Checkpoint.of(encoderDir, List.of(ctcHead))) {
+                return buildAndSave(out, spec, fromEncoderCtcHead(random, head), dtype);
             }
         }
+        return buildAndSave(out, spec, random, dtype);
+    }
+
+    private static SpeechLlm buildAndSave(Path out, SpeechModelSpec spec, WeightSource init, DType dtype) {
+        SpeechLlm m = build(out, spec, init, dtype, null, 0);
+        m.save(out);
+        return m;
     }
 
     /** The ctc-compress head starts as the encoder's own CTC head (pretrained with it, blank last); the rest as {@code rest}. */
     private static WeightSource fromEncoderCtcHead(WeightSource rest, Checkpoint head) {
-        record HeadThenRest(WeightSource rest, Checkpoint head) implements WeightSource, AutoCloseable {
+        return new WeightSource() {
             @Override
             public Tensor tensor(String name, DType dtype, long... shape) {
                 return switch (name) {
@@ -160,11 +160,7 @@ public final class SpeechLlm implements AutoCloseable {
 
             @Override
             public boolean contains(String name) { return rest.contains(name); }
-
-            @Override
-            public void close() { head.close(); }
-        }
-        return new HeadThenRest(rest, head);
+        };
     }
 
     static dev.auris.llm.LoraSpec loraSpec(Map<String, Object> m) {

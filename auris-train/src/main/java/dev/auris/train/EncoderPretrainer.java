@@ -203,18 +203,13 @@ public final class EncoderPretrainer {
         return x;
     }
 
-    /** Greedy CTC: best class per position, repeats merged, blanks dropped. */
-    public static int[] greedy(Tensor logits, int blank) {
-        return dev.auris.fusion.CtcCompress.greedy(logits, blank);
-    }
-
     static double tokenErrorRate(WhisperEncoder enc, Linear head, LogMel mel, Tokenizer vocab, List<Example> held) {
         long errors = 0, total = 0;
         try (var guard = new NoGradGuard()) {
             for (Example e : held) {
                 try (PointerScope scope = new PointerScope()) {
                     Tensor h = enc.encode(mel.compute(clip(e)), false).lastHidden().select(0, 0);
-                    int[] hyp = greedy(head.apply(h), vocab.vocabSize());
+                    int[] hyp = dev.auris.fusion.CtcCompress.greedy(head.apply(h), vocab.vocabSize());
                     int[] ref = vocab.encode(e.answer());
                     errors += dev.auris.train.eval.Wer.editDistance(ref, hyp);
                     total += ref.length;

@@ -108,6 +108,7 @@ public final class Manifest {
      * keyed by clip, encodes it once).
      */
     private static final Map<String, java.lang.ref.WeakReference<AudioClip>> CLIPS = new java.util.concurrent.ConcurrentHashMap<>();
+    private static volatile int purgeAt = 4096; // entries of collected clips are dropped when the map doubles
 
     private static AudioClip clip(Path file) {
         Path abs = file.toAbsolutePath().normalize();
@@ -122,7 +123,10 @@ public final class Manifest {
         if (c == null) {
             c = Audio.load(abs);
             CLIPS.put(key, new java.lang.ref.WeakReference<>(c));
-            if (CLIPS.size() > 4096) CLIPS.values().removeIf(r -> r.get() == null);
+            if (CLIPS.size() > purgeAt) {
+                CLIPS.values().removeIf(r -> r.get() == null);
+                purgeAt = Math.max(4096, 2 * CLIPS.size());
+            }
         }
         return c;
     }
