@@ -31,7 +31,7 @@ final class ComposeCommand implements Runnable {
     int window;
     @Option(names = "--queries", defaultValue = "1", description = "window-queries: queries per window.")
     int queries;
-    @Option(names = "--connector", defaultValue = "frame-stack-mlp", description = "frame-stack-mlp, linear, conv, token-mapper or audio-vocab.")
+    @Option(names = "--connector", defaultValue = "frame-stack-mlp", description = "frame-stack-mlp, linear, conv, token-mapper, ctc-compress (starts from the encoder's ctc_head.safetensors when it has one) or audio-vocab.")
     String connector;
     @Option(names = "--k", description = "Frames stacked / conv stride (frame-stack-mlp: 5, linear: 1, conv: 2).")
     Integer k;

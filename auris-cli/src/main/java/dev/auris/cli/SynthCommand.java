@@ -11,14 +11,15 @@ import java.util.Locale;
 
 /** {@code auris synth --texts sentences.txt --out data/ --distill models/stories260K}: offline TTS data synthesis. */
 @Command(name = "synth", mixinStandardHelpOptions = true,
-        description = {"Synthesize speech training data from text with real TTS engines (espeak-ng, flite from Debian; FreeTTS in the JVM),",
+        description = {"Synthesize speech training data from text with real TTS engines (espeak-ng, flite, festival from Debian; FreeTTS in the JVM;",
+                "engines that are not installed are skipped),",
                 "16 kHz, with held-out voices and texts. Writes train/ and heldout/ manifests: asr, sqa, mixed, text (see README)."})
 final class SynthCommand implements Runnable {
     @Option(names = "--texts", required = true, description = "Text file, one sentence / question / instruction per line.")
     Path texts;
     @Option(names = "--out", required = true, description = "Output directory.")
     Path out;
-    @Option(names = "--engines", split = ",", defaultValue = "espeak-ng,flite,freetts", description = "Engines to use (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--engines", split = ",", defaultValue = "espeak-ng,flite,festival,freetts", description = "Engines to use (default: ${DEFAULT-VALUE}).")
     List<String> engines;
     @Option(names = "--clips-per-text", defaultValue = "1")
     int clipsPerText;
