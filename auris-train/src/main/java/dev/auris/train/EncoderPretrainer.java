@@ -32,7 +32,7 @@ import java.util.*;
 public final class EncoderPretrainer {
     /** Encoder shape and training settings. */
     public record Config(int dModel, int layers, int heads, int ffnDim, int nMels, int maxSeconds, int steps, int batchSize, double lr,
-                         int warmupSteps, double weightDecay, long seed, double specAugment, boolean bf16) {}
+                         int warmupSteps, double weightDecay, long seed, double specAugment, boolean bf16, boolean heConvInit) {}
 
     public record Result(double firstLoss, double lastLoss, double seconds, double audioSecondsPerSecond, double heldOutTokenErrorRate) {}
 
@@ -62,6 +62,12 @@ public final class EncoderPretrainer {
             @Override
             public Tensor tensor(String name, DType dtype, long... shape) {
                 if (name.endsWith("embed_positions.weight")) return Torch.fromFloats(sinusoids((int) shape[0], (int) shape[1]), shape);
+                if (c.heConvInit() && name.endsWith(".weight") && shape.length == 3) {
+                    // conv stem [D, C, 3], followed by GELU: He init, std sqrt(2 / fan_in), so at the start the audio
+                    // content reaches the residual stream at about the sinusoids' scale instead of ~10x under it
+                    double std = Math.sqrt(2.0 / (shape[1] * shape[2]));
+                    return torch.randn(shape, Torch.options(DType.F32)).mul_(Torch.scalar(std));
+                }
                 return init.tensor(name, dtype, shape);
             }
 

@@ -3,10 +3,15 @@ package dev.auris.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.auris.core.Torch;
 import dev.auris.io.AtomicFiles;
+import dev.auris.io.Checkpoint;
 import dev.auris.io.DType;
+import dev.auris.io.SafeTensorsWriter;
+import dev.auris.io.TensorInfo;
 import dev.auris.pipeline.SpeechLlm;
 import dev.auris.train.eval.Evaluator;
+import org.bytedeco.javacpp.PointerScope;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,7 +28,14 @@ import java.util.*;
  */
 final class Publisher {
     /** Where to publish and what to bundle. */
-    record Spec(String to, int heldOutExamples, int agreementTokens, String examples, int exampleCount) {}
+    record Spec(String to, int heldOutExamples, int agreementTokens, String examples, int exampleCount, String encoderDtype) {
+        /** The dtype the bundled encoder's weights are stored in: "f32" (default, as trained) or "bf16" (half the size). */
+        DType encoderStorage() {
+            if (encoderDtype == null || encoderDtype.equals("f32")) return DType.F32;
+            if (encoderDtype.equals("bf16")) return DType.BF16;
+            throw new IllegalArgumentException("recipe publish.encoder_dtype '" + encoderDtype + "' is unknown: use f32 or bf16");
+        }
+    }
 
     private Publisher() {}
 
@@ -39,6 +51,7 @@ final class Publisher {
             Path encoder = lastStage.resolve(aur.path("encoder").path("path").asText()).normalize();
             Path llm = lastStage.resolve(aur.path("llm").path("path").asText()).toAbsolutePath().normalize();
             copyFiles(encoder, tmp.resolve("encoder"), f -> !f.equals("metrics.jsonl") && !f.equals("loss.png"));
+            if (spec.encoderStorage() != DType.F32) restore(tmp.resolve("encoder/model.safetensors"), spec.encoderStorage());
             ((ObjectNode) aur.get("encoder")).put("path", "encoder");
             ((ObjectNode) aur.get("llm")).put("path", target.relativize(llm).toString());
             for (String f : List.of("fusion.safetensors", "lora.safetensors")) {
@@ -60,6 +73,22 @@ final class Publisher {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Rewrites a safetensors file with every floating tensor stored as {@code dtype} (loading upcasts to the
+     * dtype asked for, so the evaluation below measures the model as shipped).
+     */
+    private static void restore(Path file, DType dtype) {
+        Map<String, SafeTensorsWriter.Entry> w = new LinkedHashMap<>();
+        try (Checkpoint c = Checkpoint.of(file.getParent(), List.of(file)); PointerScope scope = new PointerScope()) {
+            for (String n : c.names()) {
+                TensorInfo info = c.info(n);
+                DType d = info.dtype().isFloatingPoint() ? dtype : info.dtype();
+                w.put(n, new SafeTensorsWriter.Entry(d, info.shape(), Torch.toBytes(c.tensor(n, d, info.shape()))));
+            }
+        }
+        SafeTensorsWriter.write(file, w, Map.of("format", "pt", "note", "stored as " + dtype.safetensorsName() + " by auris publish"));
     }
 
     private static void copyFiles(Path from, Path to, java.util.function.Predicate<String> keep) throws IOException {
@@ -131,6 +160,27 @@ final class Publisher {
         Files.writeString(dir.resolve("README.md"), md.toString());
     }
 
+    /** What a stage of the recipe trains: "connector", "lora", ...; the encoder pretraining trains the encoder and its CTC head. */
+    private static String trains(Recipe recipe, String stage) {
+        if (stage.equals("encoder")) return "encoder + CTC head (from scratch)";
+        return recipe.stages().stream().filter(c -> c.name().equals(stage)).findFirst().map(c -> String.join(", ", c.train())).orElse("");
+    }
+
+    /** A stage's manifests by file name with their weights, e.g. "asr 3, repeat 2, text 2 (distilled)". */
+    private static String mixture(Recipe recipe, String stage) {
+        if (stage.equals("encoder")) return "asr (CTC on the transcript)";
+        var cfg = recipe.stages().stream().filter(c -> c.name().equals(stage)).findFirst();
+        if (cfg.isEmpty()) return "";
+        StringBuilder b = new StringBuilder();
+        for (var d : cfg.get().data()) {
+            String task = Path.of(d.manifest()).getFileName().toString().replaceFirst("\\.jsonl$", "");
+            if (!b.isEmpty()) b.append(", ");
+            b.append(task).append(' ').append(new java.text.DecimalFormat("0.##", java.text.DecimalFormatSymbols.getInstance(Locale.ROOT)).format(d.weight()));
+            if (cfg.get().distillTasks() != null && cfg.get().distillTasks().contains(task)) b.append(" (distilled from the base LLM)");
+        }
+        return b.toString();
+    }
+
     private static void writeCard(Recipe recipe, Path target, Path data, List<RecipeRunner.StageResult> results, double totalSeconds, Evaluator.Report r, Spec spec) throws IOException {
         ObjectMapper json = new ObjectMapper();
         JsonNode split = json.readTree(data.resolve("split.json").toFile());
@@ -143,8 +193,9 @@ final class Publisher {
         md.append("## Parts\n\n- LLM: stories260K (llama2.c, MIT; real pretrained TinyStories model), unchanged, referenced at `")
                 .append(json.readTree(target.resolve("auris.json").toFile()).path("llm").path("path").asText()).append("`; LoRA adapters in `lora.safetensors`.\n");
         JsonNode enc = json.readTree(target.resolve("encoder/config.json").toFile());
-        md.append(String.format(Locale.ROOT, "- Encoder: Whisper architecture (d_model %d, %d layers, %d heads, FFN %d, %d mels) pretrained here from scratch with CTC over stories260K's 512-token vocabulary (`encoder/`).%n",
-                enc.path("d_model").asInt(), enc.path("encoder_layers").asInt(), enc.path("encoder_attention_heads").asInt(), enc.path("encoder_ffn_dim").asInt(), enc.path("num_mel_bins").asInt()));
+        md.append(String.format(Locale.ROOT, "- Encoder: Whisper architecture (d_model %d, %d layers, %d heads, FFN %d, %d mels) pretrained here from scratch with CTC over stories260K's 512-token vocabulary (`encoder/`, weights stored as %s).%n",
+                enc.path("d_model").asInt(), enc.path("encoder_layers").asInt(), enc.path("encoder_attention_heads").asInt(), enc.path("encoder_ffn_dim").asInt(), enc.path("num_mel_bins").asInt(),
+                spec.encoderStorage().safetensorsName().toLowerCase(Locale.ROOT)));
         md.append("- Connector: ").append(json.readTree(target.resolve("auris.json").toFile()).path("connector")).append(" (`fusion.safetensors`).\n\n");
         Map<String, int[]> engines = new TreeMap<>(); // engine -> {train voices, held-out voices}
         for (JsonNode v : split.path("train_voices")) engines.computeIfAbsent(v.asText().split(":")[0], k -> new int[2])[0]++;
@@ -155,9 +206,10 @@ final class Publisher {
         md.append("## Data\n\n").append(String.format(Locale.ROOT, "%d training clips and %d held-out clips of %d distinct sentences, synthesized from sentences of stories sampled from stories260K. "
                 + "Voices: %d for training, %d held out (%s). Engines (train + held-out voices): %s.\n\n", trainClips, heldClips, texts,
                 split.path("train_voices").size(), split.path("heldout_voices").size(), split.path("rule").asText(), byEngine));
-        md.append("## Training\n\n| stage | steps | loss first → last | time |\n|---|---|---|---|\n");
+        md.append("## Training\n\n| stage | trains | data (mixing weight) | steps | loss first → last | time |\n|---|---|---|---|---|---|\n");
         for (var s : results) {
-            md.append(String.format(Locale.ROOT, "| %s | %d | %.3f → %.3f | %.1f min |%n", s.stage(), s.result().steps(), s.result().firstLoss(), s.result().trainLoss(), s.result().seconds() / 60));
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %.3f → %.3f | %.1f min |%n", s.stage(), trains(recipe, s.stage()), mixture(recipe, s.stage()),
+                    s.result().steps(), s.result().firstLoss(), s.result().trainLoss(), s.result().seconds() / 60));
         }
         md.append("\n## Evaluation (held-out sentences and voices, `eval/heldout`)\n\n");
         md.append(Files.readString(target.resolve("eval/report.md")).replaceFirst("^# .*\\n\\n", "").replace("(report.png)", "(eval/report.png)"));

@@ -36,7 +36,14 @@ public record Recipe(String name, String description, SynthSpec synth, EncoderSp
     /** Optional encoder pretraining with CTC into {@code $run/encoder}, over the tokenizer of {@code vocabulary} (an LLM directory). */
     public record EncoderSpec(String vocabulary, List<String> train, List<String> heldOut, int dModel, int layers, int heads, int ffnDim, int nMels,
                               int maxSeconds, int steps, int batchSize, double lr, int warmupSteps, double weightDecay, long seed, double specAugment,
-                              String precision) {
+                              String precision, String init) {
+        /** Initialisation: "normal" (N(0, 0.02²) everywhere, the default) or "he-conv" (He-initialised conv stem). */
+        public boolean heConvInit() {
+            if (init == null || init.equals("normal")) return false;
+            if (init.equals("he-conv")) return true;
+            throw new IllegalArgumentException("recipe encoder.init '" + init + "' is unknown: use normal or he-conv");
+        }
+
         /** Mixed precision: "bf16" runs the encoder under libtorch's bf16 autocast (float32 masters); default float32. */
         public boolean bf16() {
             if (precision == null || precision.equals("f32")) return false;

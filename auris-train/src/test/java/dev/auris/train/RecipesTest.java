@@ -82,6 +82,33 @@ class RecipesTest {
     }
 
     @Test
+    void encoderCtcPretrainingWithHeInitialisedConvStem() {
+        Path run = tmp.resolve("ctc-he");
+        RecipeRunner.run(TrainFixtures.tinyRecipe("encoder-ctc", tmp, 30, r -> {
+            ((com.fasterxml.jackson.databind.node.ObjectNode) r.get("encoder")).put("d_model", 64).put("layers", 2).put("heads", 2).put("ffn_dim", 128).put("lr", 0.003)
+                    .put("init", "he-conv").put("steps", 1).put("warmup_steps", 0);
+        }), run, false, Progress.silent());
+        // one step (an Adam update of ~3e-3 per weight): the saved weights are still the initialisation; conv1 [64, 80, 3] is N(0, 2 / 240), a linear layer stays N(0, 0.02^2)
+        try (var w = dev.auris.io.SafeTensors.open(run.resolve("encoder/model.safetensors"))) {
+            assertEquals(Math.sqrt(2.0 / 240), std(w.data("model.encoder.conv1.weight").asFloatBuffer()), 0.005);
+            assertEquals(0.02, std(w.data("model.encoder.layers.0.fc1.weight").asFloatBuffer()), 0.002);
+        }
+        var bad = TrainFixtures.tinyRecipe("encoder-ctc", tmp.resolve("bad"), 1, r -> ((com.fasterxml.jackson.databind.node.ObjectNode) r.get("encoder")).put("init", "xavier"));
+        var e = assertThrows(IllegalArgumentException.class, () -> RecipeRunner.run(bad, tmp.resolve("bad-run"), false, Progress.silent()));
+        assertTrue(e.getMessage().contains("encoder.init 'xavier'"), e.getMessage());
+    }
+
+    private static double std(java.nio.FloatBuffer b) {
+        double s = 0, s2 = 0;
+        int n = b.remaining();
+        for (int i = 0; i < n; i++) {
+            s += b.get(i);
+            s2 += (double) b.get(i) * b.get(i);
+        }
+        return Math.sqrt(s2 / n - (s / n) * (s / n));
+    }
+
+    @Test
     void encoderCtcPretrainingUnderBf16Autocast() {
         Path run = tmp.resolve("ctc-bf16");
         RecipeRunner.run(TrainFixtures.tinyRecipe("encoder-ctc", tmp, 30, r -> {

@@ -38,7 +38,28 @@ class TinyRecipeTest {
         for (String f : new String[]{"auris.json", "fusion.safetensors", "lora.safetensors", "encoder/model.safetensors", "README.md", "eval/report.md", "eval/report.png", "eval/heldout/asr.jsonl"}) {
             assertTrue(Files.isRegularFile(pub.resolve(f)), f);
         }
-        assertTrue(Files.readString(pub.resolve("README.md")).contains("WER"));
+        String card = Files.readString(pub.resolve("README.md"));
+        assertTrue(card.contains("WER"), card);
+        StringBuilder mix = new StringBuilder(); // e.g. "asr 3, repeat 2, ..., text 5 (distilled from the base LLM)", from the recipe
+        for (var d : r.get("stages").get(1).get("data")) {
+            String task = d.get("manifest").asText().replaceFirst(".*/", "").replace(".jsonl", "");
+            mix.append(mix.isEmpty() ? "" : ", ").append(task).append(' ').append(d.get("weight").asInt()).append(task.equals("text") ? " (distilled from the base LLM)" : "");
+        }
+        assertTrue(card.contains("| " + mix + " |"), "the card names each stage's data mixture (" + mix + "): " + card);
+        // the recipe ships the encoder in bf16: every weight is stored so, and bf16 -> f32 reproduces the trained f32 weights to bf16 rounding
+        try (var shipped = dev.auris.io.SafeTensors.open(pub.resolve("encoder/model.safetensors"));
+             var trained = dev.auris.io.SafeTensors.open(tmp.resolve("run/encoder/model.safetensors"))) {
+            assertEquals(trained.tensors().keySet(), shipped.tensors().keySet());
+            for (var info : shipped.tensors().values()) {
+                assertEquals(DType.BF16, info.dtype(), info.name());
+                var a = trained.data(info.name()).asFloatBuffer();
+                var b = shipped.data(info.name()).asShortBuffer();
+                for (int i = 0; i < a.remaining(); i++) {
+                    float up = Float.intBitsToFloat((b.get(i) & 0xffff) << 16);
+                    assertEquals(a.get(i), up, Math.abs(a.get(i)) / 128 + 1e-30f, info.name() + "[" + i + "]");
+                }
+            }
+        }
         try (SpeechLlm m = SpeechLlm.load(pub, DType.F32)) {
             assertTrue(m.lora().isPresent());
         }

@@ -62,15 +62,17 @@ public final class Evaluator {
                         hyp = s.respond(t, greedy, x -> {}).text().strip();
                     }
                     errors += Wer.errors(e.answer(), hyp);
+                    String ctcHyp = null;
                     if (ctc != null) {
                         try (PointerScope scope = new PointerScope()) {
                             var out = model.encodeAudio(sp.clip());
-                            ctcErrors += Wer.errors(e.answer(), model.text().tokenizer().decode(ctc.decode(model.selector().select(out).select(0, 0))).strip());
+                            ctcHyp = model.text().tokenizer().decode(ctc.decode(model.selector().select(out).select(0, 0))).strip();
+                            ctcErrors += Wer.errors(e.answer(), ctcHyp);
                         }
                     }
                     words += Wer.words(e.answer()).length;
                     nAsr++;
-                    if (samples.size() < 8) samples.add(new String[]{"asr", e.answer(), hyp});
+                    if (samples.size() < 8) samples.add(ctcHyp == null ? new String[]{"asr", e.answer(), hyp} : new String[]{"asr", e.answer(), hyp, ctcHyp});
                 }
             }
             int agreed = 0, nSqa = 0;
@@ -184,12 +186,20 @@ public final class Evaluator {
             if (!Double.isNaN(r.ctcWer())) {
                 md.append(String.format(Locale.ROOT, "| WER of the connector's greedy CTC alone (the encoder's own transcript, no LLM) | %.1f %% | %d |%n", 100 * r.ctcWer(), r.asrClips()));
             }
-            md.append(String.format(Locale.ROOT, "| agreement (first %d tokens of the spoken prompt's continuation = the text prompt's) | %.1f %% (mean %.1f tokens agree) | %d |%n",
-                    n, 100 * r.agreement(), r.meanAgreedTokens(), r.sqaClips()));
-            md.append(String.format(Locale.ROOT, "| text-only perplexity, base LLM → with the model's adapters | %.3f → %.3f (%+.2f %%) | %d |%n",
-                    r.basePerplexity(), r.modelPerplexity(), 100 * r.perplexityChange(), r.textExamples()));
+            if (r.sqaClips() > 0) { // a data set of transcripts alone (real recordings) has no continuations to compare
+                md.append(String.format(Locale.ROOT, "| agreement (first %d tokens of the spoken prompt's continuation = the text prompt's) | %.1f %% (mean %.1f tokens agree) | %d |%n",
+                        n, 100 * r.agreement(), r.meanAgreedTokens(), r.sqaClips()));
+            }
+            if (r.textExamples() > 0) {
+                md.append(String.format(Locale.ROOT, "| text-only perplexity, base LLM → with the model's adapters | %.3f → %.3f (%+.2f %%) | %d |%n",
+                        r.basePerplexity(), r.modelPerplexity(), 100 * r.perplexityChange(), r.textExamples()));
+            }
             md.append("\n![metrics](report.png)\n\n## Samples (reference → model)\n\n");
-            for (String[] s : r.samples()) md.append("- ").append(s[0]).append(": `").append(s[1].replace("\n", " ")).append("` → `").append(s[2].replace("\n", " ")).append("`\n");
+            for (String[] s : r.samples()) {
+                md.append("- ").append(s[0]).append(": `").append(s[1].replace("\n", " ")).append("` → `").append(s[2].replace("\n", " ")).append('`');
+                if (s.length > 3) md.append(" (the encoder's CTC alone: `").append(s[3]).append("`)");
+                md.append('\n');
+            }
             Files.writeString(dir.resolve("report.md"), md.toString());
             BufferedImage img = new BufferedImage(640, 360, BufferedImage.TYPE_INT_RGB);
             Graphics2D g = img.createGraphics();
@@ -206,7 +216,7 @@ public final class Evaluator {
                 g.setColor(colors[i]);
                 g.fillRect(x, 320 - h, 120, h);
                 g.setColor(Color.BLACK);
-                g.drawString(String.format(Locale.ROOT, "%s: %.1f", names[i], values[i]), x, 340);
+                g.drawString(Double.isNaN(values[i]) ? names[i] + ": no data" : String.format(Locale.ROOT, "%s: %.1f", names[i], values[i]), x, 340);
             }
             g.drawLine(40, 320, 620, 320);
             g.dispose();

@@ -32,7 +32,8 @@ import java.util.*;
  * instruction from LLaSM's set → the text), {@code sqa.jsonl} (speech alone → what the text LLM answers
  * to the same text typed: target distilled from the LLM), {@code mixed.jsonl} (text instruction + speech →
  * the same distilled answer), {@code text.jsonl} (the text typed → the distilled answer: text-only SFT,
- * keeps the LLM's text skills), {@code dpo.jsonl} (speech → chosen: its distilled answer, rejected: the
+ * keeps the LLM's text skills), {@code repeat.jsonl} (the text typed + an ASR instruction → the same text:
+ * the copying half of transcription without the listening, for LLMs that never learnt to repeat), {@code dpo.jsonl} (speech → chosen: its distilled answer, rejected: the
  * answer to another text).
  */
 public final class Synthesizer {
@@ -80,11 +81,14 @@ public final class Synthesizer {
                              SplittableRandom rnd, Map<String, Integer> engineCounts, double[] seconds, java.util.function.Consumer<String> log) {
         ObjectMapper json = new ObjectMapper();
         Path dir = c.out().resolve(split);
-        StringBuilder asr = new StringBuilder(), sqa = new StringBuilder(), mixed = new StringBuilder(), text = new StringBuilder(), dpo = new StringBuilder();
+        StringBuilder asr = new StringBuilder(), sqa = new StringBuilder(), mixed = new StringBuilder(), text = new StringBuilder(), dpo = new StringBuilder(),
+                repeat = new StringBuilder();
+        SplittableRandom repeatRnd = new SplittableRandom(c.seed() * 31 + split.hashCode()); // its own stream: the clips' draws stay as they were
         int n = 0;
         for (int t = 0; t < texts.size(); t++) {
             String s = texts.get(t);
             String answer = answers.get(s);
+            repeat.append(line(json, "repeat", List.of(part("text", s + " " + Instructions.pick(Instructions.LLASM_ASR, repeatRnd))), s)).append('\n');
             if (answer != null) text.append(line(json, "text", List.of(part("text", s)), answer)).append('\n');
             for (int k = 0; k < c.clipsPerText(); k++) {
                 Voice v = voices.get(rnd.nextInt(voices.size()));
@@ -116,6 +120,7 @@ public final class Synthesizer {
             if ((t + 1) % 50 == 0) log.accept(split + ": " + (t + 1) + "/" + texts.size() + " texts");
         }
         AtomicFiles.writeString(dir.resolve("asr.jsonl"), asr.toString());
+        AtomicFiles.writeString(dir.resolve("repeat.jsonl"), repeat.toString());
         if (!answers.isEmpty()) {
             AtomicFiles.writeString(dir.resolve("sqa.jsonl"), sqa.toString());
             AtomicFiles.writeString(dir.resolve("mixed.jsonl"), mixed.toString());

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Evaluates a speech LLM (default models/tiny) on real recorded human speech from Debian packages, none of
+# it synthesized and none of it heard in training:
+#   alsa-utils            /usr/share/sounds/alsa/*.wav: a woman naming speaker channels ("Front Left", ...)
+#   pocketsphinx-testdata LibriVox (Sense and Sensibility, public domain) sentences and "cards" commands
+#   assets/speech/jfk.wav the bundled clip (public domain)
+# The packages are fetched with `apt-get download` (no install, no root needed) into $WORK and unpacked
+# there; the manifest is $WORK/real/asr.jsonl and the report lands in $WORK/report.
+#
+#   examples/real-speech.sh [MODEL_DIR] [WORK_DIR]
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+model="${1:-$here/models/tiny}"
+work="${2:-${TMPDIR:-/tmp}/auris-real-speech}"
+mkdir -p "$work/debs" "$work/root" "$work/real"
+cd "$work/debs"
+for p in alsa-utils pocketsphinx-testdata; do
+  ls ${p}_*.deb >/dev/null 2>&1 || apt-get download "$p" || { echo "real-speech: cannot download $p (apt-get update first?)" >&2; exit 1; }
+  dpkg -x ${p}_*.deb "$work/root"
+done
+alsa="$work/root/usr/share/sounds/alsa"
+psx="$work/root/usr/share/pocketsphinx/test/data"
+out="$work/real/asr.jsonl"
+: > "$out"
+line() { # audio transcript
+  printf '{"task":"asr","messages":[{"role":"user","content":[{"audio":"%s"},{"text":"Transcribe the speech into text."}]},{"role":"assistant","content":"%s"}]}\n' "$1" "$2" >> "$out"
+}
+for f in Front_Center Front_Left Front_Right Rear_Center Rear_Left Rear_Right Side_Left Side_Right; do
+  line "$alsa/$f.wav" "${f/_/ }"
+done
+line "$here/assets/speech/jfk.wav" "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+# pocketsphinx transcription files: "<s> words </s> (file id)"
+while read -r l; do
+  id="${l##*(}"; id="${id%)}"; text="${l#<s> }"; text="${text%% </s>*}"
+  line "$psx/librivox/$id.wav" "$text"
+done < "$psx/librivox/transcription"
+while read -r l; do
+  id="${l##*(}"; id="${id%)}"; text="${l#<s> }"; text="${text%% </s>*}"; text="$(echo "$text" | sed 's/ *$//')"
+  line "$psx/cards/$id.wav" "$text"
+done < "$psx/cards/cards.transcription"
+echo "real-speech: $(wc -l < "$out") clips in $out" >&2
+exec "$here/auris" eval --model "$model" --data "$work/real" --report "$work/report"
