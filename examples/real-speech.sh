@@ -29,14 +29,13 @@ for f in Front_Center Front_Left Front_Right Rear_Center Rear_Left Rear_Right Si
   line "$alsa/$f.wav" "${f/_/ }"
 done
 line "$here/assets/speech/jfk.wav" "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
-# pocketsphinx transcription files: "<s> words </s> (file id)"
-while read -r l; do
-  id="${l##*(}"; id="${id%)}"; text="${l#<s> }"; text="${text%% </s>*}"
-  line "$psx/librivox/$id.wav" "$text"
-done < "$psx/librivox/transcription"
-while read -r l; do
-  id="${l##*(}"; id="${id%)}"; text="${l#<s> }"; text="${text%% </s>*}"; text="$(echo "$text" | sed 's/ *$//')"
-  line "$psx/cards/$id.wav" "$text"
-done < "$psx/cards/cards.transcription"
+sphinx() { # DIR TRANSCRIPTION: pocketsphinx lines "<s> words </s> (file id)", audio DIR/id.wav
+  while read -r l; do
+    id="${l##*(}"; id="${id%)}"; text="${l#<s> }"; text="${text%% </s>*}"; text="$(echo "$text" | sed 's/ *$//')"
+    line "$1/$id.wav" "$text"
+  done < "$2"
+}
+sphinx "$psx/librivox" "$psx/librivox/transcription"
+sphinx "$psx/cards" "$psx/cards/cards.transcription"
 echo "real-speech: $(wc -l < "$out") clips in $out" >&2
 exec "$here/auris" eval --model "$model" --data "$work/real" --report "$work/report"

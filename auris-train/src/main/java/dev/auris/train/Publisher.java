@@ -51,7 +51,7 @@ final class Publisher {
             Path encoder = lastStage.resolve(aur.path("encoder").path("path").asText()).normalize();
             Path llm = lastStage.resolve(aur.path("llm").path("path").asText()).toAbsolutePath().normalize();
             copyFiles(encoder, tmp.resolve("encoder"), f -> !f.equals("metrics.jsonl") && !f.equals("loss.png"));
-            if (spec.encoderStorage() != DType.F32) restore(tmp.resolve("encoder/model.safetensors"), spec.encoderStorage());
+            if (spec.encoderStorage() != DType.F32) storeAs(tmp.resolve("encoder/model.safetensors"), spec.encoderStorage());
             ((ObjectNode) aur.get("encoder")).put("path", "encoder");
             ((ObjectNode) aur.get("llm")).put("path", target.relativize(llm).toString());
             for (String f : List.of("fusion.safetensors", "lora.safetensors")) {
@@ -79,7 +79,7 @@ final class Publisher {
      * Rewrites a safetensors file with every floating tensor stored as {@code dtype} (loading upcasts to the
      * dtype asked for, so the evaluation below measures the model as shipped).
      */
-    private static void restore(Path file, DType dtype) {
+    private static void storeAs(Path file, DType dtype) {
         Map<String, SafeTensorsWriter.Entry> w = new LinkedHashMap<>();
         try (Checkpoint c = Checkpoint.of(file.getParent(), List.of(file)); PointerScope scope = new PointerScope()) {
             for (String n : c.names()) {
@@ -163,22 +163,27 @@ final class Publisher {
     /** What a stage of the recipe trains: "connector", "lora", ...; the encoder pretraining trains the encoder and its CTC head. */
     private static String trains(Recipe recipe, String stage) {
         if (stage.equals("encoder")) return "encoder + CTC head (from scratch)";
-        return recipe.stages().stream().filter(c -> c.name().equals(stage)).findFirst().map(c -> String.join(", ", c.train())).orElse("");
+        return stageConfig(recipe, stage).map(c -> String.join(", ", c.train())).orElse("");
     }
 
-    /** A stage's manifests by file name with their weights, e.g. "asr 3, repeat 2, text 2 (distilled)". */
+    /** A stage's manifests by file name with their weights, e.g. "asr 3, repeat 2, text 2 (distilled from the base LLM)". */
     private static String mixture(Recipe recipe, String stage) {
         if (stage.equals("encoder")) return "asr (CTC on the transcript)";
-        var cfg = recipe.stages().stream().filter(c -> c.name().equals(stage)).findFirst();
+        var cfg = stageConfig(recipe, stage);
         if (cfg.isEmpty()) return "";
+        var weight = new java.text.DecimalFormat("0.##", java.text.DecimalFormatSymbols.getInstance(Locale.ROOT));
         StringBuilder b = new StringBuilder();
         for (var d : cfg.get().data()) {
             String task = Path.of(d.manifest()).getFileName().toString().replaceFirst("\\.jsonl$", "");
             if (!b.isEmpty()) b.append(", ");
-            b.append(task).append(' ').append(new java.text.DecimalFormat("0.##", java.text.DecimalFormatSymbols.getInstance(Locale.ROOT)).format(d.weight()));
+            b.append(task).append(' ').append(weight.format(d.weight()));
             if (cfg.get().distillTasks() != null && cfg.get().distillTasks().contains(task)) b.append(" (distilled from the base LLM)");
         }
         return b.toString();
+    }
+
+    private static Optional<StageConfig> stageConfig(Recipe recipe, String stage) {
+        return recipe.stages().stream().filter(c -> c.name().equals(stage)).findFirst();
     }
 
     private static void writeCard(Recipe recipe, Path target, Path data, List<RecipeRunner.StageResult> results, double totalSeconds, Evaluator.Report r, Spec spec) throws IOException {
