@@ -130,8 +130,9 @@ public final class Evaluator {
                 basePpl = Math.exp(nllBase / tokens);
                 modelPpl = Math.exp(nllModel / tokens);
             }
-            Report r = new Report(nAsr, (double) errors / Math.max(1, words), ctc == null ? Double.NaN : (double) ctcErrors / Math.max(1, words), nSqa, (double) agreed / Math.max(1, nSqa), agreedTokens / Math.max(1, nSqa),
-                    nText, basePpl, modelPpl, samples);
+            // a task the data set does not have (real recordings come with transcripts alone) measures NaN, not 0
+            Report r = new Report(nAsr, nAsr == 0 ? Double.NaN : (double) errors / Math.max(1, words), ctc == null || nAsr == 0 ? Double.NaN : (double) ctcErrors / Math.max(1, words),
+                    nSqa, nSqa == 0 ? Double.NaN : (double) agreed / nSqa, nSqa == 0 ? Double.NaN : agreedTokens / nSqa, nText, basePpl, modelPpl, samples);
             if (reportDir != null) write(r, reportDir, title, agreementTokens);
             return r;
         }
@@ -182,7 +183,7 @@ public final class Evaluator {
             StringBuilder md = new StringBuilder();
             md.append("# ").append(title).append("\n\n");
             md.append("| metric | value | held-out examples |\n|---|---|---|\n");
-            md.append(String.format(Locale.ROOT, "| WER (transcription) | %.1f %% | %d |%n", 100 * r.wer(), r.asrClips()));
+            if (r.asrClips() > 0) md.append(String.format(Locale.ROOT, "| WER (transcription) | %.1f %% | %d |%n", 100 * r.wer(), r.asrClips()));
             if (!Double.isNaN(r.ctcWer())) {
                 md.append(String.format(Locale.ROOT, "| WER of the connector's greedy CTC alone (the encoder's own transcript, no LLM) | %.1f %% | %d |%n", 100 * r.ctcWer(), r.asrClips()));
             }
