@@ -13,7 +13,7 @@ import java.util.Locale;
 @Command(name = "synth", mixinStandardHelpOptions = true,
         description = {"Synthesize speech training data from text with real TTS engines (espeak-ng, flite, festival from Debian; FreeTTS in the JVM;",
                 "engines that are not installed are skipped),",
-                "16 kHz, with held-out voices and texts. Writes train/ and heldout/ manifests: asr, sqa, mixed, text (see README)."})
+                "16 kHz, with held-out voices and texts. Writes train/ and heldout/ manifests: asr, sqa, mixed, text, repeat, dpo (see README)."})
 final class SynthCommand implements Runnable {
     @Option(names = "--texts", required = true, description = "Text file, one sentence / question / instruction per line.")
     Path texts;
