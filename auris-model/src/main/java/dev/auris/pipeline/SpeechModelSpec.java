@@ -61,7 +61,8 @@ public record SpeechModelSpec(String format, EncoderRef encoder, LlmRef llm, Map
     static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
-            .enable(SerializationFeature.INDENT_OUTPUT);
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS); // selector/connector/lora maps: the same bytes on every run
 
     public static SpeechModelSpec read(Path dir) {
         Path f = dir.resolve("auris.json");
@@ -79,7 +80,7 @@ public record SpeechModelSpec(String format, EncoderRef encoder, LlmRef llm, Map
         if (s.llm() == null || s.llm().path() == null) throw new CheckpointException(f + ": missing llm.path (the LLM directory)");
         if (s.selector() == null || !s.selector().containsKey("type")) throw new CheckpointException(f + ": missing selector.type (final, weighted or window-queries)");
         if (s.connector() == null || !s.connector().containsKey("type")) {
-            throw new CheckpointException(f + ": missing connector.type (frame-stack-mlp, linear, conv, token-mapper or audio-vocab)");
+            throw new CheckpointException(f + ": missing connector.type (frame-stack-mlp, linear, conv, token-mapper, ctc-compress or audio-vocab)");
         }
         return s;
     }
