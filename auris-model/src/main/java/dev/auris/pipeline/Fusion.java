@@ -8,6 +8,10 @@ import java.util.Map;
 
 /** Builds the selector and connector an auris.json names, checking every field it reads. */
 final class Fusion {
+    /** The selector and connector types auris.json may name, for error messages. */
+    static final String SELECTOR_TYPES = "final, weighted or window-queries";
+    static final String CONNECTOR_TYPES = "frame-stack-mlp, linear, conv, token-mapper, ctc-compress or audio-vocab";
+
     private Fusion() {}
 
     static FeatureSelector selector(Map<String, Object> spec, int encoderDim, int encoderLayers, Params p) {
@@ -31,7 +35,7 @@ final class Fusion {
             }
             case "window-queries" -> WindowQueries.create(encoderDim, intOf(spec, "window", 17), intOf(spec, "queries", 1),
                     intOf(spec, "heads", Math.max(1, encoderDim / 64)), p);
-            default -> throw new CheckpointException("auris.json: selector.type '" + type + "' is unknown: use final, weighted or window-queries");
+            default -> throw new CheckpointException("auris.json: selector.type '" + type + "' is unknown: use " + SELECTOR_TYPES);
         };
     }
 
@@ -44,7 +48,7 @@ final class Fusion {
             case "token-mapper" -> TokenMapper.create(intOf(spec, "units", 100), encoderDim, vocab, p);
             case "ctc-compress" -> CtcCompress.create(encoderDim, vocab, doubleOf(spec, "temperature", 1.0), doubleOf(spec, "blank_threshold", 0.5), p);
             case "audio-vocab" -> AudioVocab.create(intOf(spec, "units", 100), encoderDim, llmDim, p);
-            default -> throw new CheckpointException("auris.json: connector.type '" + type + "' is unknown: use frame-stack-mlp, linear, conv, token-mapper, ctc-compress or audio-vocab");
+            default -> throw new CheckpointException("auris.json: connector.type '" + type + "' is unknown: use " + CONNECTOR_TYPES);
         };
     }
 

@@ -78,9 +78,9 @@ public record SpeechModelSpec(String format, EncoderRef encoder, LlmRef llm, Map
         if (!FORMAT.equals(s.format())) throw new CheckpointException(f + ": format is '" + s.format() + "', expected '" + FORMAT + "'");
         if (s.encoder() == null || s.encoder().path() == null) throw new CheckpointException(f + ": missing encoder.path (the Whisper encoder directory)");
         if (s.llm() == null || s.llm().path() == null) throw new CheckpointException(f + ": missing llm.path (the LLM directory)");
-        if (s.selector() == null || !s.selector().containsKey("type")) throw new CheckpointException(f + ": missing selector.type (final, weighted or window-queries)");
+        if (s.selector() == null || !s.selector().containsKey("type")) throw new CheckpointException(f + ": missing selector.type (" + Fusion.SELECTOR_TYPES + ")");
         if (s.connector() == null || !s.connector().containsKey("type")) {
-            throw new CheckpointException(f + ": missing connector.type (frame-stack-mlp, linear, conv, token-mapper, ctc-compress or audio-vocab)");
+            throw new CheckpointException(f + ": missing connector.type (" + Fusion.CONNECTOR_TYPES + ")");
         }
         return s;
     }
