@@ -39,7 +39,6 @@ final class EncodeAudioCommand implements Runnable {
     public void run() {
         var dtype = options.dtype();
         try (WhisperEncoder enc = WhisperEncoder.load(Options.resolve(model), dtype); PointerScope scope = new PointerScope()) {
-            int nMels = enc.config().numMelBins();
             Tensor mel;
             if (input.toString().endsWith(".npy")) {
                 Npy.Array a = Npy.read(input);
@@ -47,8 +46,8 @@ final class EncodeAudioCommand implements Runnable {
                 mel = Torch.fromFloats(a.data(), a.shape());
             } else {
                 AudioClip clip = Audio.load(input);
-                mel = pad30s ? LogMel.of(nMels).computeWindow30s(clip)
-                        : LogMel.of(nMels).compute(clip);
+                LogMel features = enc.config().features();
+                mel = pad30s ? features.computeWindow30s(clip) : features.compute(clip);
             }
             var o = enc.encode(mel, allLayers);
             Tensor result = allLayers ? torch.stack(new TensorVector(o.layers().toArray(Tensor[]::new)), 0).select(1, 0) : o.lastHidden().select(0, 0);

@@ -8,49 +8,70 @@ import org.bytedeco.pytorch.global.torch;
 
 /**
  * Whisper's log-mel front end (openai/whisper {@code audio.py: log_mel_spectrogram}): periodic Hann
- * window of {@link #N_FFT} samples, hop {@link #HOP_LENGTH}, centred STFT with reflect padding, last frame
+ * window of {@link #N_FFT} samples, hop {@link #HOP_LENGTH} (or the model's own, as a Hugging Face
+ * {@code preprocessor_config.json}'s {@code hop_length}), centred STFT with reflect padding, last frame
  * dropped, power spectrum, Slaney mel filters, {@code log10(max(x, 1e-10))}, floor at max − 8, then
  * {@code (x + 4) / 4}. The STFT and matmul run in libtorch.
  *
- * <p>{@code Tensor mel = LogMel.of(80).compute(clip); // [80, frames]}
+ * <p>{@code Tensor mel = LogMel.of(80).compute(clip); // [80, frames]}; {@code LogMel.of(80, 320)} gives
+ * 50 frames a second instead of 100 (an encoder trained on it runs at 25 positions a second: half the compute).
  */
 public final class LogMel {
     public static final int SAMPLE_RATE = AudioClip.SAMPLE_RATE;
     public static final int N_FFT = 400;                         // 25 ms window
-    public static final int HOP_LENGTH = 160;                    // 10 ms hop
+    public static final int HOP_LENGTH = 160;                    // 10 ms hop, Whisper's
     public static final int CHUNK_SECONDS = 30;
     public static final int N_SAMPLES = CHUNK_SECONDS * SAMPLE_RATE; // 480000 samples in a 30 s chunk
     public static final int N_FRAMES = N_SAMPLES / HOP_LENGTH;        // 3000 frames in a 30 s chunk
 
     private final int nMels;
+    private final int hop;
     private final float[] filters; // [nMels, N_FFT/2 + 1]
 
-    private LogMel(int nMels) {
+    private LogMel(int nMels, int hop) {
         if (nMels <= 0) throw new IllegalArgumentException("n_mels must be positive, got " + nMels + " (Whisper uses 80, large-v3 128)");
+        if (!usableHop(hop)) {
+            throw new IllegalArgumentException("hop_length " + hop + " is not usable: it must divide 480000 (30 s) and be at most the " + N_FFT
+                    + "-sample window, so no sample is skipped (Whisper uses 160, 10 ms; 320 gives 20 ms)");
+        }
         this.nMels = nMels;
+        this.hop = hop;
         this.filters = MelFilters.slaney(SAMPLE_RATE, N_FFT, nMels);
     }
 
+    /** A hop that divides the 30 s window and skips no sample (at most the window): 160 is Whisper's, 320 gives 20 ms. */
+    public static boolean usableHop(int hop) {
+        return hop >= 1 && hop <= N_FFT && N_SAMPLES % hop == 0;
+    }
+
+    /** Whisper's front end: hop 160 (100 frames a second). */
     public static LogMel of(int nMels) {
-        return new LogMel(nMels);
+        return new LogMel(nMels, HOP_LENGTH);
+    }
+
+    /** The same front end with another hop (samples between frames). */
+    public static LogMel of(int nMels, int hopLength) {
+        return new LogMel(nMels, hopLength);
     }
 
     public int nMels() { return nMels; }
 
-    /** Number of frames {@link #compute} returns for {@code samples} samples. */
-    public static int frames(int samples) { return samples / HOP_LENGTH; }
+    public int hopLength() { return hop; }
 
-    /** Log-mel [nMels, samples / 160] of a 16 kHz clip (Whisper's {@code padding=0}). */
+    /** Number of frames {@link #compute} returns for {@code samples} samples. */
+    public int frames(int samples) { return samples / hop; }
+
+    /** Log-mel [nMels, samples / hop] of a 16 kHz clip (Whisper's {@code padding=0}). */
     public Tensor compute(AudioClip clip) {
         return compute(clip, 0);
     }
 
     /**
      * Whisper's 30 s window, as {@code whisper.transcribe} and LLaMA-Omni feed the encoder:
-     * {@code log_mel_spectrogram(audio, padding=480000)[:, :3000]} → [nMels, 3000].
+     * {@code log_mel_spectrogram(audio, padding=480000)[:, :3000]} → [nMels, 3000] (480000 / hop frames).
      */
     public Tensor computeWindow30s(AudioClip clip) {
-        return Torch.scoped(() -> compute(clip, N_SAMPLES).narrow(1, 0, N_FRAMES).contiguous());
+        return Torch.scoped(() -> compute(clip, N_SAMPLES).narrow(1, 0, N_SAMPLES / hop).contiguous());
     }
 
     /**
@@ -70,7 +91,7 @@ public final class LogMel {
         return Torch.scoped(() -> {
             Tensor audio = Torch.fromFloats(x, n);
             Tensor window = torch.hann_window(N_FFT, true, new TensorOptions(torch.ScalarType.Float));
-            Tensor spec = torch.stft(audio, N_FFT, new LongOptional(HOP_LENGTH), new LongOptional(N_FFT), new TensorOptional(window),
+            Tensor spec = torch.stft(audio, N_FFT, new LongOptional(hop), new LongOptional(N_FFT), new TensorOptional(window),
                     true, "reflect", false, new BoolOptional(true), new BoolOptional(true), new BoolOptional());  // [201, frames+1] complex
             Tensor mag = torch.abs(spec).pow(Torch.scalar(2));                  // [201, frames+1]
             mag = mag.narrow(1, 0, mag.size(1) - 1);                             // drop the last frame

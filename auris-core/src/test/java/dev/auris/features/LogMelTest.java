@@ -27,6 +27,29 @@ class LogMelTest {
     }
 
     @Test
+    void hop320MatchesTheNumpyPortAtHalfTheFrames() {
+        // testdata/golden/logmel/make_hop320.py: the same float64 port with hop_length 320 (checked against the hop-160 golden first)
+        Npy.Array expected = Npy.read(Home.resolve("testdata/golden/logmel/expected_mel_hop320.npy"));
+        AudioClip clip = Audio.load(Home.resolve("assets/speech/jfk.wav"));
+        try (var scope = new PointerScope()) {
+            LogMel lm = LogMel.of(80, 320);
+            var mel = lm.compute(clip);
+            assertArrayEquals(new long[]{80, 550}, Torch.shape(mel));
+            assertEquals(550, lm.frames(clip.samples().length));
+            assertEquals(0, maxAbsDiff(expected.data(), Torch.toFloats(mel)), 1e-4);
+            assertArrayEquals(new long[]{80, 1500}, Torch.shape(lm.computeWindow30s(clip)));
+        }
+    }
+
+    @Test
+    void unusableHopIsAClearError() {
+        for (int hop : new int[]{0, 333, 800}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> LogMel.of(80, hop));
+            assertTrue(e.getMessage().contains("hop_length " + hop), e.getMessage());
+        }
+    }
+
+    @Test
     void paddedMelMatchesWhisperEncoderInput() {
         Npy.Array expected = Npy.read(Home.resolve("testdata/golden/whisper-tiny-random/input_mel.npy"));
         AudioClip clip = Audio.load(Home.resolve("assets/speech/jfk.wav"));

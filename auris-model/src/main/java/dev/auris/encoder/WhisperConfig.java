@@ -2,15 +2,25 @@ package dev.auris.encoder;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.auris.features.LogMel;
 import dev.auris.io.CheckpointException;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The encoder half of a Hugging Face Whisper {@code config.json}. */
-public record WhisperConfig(int dModel, int layers, int heads, int ffnDim, int numMelBins, int maxSourcePositions, String activation) {
+/**
+ * The encoder half of a Hugging Face Whisper {@code config.json}, plus the front end's hop from the
+ * {@code preprocessor_config.json} beside it (WhisperFeatureExtractor's {@code hop_length}; 160 when absent).
+ */
+public record WhisperConfig(int dModel, int layers, int heads, int ffnDim, int numMelBins, int maxSourcePositions, String activation, int hopLength) {
+    /** The name of the feature extractor's file in a Hugging Face model directory. */
+    public static final String PREPROCESSOR_CONFIG = "preprocessor_config.json";
+
     public WhisperConfig {
+        if (!LogMel.usableHop(hopLength)) {
+            throw new CheckpointException(PREPROCESSOR_CONFIG + ": hop_length " + hopLength + " is not usable (it must divide 480000 and be at most " + LogMel.N_FFT + "; Whisper uses 160)");
+        }
         if (dModel <= 0 || layers <= 0 || heads <= 0 || dModel % heads != 0) {
             throw new CheckpointException("config.json: d_model (" + dModel + ") must be a positive multiple of encoder_attention_heads (" + heads + ")");
         }
@@ -19,10 +29,21 @@ public record WhisperConfig(int dModel, int layers, int heads, int ffnDim, int n
         }
     }
 
+    /** Whisper's front end (hop 160: 100 mel frames, 50 positions a second). */
+    public WhisperConfig(int dModel, int layers, int heads, int ffnDim, int numMelBins, int maxSourcePositions, String activation) {
+        this(dModel, layers, heads, ffnDim, numMelBins, maxSourcePositions, activation, LogMel.HOP_LENGTH);
+    }
+
     public int headDim() { return dModel / heads; }
 
     /** Mel frames the positional table covers: 2 × max_source_positions (3000 = 30 s for Whisper). */
     public int maxFrames() { return 2 * maxSourcePositions; }
+
+    /** Seconds of audio the positional table covers. */
+    public double maxSeconds() { return (double) maxFrames() * hopLength / LogMel.SAMPLE_RATE; }
+
+    /** The log-mel front end this encoder was trained on. */
+    public LogMel features() { return LogMel.of(numMelBins, hopLength); }
 
     public static WhisperConfig read(Path configJson) {
         JsonNode c;
@@ -35,8 +56,17 @@ public record WhisperConfig(int dModel, int layers, int heads, int ffnDim, int n
         if (!type.equals("whisper")) {
             throw new CheckpointException(configJson.toString(), null, "model_type is '" + type + "', not 'whisper'", "point --encoder at a Whisper model directory");
         }
+        int hop = LogMel.HOP_LENGTH;
+        Path pre = configJson.resolveSibling(PREPROCESSOR_CONFIG);
+        if (Files.isRegularFile(pre)) {
+            try {
+                hop = new ObjectMapper().readTree(Files.readString(pre)).path("hop_length").asInt(LogMel.HOP_LENGTH);
+            } catch (IOException e) {
+                throw new CheckpointException(pre + ": cannot read the feature extractor's config (" + e.getMessage() + ")", e);
+            }
+        }
         return new WhisperConfig(c.path("d_model").asInt(), c.path("encoder_layers").asInt(), c.path("encoder_attention_heads").asInt(),
                 c.path("encoder_ffn_dim").asInt(), c.path("num_mel_bins").asInt(80), c.path("max_source_positions").asInt(1500),
-                c.path("activation_function").asText("gelu"));
+                c.path("activation_function").asText("gelu"), hop);
     }
 }

@@ -153,7 +153,7 @@ public final class WhisperEncoder implements AutoCloseable {
         long frames = x.size(2);
         if (frames < 2 || frames > config.maxFrames()) {
             throw new IllegalArgumentException("encoder input has " + frames + " frames; this encoder takes 2.." + config.maxFrames()
-                    + " (" + config.maxFrames() / 100 + " s): split longer audio into chunks");
+                    + " (" + String.format(java.util.Locale.ROOT, "%.0f", config.maxSeconds()) + " s): split longer audio into chunks");
         }
         x = x.to(Torch.scalarType(dtype));
         List<Tensor> collect = allLayers ? new ArrayList<>() : null;

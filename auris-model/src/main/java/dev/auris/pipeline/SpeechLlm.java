@@ -303,16 +303,16 @@ public final class SpeechLlm implements AutoCloseable {
     /** Log-mel of a 16 kHz clip as this model's encoder takes it ([n_mels, frames]). */
     public Tensor mel(AudioClip clip) {
         AudioClip c = clip.resample(AudioClip.SAMPLE_RATE);
-        LogMel lm = LogMel.of(encoder.config().numMelBins());
+        LogMel lm = encoder.config().features();
         if (spec.encoder().pad30s()) {
             if (c.seconds() > LogMel.CHUNK_SECONDS) {
                 throw new IllegalArgumentException("clip of " + String.format(Locale.ROOT, "%.1f", c.seconds()) + " s is longer than the encoder's 30 s window: split it");
             }
             return lm.computeWindow30s(c);
         }
-        if (LogMel.frames(c.samples().length) > encoder.config().maxFrames()) {
+        if (lm.frames(c.samples().length) > encoder.config().maxFrames()) {
             throw new IllegalArgumentException("clip of " + String.format(Locale.ROOT, "%.1f", c.seconds()) + " s is longer than the encoder's "
-                    + encoder.config().maxFrames() / 100 + " s window: split it");
+                    + String.format(Locale.ROOT, "%.0f", encoder.config().maxSeconds()) + " s window: split it");
         }
         return lm.compute(c);
     }

@@ -27,12 +27,12 @@ import java.util.*;
  * ASR manifests. The result is a Hugging Face Whisper encoder directory ({@code config.json},
  * {@code model.safetensors}) that {@code auris compose} and the recipes use, plus {@code ctc_head.safetensors}.
  *
- * <p>Shapes: B batch, M mels, F frames, T = F/2 positions, D width, V vocabulary (+1 blank).
+ * <p>Shapes: B batch, M mels, F frames (100 a second at hop 160, 50 at hop 320), T = F/2 positions, D width, V vocabulary (+1 blank).
  */
 public final class EncoderPretrainer {
     /** Encoder shape and training settings. */
     public record Config(int dModel, int layers, int heads, int ffnDim, int nMels, int maxSeconds, int steps, int batchSize, double lr,
-                         int warmupSteps, double weightDecay, long seed, double specAugment, boolean bf16, boolean heConvInit) {}
+                         int warmupSteps, double weightDecay, long seed, double specAugment, boolean bf16, boolean heConvInit, int hopLength) {}
 
     public record Result(double firstLoss, double lastLoss, double seconds, double audioSecondsPerSecond, double heldOutTokenErrorRate) {}
 
@@ -55,8 +55,8 @@ public final class EncoderPretrainer {
 
     public static Result run(Config c, Tokenizer vocab, List<Path> train, List<Path> heldOut, Path out, Progress progress) {
         Torch.init();
-        int positions = c.maxSeconds() * 50;
-        WhisperConfig wc = new WhisperConfig(c.dModel(), c.layers(), c.heads(), c.ffnDim(), c.nMels(), positions, "gelu");
+        int positions = c.maxSeconds() * LogMel.SAMPLE_RATE / c.hopLength() / 2;  // conv2 halves the frames
+        WhisperConfig wc = new WhisperConfig(c.dModel(), c.layers(), c.heads(), c.ffnDim(), c.nMels(), positions, "gelu", c.hopLength());
         WeightSource init = WeightSource.random(c.seed(), 0.02);
         WeightSource withPositions = new WeightSource() {
             @Override
@@ -93,7 +93,7 @@ public final class EncoderPretrainer {
             AdamWOptions opts = new AdamWOptions(c.lr());
             opts.weight_decay().put(c.weightDecay());
             AdamW optimizer = new AdamW(pv, opts);
-            LogMel mel = LogMel.of(c.nMels());
+            LogMel mel = wc.features();
             Map<AudioClip, Tensor> mels = new IdentityHashMap<>();
             Map<Example, long[]> targets = new IdentityHashMap<>();
             for (Example e : examples) targets.put(e, ids(vocab, e.answer()));
@@ -238,5 +238,12 @@ public final class EncoderPretrainer {
                 .put("encoder_ffn_dim", wc.ffnDim()).put("num_mel_bins", wc.numMelBins()).put("max_source_positions", wc.maxSourcePositions())
                 .put("activation_function", "gelu").put("_note", "encoder-only, pretrained by Auris with CTC over the LLM vocabulary; ctc_head.safetensors is its CTC head (blank = last class)");
         AtomicFiles.writeString(out.resolve("config.json"), cfg.toPrettyString());
+        // the front end as a Hugging Face WhisperFeatureExtractor describes it, so the hop travels with the weights
+        ObjectNode pre = new ObjectMapper().createObjectNode();
+        pre.put("feature_extractor_type", "WhisperFeatureExtractor").put("feature_size", wc.numMelBins()).put("sampling_rate", LogMel.SAMPLE_RATE)
+                .put("n_fft", LogMel.N_FFT).put("hop_length", wc.hopLength()).put("chunk_length", LogMel.CHUNK_SECONDS)
+                .put("n_samples", LogMel.N_SAMPLES).put("nb_max_frames", LogMel.N_SAMPLES / wc.hopLength()).put("padding_value", 0.0)
+                .put("padding_side", "right").put("return_attention_mask", false);
+        AtomicFiles.writeString(out.resolve(WhisperConfig.PREPROCESSOR_CONFIG), pre.toPrettyString());
     }
 }

@@ -33,10 +33,22 @@ public record Recipe(String name, String description, SynthSpec synth, EncoderSp
         public boolean install() { return installEngines == null || installEngines; }
     }
 
-    /** Optional encoder pretraining with CTC into {@code $run/encoder}, over the tokenizer of {@code vocabulary} (an LLM directory). */
+    /**
+     * Optional encoder pretraining with CTC into {@code $run/encoder}, over the tokenizer of {@code vocabulary} (an LLM directory);
+     * {@code hop_length} sets the log-mel hop, saved as the encoder's {@code preprocessor_config.json}.
+     */
     public record EncoderSpec(String vocabulary, List<String> train, List<String> heldOut, int dModel, int layers, int heads, int ffnDim, int nMels,
                               int maxSeconds, int steps, int batchSize, double lr, int warmupSteps, double weightDecay, long seed, double specAugment,
-                              String precision, String init) {
+                              String precision, String init, Integer hopLength) {
+        /** The log-mel hop in samples: 160 (Whisper's 10 ms, the default) or e.g. 320 (20 ms: half the frames, half the compute). */
+        public int hop() {
+            int h = hopLength == null ? dev.auris.features.LogMel.HOP_LENGTH : hopLength;
+            if (!dev.auris.features.LogMel.usableHop(h)) {
+                throw new IllegalArgumentException("recipe encoder.hop_length " + h + " is not usable: it must divide 480000 (30 s of samples) and be at most 400 (the window); 160 is Whisper's 10 ms, 320 is 20 ms");
+            }
+            return h;
+        }
+
         /** Initialisation: "normal" (N(0, 0.02²) everywhere, the default) or "he-conv" (He-initialised conv stem). */
         public boolean heConvInit() {
             if (init == null || init.equals("normal")) return false;

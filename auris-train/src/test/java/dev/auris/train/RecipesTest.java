@@ -82,6 +82,27 @@ class RecipesTest {
     }
 
     @Test
+    void encoderCtcPretrainingAtHop320() {
+        Path run = tmp.resolve("ctc-hop320");
+        RecipeRunner.run(TrainFixtures.tinyRecipe("encoder-ctc", tmp, 30, r -> {
+            ((com.fasterxml.jackson.databind.node.ObjectNode) r.get("encoder")).put("d_model", 64).put("layers", 2).put("heads", 2).put("ffn_dim", 128).put("lr", 0.003)
+                    .put("hop_length", 320);
+        }), run, false, Progress.silent());
+        assertFalls(run.resolve("encoder"), 0.9);
+        // 30 s at 20 ms frames, halved by conv2: 750 positions; the hop travels in the HF feature extractor's file
+        try (var enc = dev.auris.encoder.WhisperEncoder.load(run.resolve("encoder"), DType.F32); var scope = new org.bytedeco.javacpp.PointerScope()) {
+            assertEquals(320, enc.config().hopLength());
+            assertEquals(750, enc.config().maxSourcePositions());
+            var clip = new dev.auris.audio.AudioClip(new float[16000], 16000);
+            var h = enc.encode(enc.config().features().compute(clip), false).lastHidden();
+            assertArrayEquals(new long[]{1, 25, 64}, dev.auris.core.Torch.shape(h), "1 s of audio is 25 positions at hop 320");
+        }
+        var bad = TrainFixtures.tinyRecipe("encoder-ctc", tmp.resolve("bad-hop"), 1, r -> ((com.fasterxml.jackson.databind.node.ObjectNode) r.get("encoder")).put("hop_length", 333));
+        var e = assertThrows(IllegalArgumentException.class, () -> RecipeRunner.run(bad, tmp.resolve("bad-hop-run"), false, Progress.silent()));
+        assertTrue(e.getMessage().contains("encoder.hop_length 333"), e.getMessage());
+    }
+
+    @Test
     void encoderCtcPretrainingWithHeInitialisedConvStem() {
         Path run = tmp.resolve("ctc-he");
         RecipeRunner.run(TrainFixtures.tinyRecipe("encoder-ctc", tmp, 30, r -> {
