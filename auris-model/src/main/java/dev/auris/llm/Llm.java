@@ -147,6 +147,9 @@ public final class Llm implements AutoCloseable {
 
     public Session newSession() { return new Session(this); }
 
+    /** An empty KV cache for {@link #forward} over a batch of sequences decoded in lock-step (one conversation: {@link #newSession}). */
+    public KvCache newCache() { return new KvCache(config.numLayers()); }
+
     /**
      * A view of this model with LoRA adapters on the {@code spec.targets()} layers, read from
      * {@code adapters} (a saved file, or {@link LoraSpec#init} for new ones). The view shares the base

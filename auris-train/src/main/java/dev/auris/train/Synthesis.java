@@ -2,9 +2,8 @@ package dev.auris.train;
 
 import dev.auris.io.AtomicFiles;
 import dev.auris.io.DType;
-import dev.auris.llm.Session;
 import dev.auris.llm.TextModel;
-import dev.auris.sample.Generator;
+import dev.auris.sample.BatchGenerator;
 import dev.auris.sample.SamplingOptions;
 import dev.auris.train.synth.*;
 
@@ -36,23 +35,35 @@ final class Synthesis {
                 summary.audioSeconds() / 60, summary.engines()));
     }
 
+    /** Stories sampled per batched forward (rows of one {@link BatchGenerator} call). */
+    static final int STORY_BATCH = 64;
+
     /**
      * Sentences of {@code n} stories sampled from a text LLM (whole sentences of minWords..maxWords words),
-     * in story order whatever the number of threads: story i is sampled with seed (seed, i).
+     * in story order whatever the number of threads: story i is sampled with seed (seed, i), in lock-step
+     * batches of {@link #STORY_BATCH} (a 260K-parameter LLM is dispatch-bound one story at a time).
      */
     static List<String> sampleSentences(Path llm, int n, double temperature, int minWords, int maxWords, long seed) {
         LinkedHashSet<String> out = new LinkedHashSet<>();
         try (TextModel m = TextModel.load(llm, DType.F32)) {
             int bos = m.tokenizer().bosId().orElse(1);
-            List<List<String>> stories = dev.auris.train.synth.Parallel.map(n, i -> {
+            int batches = (n + STORY_BATCH - 1) / STORY_BATCH;
+            List<List<String>> stories = dev.auris.train.synth.Parallel.map(batches, k -> {
+                int from = k * STORY_BATCH, rows = Math.min(STORY_BATCH, n - from);
+                int[][] prompts = new int[rows][];
+                List<SamplingOptions> opts = new ArrayList<>();
+                for (int r = 0; r < rows; r++) {
+                    prompts[r] = new int[]{bos};
+                    opts.add(new SamplingOptions(temperature <= 0 ? 0.9 : temperature, 0, 0.95, 0, 1, seed * 100_003L + from + r, 200, Set.of(), List.of()));
+                }
                 List<String> sentences = new ArrayList<>();
-                try (var guard = new org.bytedeco.pytorch.NoGradGuard(); Session s = m.llm().newSession(); var scope = new org.bytedeco.javacpp.PointerScope()) {
-                    var opts = new SamplingOptions(temperature <= 0 ? 0.9 : temperature, 0, 0.95, 0, 1, seed * 100_003L + i, 200, Set.of(), List.of());
-                    var r = Generator.generate(s, s.prefill(new int[]{bos}), m.tokenizer(), opts, m.eosIds(), d -> {});
-                    for (String sent : r.text().split("(?<=[.!?])\\s+|\\n+")) {
-                        String t = sent.strip();
-                        int words = t.isEmpty() ? 0 : t.split("\\s+").length;
-                        if (words >= minWords && words <= maxWords && t.matches(".*[.!?]$") && !t.contains("\"")) sentences.add(t);
+                try (var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+                    for (var r : BatchGenerator.generate(m.llm(), prompts, m.tokenizer(), opts, m.eosIds())) {
+                        for (String sent : r.text().split("(?<=[.!?])\\s+|\\n+")) {
+                            String t = sent.strip();
+                            int words = t.isEmpty() ? 0 : t.split("\\s+").length;
+                            if (words >= minWords && words <= maxWords && t.matches(".*[.!?]$") && !t.contains("\"")) sentences.add(t);
+                        }
                     }
                 }
                 return sentences;
