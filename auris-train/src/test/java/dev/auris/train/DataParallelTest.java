@@ -70,8 +70,10 @@ class DataParallelTest {
                         for (int i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i] - y[i]));
                     }
                     // float32 gradients summed in two halves then all-reduced differ from one sum in the last bits;
-                    // AdamW's normalised update turns that into ~1e-6 after 12 steps at lr 1e-3 (measured: 1.35e-6)
-                    assertEquals(0, max, 2e-6, f + ": max |Δ| between 2 processes and 1");
+                    // AdamW's normalised update turns that into ~1e-6 after 12 steps at lr 1e-3 (measured: 1.35e-6 on an
+                    // Intel machine, 3.7e-6 on an AMD EPYC, whose kernels sum in another order). 1e-5 is 1 % of one
+                    // step's update (lr 1e-3): a wrong all-reduce (a missing or doubled half) moves weights by whole steps
+                    assertEquals(0, max, 1e-5, f + ": max |Δ| between 2 processes and 1");
                 }
             }
         }
