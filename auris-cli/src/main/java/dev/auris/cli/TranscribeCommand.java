@@ -37,6 +37,8 @@ final class TranscribeCommand implements Runnable {
     Path out;
     @Option(names = {"-n", "--max-tokens"}, defaultValue = "96")
     int maxTokens;
+    @Option(names = "--ctc", description = "The encoder's own CTC transcript instead of the LLM's (ctc-compress models; models/tiny's is the closer to the words).")
+    boolean ctc;
     @Mixin
     Options options;
 
@@ -53,9 +55,13 @@ final class TranscribeCommand implements Runnable {
             for (Path p : inputs) {
                 ObjectNode line = json.createObjectNode().put("path", p.toString());
                 try (SpeechSession s = m.newSession()) {
-                    Turn turn = instruction == null ? Turn.user(Turn.speech(Audio.load(p)))
-                            : Turn.user(Turn.speech(Audio.load(p)), Turn.text(instruction));
-                    line.put("text", s.respond(turn, greedy, e -> {}).text().strip());
+                    if (ctc) {
+                        line.put("text", m.ctcTranscript(Audio.load(p)));
+                    } else {
+                        Turn turn = instruction == null ? Turn.user(Turn.speech(Audio.load(p)))
+                                : Turn.user(Turn.speech(Audio.load(p)), Turn.text(instruction));
+                        line.put("text", s.respond(turn, greedy, e -> {}).text().strip());
+                    }
                     ok++;
                 } catch (RuntimeException e) {
                     line.put("error", e.getMessage());

@@ -129,6 +129,24 @@ class CliTest {
         assertTrue(readJsonLine(lines.get(2)).get("error").asText().contains("not found"), lines.get(2));
     }
 
+    @Test
+    void transcribeCtcGivesTheEncodersOwnTranscript() throws Exception {
+        // models/tiny's connector is ctc-compress: --ctc is its encoder's greedy CTC, no LLM (story-3: "He wanted to join her dad.")
+        Path out = tmp.resolve("ctc.jsonl");
+        Run r = run("transcribe", "--ctc", Home.resolve("examples/story-3.wav").toString(), "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        String text = readJsonLine(Files.readAllLines(out).getFirst()).get("text").asText();
+        assertTrue(text.startsWith("He wanted to"), text);
+        // a linear connector has no transcript of its own: an error line that says so, not a crash
+        Path model = tmp.resolve("speech-linear");
+        Run c = run("compose", "--encoder", Home.resolve("testdata/golden/whisper-tiny-random").toString(), "--llm", Home.resolve("models/stories260K").toString(),
+                "--connector", "linear", "--k", "2", "--out", model.toString());
+        assertEquals(0, c.code(), c.err());
+        r = run("transcribe", "--ctc", "--model", model.toString(), Home.resolve("assets/speech/jfk.wav").toString(), "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(readJsonLine(Files.readAllLines(out).getFirst()).get("error").asText().contains("only a ctc-compress connector"), Files.readString(out));
+    }
+
     static JsonNode readJson(Path p) {
         try {
             return new ObjectMapper().readTree(p.toFile());

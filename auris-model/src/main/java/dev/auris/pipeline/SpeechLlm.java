@@ -332,6 +332,19 @@ public final class SpeechLlm implements AutoCloseable {
         return encoder.encode(mel(clip), selector.needsAllLayers());
     }
 
+    /**
+     * The encoder's own transcript of a clip, for a model whose connector is {@code ctc-compress}: greedy CTC
+     * over the LLM's vocabulary, decoded to text, without the LLM. Other connectors have no transcript.
+     */
+    public String ctcTranscript(AudioClip clip) {
+        if (!(connector instanceof dev.auris.fusion.CtcCompress ctc)) {
+            throw new IllegalArgumentException("this model's connector is " + connector.spec().get("type") + ": only a ctc-compress connector has a CTC transcript of its own");
+        }
+        try (var scope = new org.bytedeco.javacpp.PointerScope()) {
+            return text.tokenizer().decode(ctc.decode(selector.select(encodeAudio(clip)).select(0, 0))).strip();
+        }
+    }
+
     /** Selector and connector: encoder output → LLM input embeddings [B, T', D]. */
     public Tensor connect(WhisperEncoder.Output out) {
         Tensor features = selector.select(out);                          // [B, T, De]

@@ -64,11 +64,8 @@ public final class Evaluator {
                     errors += Wer.errors(e.answer(), hyp);
                     String ctcHyp = null;
                     if (ctc != null) {
-                        try (PointerScope scope = new PointerScope()) {
-                            var out = model.encodeAudio(sp.clip());
-                            ctcHyp = model.text().tokenizer().decode(ctc.decode(model.selector().select(out).select(0, 0))).strip();
-                            ctcErrors += Wer.errors(e.answer(), ctcHyp);
-                        }
+                        ctcHyp = model.ctcTranscript(sp.clip());
+                        ctcErrors += Wer.errors(e.answer(), ctcHyp);
                     }
                     words += Wer.words(e.answer()).length;
                     nAsr++;
