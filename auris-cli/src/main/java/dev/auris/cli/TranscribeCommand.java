@@ -54,14 +54,8 @@ final class TranscribeCommand implements Runnable {
             int ok = 0, failed = 0;
             for (Path p : inputs) {
                 ObjectNode line = json.createObjectNode().put("path", p.toString());
-                try (SpeechSession s = m.newSession()) {
-                    if (ctc) {
-                        line.put("text", m.ctcTranscript(Audio.load(p)));
-                    } else {
-                        Turn turn = instruction == null ? Turn.user(Turn.speech(Audio.load(p)))
-                                : Turn.user(Turn.speech(Audio.load(p)), Turn.text(instruction));
-                        line.put("text", s.respond(turn, greedy, e -> {}).text().strip());
-                    }
+                try {
+                    line.put("text", ctc ? m.ctcTranscript(Audio.load(p)) : llmTranscript(m, Audio.load(p), instruction, greedy));
                     ok++;
                 } catch (RuntimeException e) {
                     line.put("error", e.getMessage());
@@ -73,6 +67,13 @@ final class TranscribeCommand implements Runnable {
             System.err.println("transcribed " + ok + " file(s)" + (failed > 0 ? ", " + failed + " failed (see \"error\" lines)" : ""));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static String llmTranscript(SpeechLlm m, dev.auris.audio.AudioClip clip, String instruction, SamplingOptions greedy) {
+        Turn turn = instruction == null ? Turn.user(Turn.speech(clip)) : Turn.user(Turn.speech(clip), Turn.text(instruction));
+        try (SpeechSession s = m.newSession()) {
+            return s.respond(turn, greedy, e -> {}).text().strip();
         }
     }
 }

@@ -24,6 +24,9 @@ public final class LogMel {
     public static final int N_SAMPLES = CHUNK_SECONDS * SAMPLE_RATE; // 480000 samples in a 30 s chunk
     public static final int N_FRAMES = N_SAMPLES / HOP_LENGTH;        // 3000 frames in a 30 s chunk
 
+    /** What {@link #usableHop} asks of a hop, for error messages. */
+    public static final String HOP_RULE = "it must divide 480000 (30 s of samples) and be at most the 400-sample window, so no sample is skipped; 160 is Whisper's 10 ms, 320 gives 20 ms";
+
     private final int nMels;
     private final int hop;
     private final float[] filters; // [nMels, N_FFT/2 + 1]
@@ -31,8 +34,7 @@ public final class LogMel {
     private LogMel(int nMels, int hop) {
         if (nMels <= 0) throw new IllegalArgumentException("n_mels must be positive, got " + nMels + " (Whisper uses 80, large-v3 128)");
         if (!usableHop(hop)) {
-            throw new IllegalArgumentException("hop_length " + hop + " is not usable: it must divide 480000 (30 s) and be at most the " + N_FFT
-                    + "-sample window, so no sample is skipped (Whisper uses 160, 10 ms; 320 gives 20 ms)");
+            throw new IllegalArgumentException("hop_length " + hop + " is not usable: " + HOP_RULE);
         }
         this.nMels = nMels;
         this.hop = hop;

@@ -19,7 +19,7 @@ public record WhisperConfig(int dModel, int layers, int heads, int ffnDim, int n
 
     public WhisperConfig {
         if (!LogMel.usableHop(hopLength)) {
-            throw new CheckpointException(PREPROCESSOR_CONFIG + ": hop_length " + hopLength + " is not usable (it must divide 480000 and be at most " + LogMel.N_FFT + "; Whisper uses 160)");
+            throw new CheckpointException(PREPROCESSOR_CONFIG + ": hop_length " + hopLength + " is not usable: " + LogMel.HOP_RULE);
         }
         if (dModel <= 0 || layers <= 0 || heads <= 0 || dModel % heads != 0) {
             throw new CheckpointException("config.json: d_model (" + dModel + ") must be a positive multiple of encoder_attention_heads (" + heads + ")");

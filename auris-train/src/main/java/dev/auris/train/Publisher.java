@@ -197,11 +197,10 @@ final class Publisher {
                 .append("` on 2 CPU cores in ").append(String.format(Locale.ROOT, "%.0f min", totalSeconds / 60)).append(" end to end.\n\n");
         md.append("## Parts\n\n- LLM: stories260K (llama2.c, MIT; real pretrained TinyStories model), unchanged, referenced at `")
                 .append(json.readTree(target.resolve("auris.json").toFile()).path("llm").path("path").asText()).append("`; LoRA adapters in `lora.safetensors`.\n");
-        JsonNode enc = json.readTree(target.resolve("encoder/config.json").toFile());
-        int hop = dev.auris.encoder.WhisperConfig.read(target.resolve("encoder/config.json")).hopLength();
+        var enc = dev.auris.encoder.WhisperConfig.read(target.resolve("encoder/config.json"));
         md.append(String.format(Locale.ROOT, "- Encoder: Whisper architecture (d_model %d, %d layers, %d heads, FFN %d, %d mels every %d ms, %d positions a second) pretrained here from scratch with CTC over stories260K's 512-token vocabulary (`encoder/`, weights stored as %s).%n",
-                enc.path("d_model").asInt(), enc.path("encoder_layers").asInt(), enc.path("encoder_attention_heads").asInt(), enc.path("encoder_ffn_dim").asInt(), enc.path("num_mel_bins").asInt(),
-                hop * 1000 / dev.auris.features.LogMel.SAMPLE_RATE, dev.auris.features.LogMel.SAMPLE_RATE / hop / 2, spec.encoderStorage().safetensorsName().toLowerCase(Locale.ROOT)));
+                enc.dModel(), enc.layers(), enc.heads(), enc.ffnDim(), enc.numMelBins(),
+                enc.hopLength() * 1000 / dev.auris.features.LogMel.SAMPLE_RATE, dev.auris.features.LogMel.SAMPLE_RATE / enc.hopLength() / 2, spec.encoderStorage().safetensorsName().toLowerCase(Locale.ROOT)));
         md.append("- Connector: ").append(json.readTree(target.resolve("auris.json").toFile()).path("connector")).append(" (`fusion.safetensors`).\n\n");
         Map<String, int[]> engines = new TreeMap<>(); // engine -> {train voices, held-out voices}
         for (JsonNode v : split.path("train_voices")) engines.computeIfAbsent(v.asText().split(":")[0], k -> new int[2])[0]++;

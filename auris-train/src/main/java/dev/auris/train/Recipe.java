@@ -44,7 +44,7 @@ public record Recipe(String name, String description, SynthSpec synth, EncoderSp
         public int hop() {
             int h = hopLength == null ? dev.auris.features.LogMel.HOP_LENGTH : hopLength;
             if (!dev.auris.features.LogMel.usableHop(h)) {
-                throw new IllegalArgumentException("recipe encoder.hop_length " + h + " is not usable: it must divide 480000 (30 s of samples) and be at most 400 (the window); 160 is Whisper's 10 ms, 320 is 20 ms");
+                throw new IllegalArgumentException("recipe encoder.hop_length " + h + " is not usable: " + dev.auris.features.LogMel.HOP_RULE);
             }
             return h;
         }
