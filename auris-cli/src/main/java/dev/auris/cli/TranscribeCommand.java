@@ -37,8 +37,9 @@ final class TranscribeCommand implements Runnable {
     Path out;
     @Option(names = {"-n", "--max-tokens"}, defaultValue = "96")
     int maxTokens;
-    @Option(names = "--ctc", description = "The encoder's own CTC transcript instead of the LLM's (ctc-compress models; models/tiny's is the closer to the words).")
-    boolean ctc;
+    @Option(names = "--decoder", defaultValue = "auto", description = {"auto (joint for a ctc-compress model, else llm), llm (the LLM's greedy answer),",
+            "ctc (the encoder's greedy CTC alone) or joint (CTC / LLM beam search; ctc-compress models). Default: ${DEFAULT-VALUE}."})
+    String decoder;
     @Mixin
     Options options;
 
@@ -47,15 +48,26 @@ final class TranscribeCommand implements Runnable {
         var dtype = options.dtype();
         List<Path> inputs = AudioInputs.of(files, manifest);
         ObjectMapper json = new ObjectMapper();
-        var greedy = SamplingOptions.greedy(maxTokens);
-        try (SpeechLlm m = SpeechLlm.load(Options.resolve(model), dtype);
-             Writer w = out == null ? new OutputStreamWriter(System.out, StandardCharsets.UTF_8) : Files.newBufferedWriter(out)) {
-            String instruction = m.spec().prompt() == null ? null : m.spec().prompt().transcribe();
+        if (!List.of("auto", "llm", "ctc", "joint").contains(decoder)) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--decoder " + decoder + " is unknown: use auto, llm, ctc or joint");
+        }
+        try (SpeechLlm m = SpeechLlm.load(Options.resolve(model), dtype)) {
+            SpeechLlm.Decoder how = decoder.equals("auto") ? m.defaultDecoder() : SpeechLlm.Decoder.valueOf(decoder.toUpperCase(java.util.Locale.ROOT));
+            if (how != SpeechLlm.Decoder.LLM && !(m.connector() instanceof dev.auris.fusion.CtcCompress)) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--decoder " + decoder + " needs a CTC head, and this model's connector is "
+                        + m.connector().spec().get("type") + ": use --decoder llm (only ctc-compress models have a CTC transcript of their own)");
+            }
+            write(m, how, inputs, json);
+        }
+    }
+
+    private void write(SpeechLlm m, SpeechLlm.Decoder how, List<Path> inputs, ObjectMapper json) {
+        try (Writer w = out == null ? new OutputStreamWriter(System.out, StandardCharsets.UTF_8) : Files.newBufferedWriter(out)) {
             int ok = 0, failed = 0;
             for (Path p : inputs) {
                 ObjectNode line = json.createObjectNode().put("path", p.toString());
                 try {
-                    line.put("text", ctc ? m.ctcTranscript(Audio.load(p)) : llmTranscript(m, Audio.load(p), instruction, greedy));
+                    line.put("text", m.transcribe(Audio.load(p), how, maxTokens));
                     ok++;
                 } catch (RuntimeException e) {
                     line.put("error", e.getMessage());
@@ -67,13 +79,6 @@ final class TranscribeCommand implements Runnable {
             System.err.println("transcribed " + ok + " file(s)" + (failed > 0 ? ", " + failed + " failed (see \"error\" lines)" : ""));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    private static String llmTranscript(SpeechLlm m, dev.auris.audio.AudioClip clip, String instruction, SamplingOptions greedy) {
-        Turn turn = instruction == null ? Turn.user(Turn.speech(clip)) : Turn.user(Turn.speech(clip), Turn.text(instruction));
-        try (SpeechSession s = m.newSession()) {
-            return s.respond(turn, greedy, e -> {}).text().strip();
         }
     }
 }

@@ -130,21 +130,41 @@ class CliTest {
     }
 
     @Test
-    void transcribeCtcGivesTheEncodersOwnTranscript() throws Exception {
-        // models/tiny's connector is ctc-compress: --ctc is its encoder's greedy CTC, no LLM (story-3: "He wanted to join her dad.")
-        Path out = tmp.resolve("ctc.jsonl");
-        Run r = run("transcribe", "--ctc", Home.resolve("examples/story-3.wav").toString(), "--out", out.toString());
+    void theReadmesFirstCommandContinuesTheClipAsTheTextLlmContinuesItsWords() throws Exception {
+        // README: ./auris chat --audio examples/story-3.wav; examples/README.md lists what stories260K continues from the typed text
+        String row = Files.readAllLines(Home.resolve("examples/README.md")).stream().filter(l -> l.startsWith("| `story-3.wav`")).findFirst().orElseThrow();
+        String[] cells = row.split("\\|");
+        String typedContinuation = cells[cells.length - 1].strip();
+        Run r = run("chat", "-n", "12", "--audio", Home.resolve("examples/story-3.wav").toString());
         assertEquals(0, r.code(), r.err());
-        String text = readJsonLine(Files.readAllLines(out).getFirst()).get("text").asText();
-        assertTrue(text.startsWith("He wanted to"), text);
-        // a linear connector has no transcript of its own: an error line that says so, not a crash
+        String answer = r.out().strip();
+        assertTrue(answer.length() > 20 && typedContinuation.startsWith(answer), "spoken: " + answer + " | typed: " + typedContinuation);
+    }
+
+    @Test
+    void transcribeDecodersCtcAndJointFollowTheAudio() throws Exception {
+        // models/tiny's connector is ctc-compress: --decoder ctc is its encoder's greedy CTC, no LLM; joint (the default
+        // for it) is the CTC / LLM beam search (story-3: "He wanted to join her dad.")
+        for (String decoder : List.of("ctc", "joint", "auto")) {
+            Path out = tmp.resolve(decoder + ".jsonl");
+            Run r = run("transcribe", "--decoder", decoder, Home.resolve("examples/story-3.wav").toString(), "--out", out.toString());
+            assertEquals(0, r.code(), r.err());
+            String text = readJsonLine(Files.readAllLines(out).getFirst()).get("text").asText();
+            assertTrue(text.startsWith("He wanted to"), decoder + ": " + text);
+        }
+        // a linear connector has no CTC head: one clear error up front, not a line per file nor a crash
         Path model = tmp.resolve("speech-linear");
         Run c = run("compose", "--encoder", Home.resolve("testdata/golden/whisper-tiny-random").toString(), "--llm", Home.resolve("models/stories260K").toString(),
                 "--connector", "linear", "--k", "2", "--out", model.toString());
         assertEquals(0, c.code(), c.err());
-        r = run("transcribe", "--ctc", "--model", model.toString(), Home.resolve("assets/speech/jfk.wav").toString(), "--out", out.toString());
-        assertEquals(0, r.code(), r.err());
-        assertTrue(readJsonLine(Files.readAllLines(out).getFirst()).get("error").asText().contains("only a ctc-compress connector"), Files.readString(out));
+        Path out = tmp.resolve("linear.jsonl");
+        Run r = run("transcribe", "--decoder", "ctc", "--model", model.toString(), Home.resolve("assets/speech/jfk.wav").toString(), "--out", out.toString());
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("needs a CTC head") && r.err().contains("--decoder llm"), r.err());
+        assertFalse(Files.exists(out), "no output file for a refused run");
+        r = run("transcribe", "--decoder", "beam", Home.resolve("assets/speech/jfk.wav").toString());
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("use auto, llm, ctc or joint"), r.err());
     }
 
     static JsonNode readJson(Path p) {

@@ -44,11 +44,11 @@ class NativeMemoryTest {
         for (int i = 0; i < N; i++) in[i] = (float) Math.sin(i * 0.01) * 0.1f;
         double check = 0;
         for (int i = 0; i < 1000; i++) check += step(in, i);   // warm-up: allocator pools, JIT, thread arenas
-        long rssBefore = settledRssKb();
-        long mallocBefore = mallocInUse();
+        long rssBefore = NativeMemory.settledRssKb();
+        long mallocBefore = NativeMemory.mallocInUse();
         for (int i = 0; i < 10_000; i++) check += step(in, i);
-        long mallocAfter = mallocInUse();                       // before any forced GC: scope frees, not the GC
-        long rssAfter = settledRssKb();
+        long mallocAfter = NativeMemory.mallocInUse();                       // before any forced GC: scope frees, not the GC
+        long rssAfter = NativeMemory.settledRssKb();
         assertTrue(Double.isFinite(check));
         // 10,000 steps allocate ~1 GB of native tensors; a leak of even one 16 KB buffer per step is 160 MB
         long grownMb = (rssAfter - rssBefore) / 1024;
@@ -57,41 +57,6 @@ class NativeMemoryTest {
         if (mallocBefore >= 0 && mallocAfter >= 0) {
             long liveMb = (mallocAfter - mallocBefore) >> 20;
             assertTrue(liveMb < 16, "live malloc'd memory grew by " + liveMb + " MB over 10,000 scoped steps");
-        }
-    }
-
-    /**
-     * VmRSS after a full GC, once the JVM has returned the freed heap to the OS: garbage Java arrays touch
-     * fresh heap pages as the young generation grows, which is not native memory.
-     */
-    static long settledRssKb() throws Exception {
-        System.gc();
-        long prev = rssKb();
-        int stable = 0;
-        for (int i = 0; i < 60 && stable < 3; i++) {
-            Thread.sleep(50);
-            long now = rssKb();
-            stable = Math.abs(now - prev) < 1024 ? stable + 1 : 0;
-            prev = now;
-        }
-        return prev;
-    }
-
-    /** Bytes currently allocated by glibc malloc (mallinfo2: uordblks + hblkhd), or -1 where unavailable. */
-    static long mallocInUse() {
-        try {
-            Linker linker = Linker.nativeLinker();
-            var fn = linker.defaultLookup().find("mallinfo2");
-            if (fn.isEmpty()) return -1;
-            StructLayout info = MemoryLayout.structLayout(MemoryLayout.sequenceLayout(10, ValueLayout.JAVA_LONG));
-            MethodHandle h = linker.downcallHandle(fn.get(), FunctionDescriptor.of(info));
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment s = (MemorySegment) h.invokeExact((SegmentAllocator) arena);
-                // arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost
-                return s.getAtIndex(ValueLayout.JAVA_LONG, 7) + s.getAtIndex(ValueLayout.JAVA_LONG, 4);
-            }
-        } catch (Throwable t) {
-            return -1;
         }
     }
 
@@ -168,11 +133,4 @@ class NativeMemoryTest {
         assertTrue(owned.isNull(), "and is freed by its owner");
     }
 
-    /** Resident set size of this process in kB, from /proc/self/status. */
-    static long rssKb() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
-        }
-        throw new IllegalStateException("no VmRSS in /proc/self/status");
-    }
 }

@@ -10,6 +10,8 @@ import dev.auris.fusion.Params;
 import dev.auris.io.*;
 import dev.auris.llm.Llm;
 import dev.auris.llm.TextModel;
+import dev.auris.sample.CtcPrefixScorer;
+import dev.auris.sample.JointCtcDecoder;
 import dev.auris.sample.SamplingOptions;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -322,6 +324,23 @@ public final class SpeechLlm implements AutoCloseable {
         return Torch.scoped(() -> encodeMel(mel(clip)).select(0, 0));
     }
 
+    /**
+     * A clip as the LLM hears it in a conversation [T', D], in the caller's scope. For a ctc-compress
+     * connector with a beam: the tokens of the CTC beam search with the LLM as language model (after BOS),
+     * as the LLM's own embedding rows, so speech arrives exactly as the text heard would; the soft
+     * segments of {@link #encode} when it hears nothing or the connector has no beam. Other connectors:
+     * {@link #encode}. Training uses {@link #connect}, the differentiable path.
+     */
+    public Tensor hear(AudioClip clip) {
+        var bos = text.tokenizer().bosId();
+        if (!(connector instanceof dev.auris.fusion.CtcCompress ctc) || ctc.beam() == 0 || bos.isEmpty()) return encode(clip);
+        int[] ids;
+        try (var scope = new org.bytedeco.javacpp.PointerScope(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+            ids = ctc.hear(selector.select(encodeAudio(clip)).select(0, 0), llm, new int[]{bos.getAsInt()});
+        }
+        return ids.length == 0 ? encode(clip) : llm.embed(Torch.fromInts(ids)).to(Torch.scalarType(llm.dtype()));
+    }
+
     /** Log-mel [n_mels, frames] or [B, n_mels, frames] → embeddings [B, T', D]. */
     public Tensor encodeMel(Tensor mel) {
         return connect(encoder.encode(mel, selector.needsAllLayers()));
@@ -342,6 +361,73 @@ public final class SpeechLlm implements AutoCloseable {
         }
         try (var scope = new org.bytedeco.javacpp.PointerScope()) {
             return text.tokenizer().decode(ctc.decode(selector.select(encodeAudio(clip)).select(0, 0))).strip();
+        }
+    }
+
+    /** How a transcript is made (see {@link #transcribe}). */
+    public enum Decoder {
+        /** The LLM's greedy answer to the transcription instruction. */
+        LLM,
+        /** The encoder's greedy CTC alone (ctc-compress connectors). */
+        CTC,
+        /** Joint CTC / LLM beam search under the transcription instruction (ctc-compress connectors). */
+        JOINT
+    }
+
+    /** JOINT for a ctc-compress connector with a beam, else LLM. */
+    public Decoder defaultDecoder() {
+        return connector instanceof dev.auris.fusion.CtcCompress c && c.beam() > 0 ? Decoder.JOINT : Decoder.LLM;
+    }
+
+    /** The text of a clip, by the given decoder, in at most {@code maxTokens} tokens. */
+    public String transcribe(AudioClip clip, Decoder decoder, int maxTokens) {
+        String instruction = spec.prompt() == null ? null : spec.prompt().transcribe();
+        Turn turn = instruction == null ? Turn.user(Turn.speech(clip)) : Turn.user(Turn.speech(clip), Turn.text(instruction));
+        return switch (decoder) {
+            case CTC -> ctcTranscript(clip);
+            case JOINT -> {
+                int beam = connector instanceof dev.auris.fusion.CtcCompress c && c.beam() > 0 ? c.beam() : dev.auris.fusion.CtcCompress.BEAM;
+                double w = connector instanceof dev.auris.fusion.CtcCompress c ? c.ctcWeight() : dev.auris.fusion.CtcCompress.CTC_WEIGHT;
+                yield jointTranscript(turn, new JointCtcDecoder.Options(beam, w, maxTokens));
+            }
+            case LLM -> {
+                try (SpeechSession s = newSession()) {
+                    yield s.respond(turn, SamplingOptions.greedy(maxTokens), e -> {}).text().strip();
+                }
+            }
+        };
+    }
+
+    /**
+     * Transcribes a clip by joint CTC / LLM beam search (for a ctc-compress model): the speech LLM answers
+     * {@code turn} (the clip and the transcription instruction), each next token scored by the LLM and by
+     * the CTC prefix probability of the encoder's head, so the answer stays with what the audio supports
+     * (see {@link JointCtcDecoder}).
+     */
+    public String jointTranscript(Turn turn, JointCtcDecoder.Options options) {
+        if (!(connector instanceof dev.auris.fusion.CtcCompress ctc)) {
+            throw new IllegalArgumentException("this model's connector is " + connector.spec().get("type") + ": joint CTC decoding needs a ctc-compress connector");
+        }
+        Turn.Speech speech = null;
+        for (Turn.Part p : turn.parts()) if (p instanceof Turn.Speech s) { if (speech != null) throw new IllegalArgumentException("joint CTC decoding transcribes one clip per turn"); speech = s; }
+        if (speech == null) throw new IllegalArgumentException("joint CTC decoding needs a turn with a speech clip");
+        CtcPrefixScorer scorer;
+        try (var scope = new org.bytedeco.javacpp.PointerScope(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+            Tensor lp = ctc.logProbs(selector.select(encodeAudio(speech.clip())).select(0, 0)); // [T, V+1]
+            scorer = new CtcPrefixScorer(Torch.toFloats(lp), (int) lp.size(0), (int) lp.size(1));
+        }
+        Set<Integer> ends = new HashSet<>(text.eosIds());
+        ends.add(endOfAnswer());
+        try (SpeechSession s = newSession(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+            List<PromptBuilder.Item> prompt = this.prompt.build(List.of(turn), true);
+            int[] ids = JointCtcDecoder.decode(scorer, h -> {
+                List<PromptBuilder.Item> items = new ArrayList<>(prompt);
+                if (h.length > 0) items.add(new PromptBuilder.Tokens(h));
+                try (var scope = new org.bytedeco.javacpp.PointerScope()) {
+                    return Torch.toFloats(s.feed(items));
+                }
+            }, ends, options);
+            return text.tokenizer().decode(ids).strip();
         }
     }
 

@@ -68,7 +68,7 @@ public final class SpeechSession implements AutoCloseable {
                 switch (it) {
                     case PromptBuilder.Tokens t -> { for (int id : t.ids()) keys.add(id); }
                     case PromptBuilder.Slot s -> {
-                        Tensor e = encoded.computeIfAbsent(s.speech(), sp -> Torch.own(model.encode(sp.clip())));
+                        Tensor e = encoded.computeIfAbsent(s.speech(), sp -> Torch.own(model.hear(sp.clip())));
                         for (int j = 0; j < e.size(0); j++) keys.add(new AudioPos(s.speech(), j));
                     }
                 }

@@ -32,7 +32,7 @@ import java.util.*;
 public final class EncoderPretrainer {
     /** Encoder shape and training settings. */
     public record Config(int dModel, int layers, int heads, int ffnDim, int nMels, int maxSeconds, int steps, int batchSize, double lr,
-                         int warmupSteps, double weightDecay, long seed, double specAugment, boolean bf16, boolean heConvInit, int hopLength) {}
+                         int warmupSteps, double weightDecay, long seed, double specAugment, boolean bf16, boolean heConvInit, int hopLength, double warp) {}
 
     public record Result(double firstLoss, double lastLoss, double seconds, double audioSecondsPerSecond, double heldOutTokenErrorRate) {}
 
@@ -117,7 +117,7 @@ public final class EncoderPretrainer {
                 optimizer.zero_grad();
                 double lossValue;
                 try (PointerScope scope = new PointerScope()) {
-                    Tensor loss = ctcLoss(enc, head, mel, mels, batch, targets, v, c.specAugment(), c.bf16(), r);
+                    Tensor loss = ctcLoss(enc, head, mel, mels, batch, targets, v, c.specAugment(), c.warp(), c.bf16(), r);
                     loss.backward();
                     lossValue = Torch.toFloats(loss)[0];
                 }
@@ -160,12 +160,12 @@ public final class EncoderPretrainer {
     }
 
     private static Tensor ctcLoss(WhisperEncoder enc, Linear head, LogMel mel, Map<AudioClip, Tensor> mels, List<Example> batch,
-                                  Map<Example, long[]> targets, int blank, double specAugment, boolean bf16, SplittableRandom r) {
+                                  Map<Example, long[]> targets, int blank, double specAugment, double warp, boolean bf16, SplittableRandom r) {
         List<Tensor> ms = new ArrayList<>();
         long maxF = 0;
         for (Example e : batch) {
             AudioClip a = clip(e);
-            Tensor m = mels.computeIfAbsent(a, x -> Torch.own(mel.compute(x)));
+            Tensor m = MelWarp.apply(mels.computeIfAbsent(a, x -> Torch.own(mel.compute(x))), warp, r, enc.config().maxFrames()); // [M, F], F as warped
             ms.add(m);
             maxF = Math.max(maxF, m.size(1));
         }

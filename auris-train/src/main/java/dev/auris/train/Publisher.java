@@ -28,7 +28,13 @@ import java.util.*;
  */
 final class Publisher {
     /** Where to publish and what to bundle. */
-    record Spec(String to, int heldOutExamples, int agreementTokens, String examples, int exampleCount, String encoderDtype) {
+    record Spec(String to, int heldOutExamples, int agreementTokens, String examples, int exampleCount, String encoderDtype, Boolean adapters) {
+        /**
+         * Whether the last stage's LoRA adapters ship with the model (default true). With false the model is
+         * published without them, and the card reports the same evaluation with them beside its own.
+         */
+        boolean shipsAdapters() { return adapters == null || adapters; }
+
         /** The dtype the bundled encoder's weights are stored in: "f32" (default, as trained) or "bf16" (half the size). */
         DType encoderStorage() {
             if (encoderDtype == null || encoderDtype.equals("f32")) return DType.F32;
@@ -54,9 +60,11 @@ final class Publisher {
             if (spec.encoderStorage() != DType.F32) storeAs(tmp.resolve("encoder/model.safetensors"), spec.encoderStorage());
             ((ObjectNode) aur.get("encoder")).put("path", "encoder");
             ((ObjectNode) aur.get("llm")).put("path", target.relativize(llm).toString());
-            for (String f : List.of("fusion.safetensors", "lora.safetensors")) {
+            for (String f : spec.shipsAdapters() ? List.of("fusion.safetensors", "lora.safetensors") : List.of("fusion.safetensors")) {
                 if (Files.exists(lastStage.resolve(f))) Files.copy(lastStage.resolve(f), tmp.resolve(f));
             }
+            boolean dropped = !spec.shipsAdapters() && aur.has("lora");
+            if (dropped) aur.remove("lora");
             AtomicFiles.writeString(tmp.resolve("auris.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(aur) + "\n");
             Path data = out.resolve("data");
             List<String[]> examples = bundleHeldOut(data.resolve("heldout"), tmp.resolve("eval/heldout"), spec.heldOutExamples());
@@ -68,7 +76,14 @@ final class Publisher {
             try (SpeechLlm m = SpeechLlm.load(target, DType.F32)) {
                 report = Evaluator.run(m, target.resolve("eval/heldout"), spec.agreementTokens(), 0, target.resolve("eval"), "models/" + target.getFileName() + " on held-out voices and sentences");
             }
-            writeCard(recipe, target, data, results, totalSeconds, report, spec);
+            if (dropped) { // the adapters left out, measured on the same held-out data
+                progress.message("evaluating the last stage with its LoRA adapters (not shipped) on the same held-out examples");
+                try (SpeechLlm m = SpeechLlm.load(lastStage, DType.F32)) {
+                    Evaluator.run(m, target.resolve("eval/heldout"), spec.agreementTokens(), 0, target.resolve(WITH_ADAPTERS),
+                            lastStage.getFileName() + " with its LoRA adapters (not shipped), on the same held-out data");
+                }
+            }
+            writeCard(recipe, target, data, results, totalSeconds, report, spec, dropped ? lastStage.getFileName().toString() : null);
             return report;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -186,7 +201,11 @@ final class Publisher {
         return recipe.stages().stream().filter(c -> c.name().equals(stage)).findFirst();
     }
 
-    private static void writeCard(Recipe recipe, Path target, Path data, List<RecipeRunner.StageResult> results, double totalSeconds, Evaluator.Report r, Spec spec) throws IOException {
+    /** Where the evaluation of the adapters that were not shipped goes, inside the model directory. */
+    static final String WITH_ADAPTERS = "eval/with-adapters";
+
+    private static void writeCard(Recipe recipe, Path target, Path data, List<RecipeRunner.StageResult> results, double totalSeconds, Evaluator.Report r, Spec spec,
+                                  String droppedFrom) throws IOException {
         ObjectMapper json = new ObjectMapper();
         JsonNode split = json.readTree(data.resolve("split.json").toFile());
         long trainClips = Files.readAllLines(data.resolve("train/asr.jsonl")).stream().filter(l -> !l.isBlank()).count();
@@ -196,7 +215,10 @@ final class Publisher {
         md.append(recipe.description()).append("\n\nBuilt by `./auris train --recipe recipes/").append(recipe.name()).append(".json --out runs/").append(recipe.name())
                 .append("` on 2 CPU cores in ").append(String.format(Locale.ROOT, "%.0f min", totalSeconds / 60)).append(" end to end.\n\n");
         md.append("## Parts\n\n- LLM: stories260K (llama2.c, MIT; real pretrained TinyStories model), unchanged, referenced at `")
-                .append(json.readTree(target.resolve("auris.json").toFile()).path("llm").path("path").asText()).append("`; LoRA adapters in `lora.safetensors`.\n");
+                .append(json.readTree(target.resolve("auris.json").toFile()).path("llm").path("path").asText())
+                .append(droppedFrom == null ? "`; LoRA adapters in `lora.safetensors`.\n"
+                        : "`, without adapters: the LoRA adapters stage " + droppedFrom + " trains are not shipped (the recipe's publish.adapters is false); "
+                        + "the card's last section measures them.\n");
         var enc = dev.auris.encoder.WhisperConfig.read(target.resolve("encoder/config.json"));
         md.append(String.format(Locale.ROOT, "- Encoder: Whisper architecture (d_model %d, %d layers, %d heads, FFN %d, %d mels every %d ms, %d positions a second) pretrained here from scratch with CTC over stories260K's 512-token vocabulary (`encoder/`, weights stored as %s).%n",
                 enc.dModel(), enc.layers(), enc.heads(), enc.ffnDim(), enc.numMelBins(),
@@ -219,6 +241,11 @@ final class Publisher {
         md.append("\n## Evaluation (held-out sentences and voices, `eval/heldout`)\n\n");
         md.append(Files.readString(target.resolve("eval/report.md")).replaceFirst("^# .*\\n\\n", "").replace("(report.png)", "(eval/report.png)"));
         md.append("\nRe-run: `./auris eval --model models/").append(target.getFileName()).append("`.\n");
+        if (droppedFrom != null) {
+            md.append("\n## The same evaluation with stage ").append(droppedFrom).append("'s LoRA adapters (not shipped, `").append(WITH_ADAPTERS).append("`)\n\n");
+            md.append(Files.readString(target.resolve(WITH_ADAPTERS + "/report.md")).replaceFirst("^# .*\n\n", "").replace("(report.png)", "(" + WITH_ADAPTERS + "/report.png)")
+                    .replaceFirst("\n## Samples[\\s\\S]*", "\n"));
+        }
         Files.writeString(target.resolve("README.md"), md.toString());
     }
 }

@@ -39,7 +39,14 @@ public record Recipe(String name, String description, SynthSpec synth, EncoderSp
      */
     public record EncoderSpec(String vocabulary, List<String> train, List<String> heldOut, int dModel, int layers, int heads, int ffnDim, int nMels,
                               int maxSeconds, int steps, int batchSize, double lr, int warmupSteps, double weightDecay, long seed, double specAugment,
-                              String precision, String init, Integer hopLength) {
+                              String precision, String init, Integer hopLength, Double warp) {
+        /** Mel-axis and time-axis warping (vocal tract length and tempo perturbation): factors in [1 − w, 1 + w]; default 0 (off). */
+        public double warpFactor() {
+            double w = warp == null ? 0 : warp;
+            if (!(w >= 0 && w < 0.5)) throw new IllegalArgumentException("recipe encoder.warp " + w + " must be in [0, 0.5): the largest relative stretch of the mel and time axes, e.g. 0.1");
+            return w;
+        }
+
         /** The log-mel hop in samples: 160 (Whisper's 10 ms, the default) or e.g. 320 (20 ms: half the frames, half the compute). */
         public int hop() {
             int h = hopLength == null ? dev.auris.features.LogMel.HOP_LENGTH : hopLength;

@@ -35,15 +35,22 @@ class TinyRecipeTest {
         var results = RecipeRunner.run(recipe, tmp.resolve("run"), false, Progress.silent());
         assertEquals(3, results.size(), "encoder + two stages");
         Path pub = tmp.resolve("published");
-        for (String f : new String[]{"auris.json", "fusion.safetensors", "lora.safetensors", "encoder/model.safetensors", "README.md", "eval/report.md", "eval/report.png", "eval/heldout/asr.jsonl"}) {
+        for (String f : new String[]{"auris.json", "fusion.safetensors", "encoder/model.safetensors", "README.md", "eval/report.md", "eval/report.png", "eval/heldout/asr.jsonl",
+                "eval/with-adapters/report.md"}) {
             assertTrue(Files.isRegularFile(pub.resolve(f)), f);
         }
+        // the recipe publishes without the joint-SFT adapters (publish.adapters false) and measures them beside the model
+        assertFalse(r.get("publish").get("adapters").asBoolean(true));
+        assertFalse(Files.exists(pub.resolve("lora.safetensors")));
         String card = Files.readString(pub.resolve("README.md"));
         assertTrue(card.contains("WER"), card);
+        assertTrue(card.contains("## The same evaluation with stage voicetextblender's LoRA adapters (not shipped"), card);
         StringBuilder mix = new StringBuilder(); // e.g. "asr 3, repeat 2, ..., text 5 (distilled from the base LLM)", from the recipe
+        var distilled = new java.util.HashSet<String>();
+        r.get("stages").get(1).path("distill_tasks").forEach(t -> distilled.add(t.asText()));
         for (var d : r.get("stages").get(1).get("data")) {
             String task = d.get("manifest").asText().replaceFirst(".*/", "").replace(".jsonl", "");
-            mix.append(mix.isEmpty() ? "" : ", ").append(task).append(' ').append(d.get("weight").asInt()).append(task.equals("text") ? " (distilled from the base LLM)" : "");
+            mix.append(mix.isEmpty() ? "" : ", ").append(task).append(' ').append(d.get("weight").asInt()).append(distilled.contains(task) ? " (distilled from the base LLM)" : "");
         }
         assertTrue(card.contains("| " + mix + " |"), "the card names each stage's data mixture (" + mix + "): " + card);
         // the recipe ships the encoder in bf16: every weight is stored so, and bf16 -> f32 reproduces the trained f32 weights to bf16 rounding
@@ -61,6 +68,18 @@ class TinyRecipeTest {
             }
         }
         try (SpeechLlm m = SpeechLlm.load(pub, DType.F32)) {
+            assertTrue(m.lora().isEmpty(), "published without adapters");
+        }
+        try (SpeechLlm m = SpeechLlm.load(tmp.resolve("run/voicetextblender"), DType.F32)) {
+            assertTrue(m.lora().isPresent(), "the stage itself trained them");
+        }
+        // with adapters left on (the default), the model ships them
+        ((ObjectNode) r.get("publish")).put("adapters", true).put("to", tmp.resolve("with").toString());
+        Files.writeString(recipe, r.toPrettyString());
+        RecipeRunner.run(recipe, tmp.resolve("run"), true, Progress.silent());
+        assertTrue(Files.isRegularFile(tmp.resolve("with/lora.safetensors")));
+        assertFalse(Files.exists(tmp.resolve("with/eval/with-adapters")));
+        try (SpeechLlm m = SpeechLlm.load(tmp.resolve("with"), DType.F32)) {
             assertTrue(m.lora().isPresent());
         }
         assertTrue(Files.isRegularFile(tmp.resolve("examples/README.md")));

@@ -28,40 +28,39 @@ import java.util.List;
 /**
  * {@code auris eval}: a speech LLM on held-out data (sentences and voices never trained on).
  * <ul>
- *   <li>WER of transcription (asr.jsonl: speech + the model's transcribe instruction → text);</li>
+ *   <li>WER of transcription (asr.jsonl: speech + the model's transcribe instruction → text, by the model's
+ *       default decoder as {@code auris transcribe} runs it; for a ctc-compress model also the LLM's greedy
+ *       answer alone and the encoder's greedy CTC alone);</li>
  *   <li>agreement: the spoken prompt's greedy continuation equals the text prompt's (the base LLM on the
- *       same text typed) for the first N tokens (sqa.jsonl);</li>
+ *       same text typed) for the first N tokens (sqa.jsonl); and text agreement, the model's own
+ *       continuation of the typed text against the base LLM's (what the adapters changed);</li>
  *   <li>retention: text-only perplexity of the model's LLM (with its LoRA) against the base LLM on
  *       held-out text (text.jsonl: prompt + answer).</li>
  * </ul>
  * Writes {@code report.md} and {@code report.png}.
  */
 public final class Evaluator {
-    public record Report(int asrClips, double wer, double ctcWer, int sqaClips, double agreement, double meanAgreedTokens, int textExamples,
-                         double basePerplexity, double modelPerplexity, List<String[]> samples) {
+    public record Report(int asrClips, double wer, double ctcWer, double llmWer, int sqaClips, double agreement, double meanAgreedTokens, double textAgreement,
+                         int textExamples, double basePerplexity, double modelPerplexity, List<String[]> samples) {
         public double perplexityChange() { return modelPerplexity / basePerplexity - 1; }
     }
 
     private Evaluator() {}
 
     public static Report run(SpeechLlm model, Path heldOut, int agreementTokens, int limit, Path reportDir, String title) {
-        String instruction = model.spec().prompt() == null ? null : model.spec().prompt().transcribe();
         List<String[]> samples = new ArrayList<>();
-        long errors = 0, words = 0, ctcErrors = 0;
+        long errors = 0, words = 0, ctcErrors = 0, llmErrors = 0;
+        SpeechLlm.Decoder how = model.defaultDecoder();
         int nAsr = 0;
         var ctc = model.connector() instanceof dev.auris.fusion.CtcCompress c ? c : null;
-        var greedy = SamplingOptions.greedy(64);
         try (NoGradGuard guard = new NoGradGuard()) {
             Path asr = heldOut.resolve("asr.jsonl");
             if (Files.isRegularFile(asr)) {
                 for (Example e : take(Manifest.read(asr, true).examples(), limit)) {
                     Turn.Speech sp = speech(e);
-                    Turn t = instruction == null ? Turn.user(sp) : Turn.user(sp, Turn.text(instruction));
-                    String hyp;
-                    try (SpeechSession s = model.newSession()) {
-                        hyp = s.respond(t, greedy, x -> {}).text().strip();
-                    }
+                    String hyp = model.transcribe(sp.clip(), how, 64);
                     errors += Wer.errors(e.answer(), hyp);
+                    if (how != SpeechLlm.Decoder.LLM) llmErrors += Wer.errors(e.answer(), model.transcribe(sp.clip(), SpeechLlm.Decoder.LLM, 64));
                     String ctcHyp = null;
                     if (ctc != null) {
                         ctcHyp = model.ctcTranscript(sp.clip());
@@ -72,7 +71,7 @@ public final class Evaluator {
                     if (samples.size() < 8) samples.add(ctcHyp == null ? new String[]{"asr", e.answer(), hyp} : new String[]{"asr", e.answer(), hyp, ctcHyp});
                 }
             }
-            int agreed = 0, nSqa = 0;
+            int agreed = 0, nSqa = 0, textAgreed = 0;
             double agreedTokens = 0;
             Path sqa = heldOut.resolve("sqa.jsonl");
             Path texts = heldOut.resolve("asr.jsonl");
@@ -90,14 +89,11 @@ public final class Evaluator {
                         Tensor logits = s.prefill(Turn.user(speech(e)));
                         spoken = greedyTokens(logits, s::step, agreementTokens, model.text().eosIds());
                     }
-                    int[] typed;
-                    try (Session s = base.newSession(); PointerScope scope = new PointerScope()) {
-                        int[] p = model.text().tokenizer().encode(text);
-                        int[] ids = new int[p.length + 1];
-                        ids[0] = model.text().tokenizer().bosId().orElse(1);
-                        System.arraycopy(p, 0, ids, 1, p.length);
-                        typed = greedyTokens(s.prefill(ids), s::step, agreementTokens, model.text().eosIds());
-                    }
+                    int[] ids = withBos(model, text);
+                    int[] typed = continuation(base, ids, agreementTokens, model.text().eosIds());
+                    // the model's own continuation of the typed text: does it still write as the base LLM?
+                    int[] own = continuation(model.llm(), ids, agreementTokens, model.text().eosIds());
+                    if (Arrays.equals(own, typed)) textAgreed++;
                     int same = 0;
                     while (same < Math.min(spoken.length, typed.length) && spoken[same] == typed[same]) same++;
                     boolean agree = same >= Math.min(agreementTokens, typed.length) && spoken.length >= Math.min(agreementTokens, typed.length);
@@ -114,11 +110,7 @@ public final class Evaluator {
                 double nllBase = 0, nllModel = 0;
                 long tokens = 0;
                 for (Example e : take(Manifest.read(text, true).examples(), limit)) {
-                    String full = ((Turn.Text) e.prompt().getFirst().parts().getFirst()).text() + e.answer();
-                    int[] p = model.text().tokenizer().encode(full);
-                    int[] ids = new int[p.length + 1];
-                    ids[0] = model.text().tokenizer().bosId().orElse(1);
-                    System.arraycopy(p, 0, ids, 1, p.length);
+                    int[] ids = withBos(model, ((Turn.Text) e.prompt().getFirst().parts().getFirst()).text() + e.answer());
                     nllBase += nll(base, ids);
                     nllModel += nll(model.llm(), ids);
                     tokens += ids.length - 1;
@@ -129,7 +121,9 @@ public final class Evaluator {
             }
             // a task the data set does not have (real recordings come with transcripts alone) measures NaN, not 0
             Report r = new Report(nAsr, nAsr == 0 ? Double.NaN : (double) errors / Math.max(1, words), ctc == null || nAsr == 0 ? Double.NaN : (double) ctcErrors / Math.max(1, words),
-                    nSqa, nSqa == 0 ? Double.NaN : (double) agreed / nSqa, nSqa == 0 ? Double.NaN : agreedTokens / nSqa, nText, basePpl, modelPpl, samples);
+                    how == SpeechLlm.Decoder.LLM || nAsr == 0 ? Double.NaN : (double) llmErrors / Math.max(1, words),
+                    nSqa, nSqa == 0 ? Double.NaN : (double) agreed / nSqa, nSqa == 0 ? Double.NaN : agreedTokens / nSqa, nSqa == 0 ? Double.NaN : (double) textAgreed / nSqa,
+                    nText, basePpl, modelPpl, samples);
             if (reportDir != null) write(r, reportDir, title, agreementTokens);
             return r;
         }
@@ -146,6 +140,22 @@ public final class Evaluator {
     private static Turn.Speech speech(Example e) {
         for (Turn t : e.prompt()) for (Turn.Part p : t.parts()) if (p instanceof Turn.Speech s) return s;
         throw new IllegalArgumentException("line " + e.line() + " has no audio");
+    }
+
+    /** The LLM's greedy first n tokens after ids. */
+    private static int[] continuation(Llm llm, int[] ids, int n, Set<Integer> eos) {
+        try (Session s = llm.newSession(); PointerScope scope = new PointerScope()) {
+            return greedyTokens(s.prefill(ids), s::step, n, eos);
+        }
+    }
+
+    /** BOS and the text's tokens. */
+    private static int[] withBos(SpeechLlm model, String text) {
+        int[] p = model.text().tokenizer().encode(text);
+        int[] ids = new int[p.length + 1];
+        ids[0] = model.text().tokenizer().bosId().orElse(1);
+        System.arraycopy(p, 0, ids, 1, p.length);
+        return ids;
     }
 
     private static int[] greedyTokens(Tensor logits, java.util.function.IntFunction<Tensor> step, int n, Set<Integer> eos) {
@@ -180,13 +190,19 @@ public final class Evaluator {
             StringBuilder md = new StringBuilder();
             md.append("# ").append(title).append("\n\n");
             md.append("| metric | value | held-out examples |\n|---|---|---|\n");
-            if (r.asrClips() > 0) md.append(String.format(Locale.ROOT, "| WER (transcription) | %.1f %% | %d |%n", 100 * r.wer(), r.asrClips()));
+            if (r.asrClips() > 0) md.append(String.format(Locale.ROOT, "| WER (transcription%s) | %.1f %% | %d |%n",
+                    Double.isNaN(r.llmWer()) ? "" : ": joint CTC / LLM beam search, as `auris transcribe`", 100 * r.wer(), r.asrClips()));
+            if (!Double.isNaN(r.llmWer())) {
+                md.append(String.format(Locale.ROOT, "| WER of the LLM's greedy answer alone | %.1f %% | %d |%n", 100 * r.llmWer(), r.asrClips()));
+            }
             if (!Double.isNaN(r.ctcWer())) {
                 md.append(String.format(Locale.ROOT, "| WER of the connector's greedy CTC alone (the encoder's own transcript, no LLM) | %.1f %% | %d |%n", 100 * r.ctcWer(), r.asrClips()));
             }
             if (r.sqaClips() > 0) { // a data set of transcripts alone (real recordings) has no continuations to compare
                 md.append(String.format(Locale.ROOT, "| agreement (first %d tokens of the spoken prompt's continuation = the text prompt's) | %.1f %% (mean %.1f tokens agree) | %d |%n",
                         n, 100 * r.agreement(), r.meanAgreedTokens(), r.sqaClips()));
+                md.append(String.format(Locale.ROOT, "| text agreement (the model's own first %d tokens after the typed prompt = the base LLM's: what its adapters changed) | %.1f %% | %d |%n",
+                        n, 100 * r.textAgreement(), r.sqaClips()));
             }
             if (r.textExamples() > 0) {
                 md.append(String.format(Locale.ROOT, "| text-only perplexity, base LLM → with the model's adapters | %.3f → %.3f (%+.2f %%) | %d |%n",

@@ -1,0 +1,110 @@
+package dev.auris.sample;
+
+import java.util.*;
+import java.util.function.Function;
+
+/**
+ * Joint CTC / language-model beam search (Watanabe et al. 2017, hybrid CTC/attention decoding, as ESPnet
+ * decodes): every hypothesis is scored λ·log p_ctc(h…) + (1 − λ)·Σ log p_lm(token | prefix), the CTC
+ * prefix score and the LM's next-token log-probabilities from the speech LLM itself. A hypothesis grows
+ * by the tokens the audio makes likely anywhere in the clip and by the LM's own favourites. The CTC
+ * keeps the answer to what was said; the LM spells it as text. Ending
+ * is scored by the CTC's whole-output probability. Both scores only fall as a prefix grows, so the search
+ * stops once the best finished hypothesis beats every live one.
+ */
+public final class JointCtcDecoder {
+    /** Beam width, CTC weight λ in [0, 1], and the most tokens an answer may have. */
+    public record Options(int beam, double ctcWeight, int maxTokens) {
+        public Options {
+            if (beam < 1) throw new IllegalArgumentException("beam must be at least 1, got " + beam);
+            if (!(ctcWeight >= 0 && ctcWeight <= 1)) throw new IllegalArgumentException("ctc weight must be in [0, 1], got " + ctcWeight);
+            if (maxTokens < 1) throw new IllegalArgumentException("max tokens must be at least 1, got " + maxTokens);
+        }
+    }
+
+    private record Hyp(int[] tokens, CtcPrefixScorer.State ctc, double lm, double score) {
+        Hyp withScore(double s) { return new Hyp(tokens, ctc, lm, s); }
+    }
+
+    private JointCtcDecoder() {}
+
+    /**
+     * The best token sequence (end token excluded).
+     *
+     * @param lm   next-token logits [V ≥ ctc.tokens()] of the speech LLM after its prompt plus the given prefix
+     * @param ends the tokens that end an answer (scored with the CTC's whole-output probability); empty: the
+     *             audio is a segment inside a longer input, and its end is scored by the CTC alone
+     */
+    public static int[] decode(CtcPrefixScorer ctc, Function<int[], float[]> lm, Set<Integer> ends, Options o) {
+        double w = o.ctcWeight();
+        int[] likely = ctc.likelyTokens(LIKELY);
+        List<Hyp> live = List.of(new Hyp(new int[0], ctc.initial(), 0, 0));
+        Hyp best = null;
+        for (int len = 0; len < o.maxTokens() && !live.isEmpty(); len++) {
+            PriorityQueue<Hyp> next = new PriorityQueue<>(Comparator.comparingDouble(Hyp::score)); // the beam's worst on top
+            record Cand(Hyp from, int token, double lm, double score) {}
+            PriorityQueue<Cand> cands = new PriorityQueue<>(Comparator.comparingDouble(Cand::score));
+            for (Hyp h : live) {
+                double[] lp = logSoftmax(lm.apply(h.tokens()));
+                if (lp.length < ctc.tokens()) throw new IllegalArgumentException("the LM scores " + lp.length + " tokens, fewer than the CTC's " + ctc.tokens());
+                int[] grow = candidates(likely, lp, o.beam(), ctc.tokens());
+                double[] psi = w > 0 ? ctc.extensionScores(h.ctc(), grow) : new double[grow.length];
+                if (ends.isEmpty()) {                   // no end token: the CTC alone says where the audio's words end
+                    double s = (1 - w) * h.lm() + w * ctc.endScore(h.ctc());
+                    if (best == null || s > best.score()) best = h.withScore(s);
+                }
+                for (int e : ends) {
+                    if (e < 0 || e >= lp.length) continue;
+                    double s = (1 - w) * (h.lm() + lp[e]) + w * ctc.endScore(h.ctc());
+                    if (best == null || s > best.score()) best = new Hyp(h.tokens(), h.ctc(), h.lm() + lp[e], s);
+                }
+                for (int i = 0; i < grow.length; i++) {
+                    int c = grow[i];
+                    if (ends.contains(c)) continue;
+                    double s = (1 - w) * (h.lm() + lp[c]) + w * psi[i];
+                    if (cands.size() < o.beam()) cands.add(new Cand(h, c, h.lm() + lp[c], s));
+                    else if (s > cands.peek().score()) { cands.poll(); cands.add(new Cand(h, c, h.lm() + lp[c], s)); }
+                }
+            }
+            for (Cand c : cands) {
+                int[] t = Arrays.copyOf(c.from().tokens(), c.from().tokens().length + 1);
+                t[t.length - 1] = c.token();
+                next.add(new Hyp(t, ctc.extend(c.from().ctc(), c.token()), c.lm(), c.score()));
+            }
+            final Hyp done = best;
+            live = next.stream().filter(h -> done == null || h.score() > done.score()).sorted(Comparator.comparingDouble(Hyp::score).reversed()).toList();
+        }
+        if (best == null || (!live.isEmpty() && live.getFirst().score() > best.score())) best = live.getFirst(); // hit the token budget
+        return best.tokens();
+    }
+
+    /**
+     * The tokens a hypothesis may grow by: those the audio makes likely anywhere (probability ≥ {@value #LIKELY}
+     * in some frame) and the LM's own top {@code beam} (so it can still mend a word the encoder garbled).
+     */
+    private static int[] candidates(int[] likely, double[] lp, int beam, int tokens) {
+        java.util.BitSet set = new java.util.BitSet(tokens);
+        for (int c : likely) set.set(c);
+        PriorityQueue<Integer> top = new PriorityQueue<>(Comparator.comparingDouble(c -> lp[c]));
+        for (int c = 0; c < tokens; c++) {
+            if (top.size() < beam) top.add(c);
+            else if (lp[c] > lp[top.peek()]) { top.poll(); top.add(c); }
+        }
+        top.forEach(set::set);
+        return set.stream().toArray();
+    }
+
+    /** The frame probability from which the audio makes a token a candidate. */
+    static final double LIKELY = 1e-3;
+
+    static double[] logSoftmax(float[] logits) {
+        double m = Double.NEGATIVE_INFINITY;
+        for (float v : logits) m = Math.max(m, v);
+        double sum = 0;
+        for (float v : logits) sum += Math.exp(v - m);
+        double lse = m + Math.log(sum);
+        double[] out = new double[logits.length];
+        for (int i = 0; i < logits.length; i++) out[i] = logits[i] - lse;
+        return out;
+    }
+}
