@@ -27,8 +27,12 @@ import java.util.Map;
  * blank last) when composing. Shapes: B batch, T frames, De encoder width, V LLM vocabulary, S segments.
  */
 public record CtcCompress(Linear head, int vocab, double temperature, double blankThreshold, int beam, double ctcWeight, Map<String, Tensor> parameters) implements Connector {
-    /** Inference defaults: a beam of 4 and equal CTC and LLM weights (held-out WER 8.1 % vs 8.7 % at 0.3 and 13.8 % at 0.7 for models/tiny). */
-    public static final int BEAM = 4;
+    /**
+     * Inference defaults: a beam of 8 and equal CTC and LLM weights. For models/tiny, on 120 held-out clips outside its
+     * bundled evaluation: WER 6.1 / 5.8 / 5.5 % at beams 4 / 8 / 16 (1.0 / 1.6 / 3.6× the time), agreement 70.8 / 70.8 / 70.0 %;
+     * at beam 4, λ 0.35 and 0.65 gave WER 6.6 and 9.2 %.
+     */
+    public static final int BEAM = 8;
     public static final double CTC_WEIGHT = 0.5;
 
     public CtcCompress {

@@ -338,6 +338,8 @@ public final class SpeechLlm implements AutoCloseable {
         try (var scope = new org.bytedeco.javacpp.PointerScope(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
             ids = ctc.hear(selector.select(encodeAudio(clip)).select(0, 0), llm, new int[]{bos.getAsInt()});
         }
+        // the text heard, tokenized as the tokenizer tokenizes it when typed: CTC may spell a word in other pieces
+        ids = text.tokenizer().encode(text.tokenizer().decode(ids).strip());
         return ids.length == 0 ? encode(clip) : llm.embed(Torch.fromInts(ids)).to(Torch.scalarType(llm.dtype()));
     }
 
