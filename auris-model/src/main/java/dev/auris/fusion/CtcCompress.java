@@ -60,11 +60,7 @@ public record CtcCompress(Linear head, int vocab, double temperature, double bla
     public int[] hear(Tensor features, Llm llm, int[] context) {
         if (beam == 0) throw new IllegalStateException("ctc-compress: beam 0 decodes no tokens; embed() gives the soft segments");
         if (context.length == 0) throw new IllegalArgumentException("ctc-compress: the LLM needs at least one context token (BOS) to score the clip's tokens");
-        dev.auris.sample.CtcPrefixScorer scorer;
-        try (var scope = new org.bytedeco.javacpp.PointerScope()) {
-            Tensor lp = logProbs(features);                                                    // [T, V+1]
-            scorer = new dev.auris.sample.CtcPrefixScorer(Torch.toFloats(lp), (int) lp.size(0), (int) lp.size(1));
-        }
+        dev.auris.sample.CtcPrefixScorer scorer = scorer(features);
         try (dev.auris.llm.Session s = llm.newSession(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
             float[] first;
             try (var scope = new org.bytedeco.javacpp.PointerScope()) {
@@ -132,9 +128,12 @@ public record CtcCompress(Linear head, int vocab, double temperature, double bla
         return Torch.fromFloats(m, segs.size(), best.length);
     }
 
-    /** CTC log-probabilities of encoder features [T, De] → [T, V+1] float32, blank last (for prefix scoring). */
-    public Tensor logProbs(Tensor features) {
-        return torch.log_softmax(head.apply(features.to(head.weight().scalar_type())).to(torch.ScalarType.Float), -1);
+    /** The CTC prefix scorer of encoder features [T, De]: their log-probabilities [T, V+1], blank last, copied to Java. */
+    public dev.auris.sample.CtcPrefixScorer scorer(Tensor features) {
+        try (var scope = new org.bytedeco.javacpp.PointerScope(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+            Tensor lp = torch.log_softmax(head.apply(features.to(head.weight().scalar_type())).to(torch.ScalarType.Float), -1); // [T, V+1]
+            return new dev.auris.sample.CtcPrefixScorer(Torch.toFloats(lp), (int) lp.size(0), (int) lp.size(1));
+        }
     }
 
     /** Greedy CTC decoding of encoder features [T, De]: the LLM token ids heard (repeats merged, blanks dropped). */

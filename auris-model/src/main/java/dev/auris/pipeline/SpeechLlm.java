@@ -415,8 +415,7 @@ public final class SpeechLlm implements AutoCloseable {
         if (speech == null) throw new IllegalArgumentException("joint CTC decoding needs a turn with a speech clip");
         CtcPrefixScorer scorer;
         try (var scope = new org.bytedeco.javacpp.PointerScope(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
-            Tensor lp = ctc.logProbs(selector.select(encodeAudio(speech.clip())).select(0, 0)); // [T, V+1]
-            scorer = new CtcPrefixScorer(Torch.toFloats(lp), (int) lp.size(0), (int) lp.size(1));
+            scorer = ctc.scorer(selector.select(encodeAudio(speech.clip())).select(0, 0));
         }
         Set<Integer> ends = new HashSet<>(text.eosIds());
         ends.add(endOfAnswer());

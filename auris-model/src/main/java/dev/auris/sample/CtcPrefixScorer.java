@@ -45,13 +45,6 @@ public final class CtcPrefixScorer {
         return new State(0, -1, rn, rb, 0);
     }
 
-    /** log p(h + c …) for every token c (blank excluded): [tokens()]. */
-    public double[] extensionScores(State h) {
-        double[] psi = new double[blank];
-        for (int c = 0; c < blank; c++) psi[c] = extend(h, c, false).score();
-        return psi;
-    }
-
     /** log p(h + c …) for the given tokens only, in their order. */
     public double[] extensionScores(State h, int[] tokens) {
         double[] psi = new double[tokens.length];

@@ -41,9 +41,8 @@ public final class JointCtcDecoder {
         List<Hyp> live = List.of(new Hyp(new int[0], ctc.initial(), 0, 0));
         Hyp best = null;
         for (int len = 0; len < o.maxTokens() && !live.isEmpty(); len++) {
-            PriorityQueue<Hyp> next = new PriorityQueue<>(Comparator.comparingDouble(Hyp::score)); // the beam's worst on top
             record Cand(Hyp from, int token, double lm, double score) {}
-            PriorityQueue<Cand> cands = new PriorityQueue<>(Comparator.comparingDouble(Cand::score));
+            PriorityQueue<Cand> cands = new PriorityQueue<>(Comparator.comparingDouble(Cand::score)); // the beam's worst on top
             for (Hyp h : live) {
                 double[] lp = logSoftmax(lm.apply(h.tokens()));
                 if (lp.length < ctc.tokens()) throw new IllegalArgumentException("the LM scores " + lp.length + " tokens, fewer than the CTC's " + ctc.tokens());
@@ -66,13 +65,12 @@ public final class JointCtcDecoder {
                     else if (s > cands.peek().score()) { cands.poll(); cands.add(new Cand(h, c, h.lm() + lp[c], s)); }
                 }
             }
-            for (Cand c : cands) {
+            final Hyp done = best;
+            live = cands.stream().filter(c -> done == null || c.score() > done.score()).sorted(Comparator.comparingDouble(Cand::score).reversed()).map(c -> {
                 int[] t = Arrays.copyOf(c.from().tokens(), c.from().tokens().length + 1);
                 t[t.length - 1] = c.token();
-                next.add(new Hyp(t, ctc.extend(c.from().ctc(), c.token()), c.lm(), c.score()));
-            }
-            final Hyp done = best;
-            live = next.stream().filter(h -> done == null || h.score() > done.score()).sorted(Comparator.comparingDouble(Hyp::score).reversed()).toList();
+                return new Hyp(t, ctc.extend(c.from().ctc(), c.token()), c.lm(), c.score());
+            }).toList();
         }
         if (best == null || (!live.isEmpty() && live.getFirst().score() > best.score())) best = live.getFirst(); // hit the token budget
         return best.tokens();

@@ -214,8 +214,9 @@ final class Publisher {
         md.append("# models/").append(target.getFileName()).append(" — the embedded default speech LLM\n\n");
         md.append(recipe.description()).append("\n\nBuilt by `./auris train --recipe recipes/").append(recipe.name()).append(".json --out runs/").append(recipe.name())
                 .append("` on 2 CPU cores in ").append(String.format(Locale.ROOT, "%.0f min", totalSeconds / 60)).append(" end to end.\n\n");
+        JsonNode aur = json.readTree(target.resolve("auris.json").toFile());
         md.append("## Parts\n\n- LLM: stories260K (llama2.c, MIT; real pretrained TinyStories model), unchanged, referenced at `")
-                .append(json.readTree(target.resolve("auris.json").toFile()).path("llm").path("path").asText())
+                .append(aur.path("llm").path("path").asText())
                 .append(droppedFrom == null ? "`; LoRA adapters in `lora.safetensors`.\n"
                         : "`, without adapters: the LoRA adapters stage " + droppedFrom + " trains are not shipped (the recipe's publish.adapters is false); "
                         + "the card's last section measures them.\n");
@@ -223,7 +224,7 @@ final class Publisher {
         md.append(String.format(Locale.ROOT, "- Encoder: Whisper architecture (d_model %d, %d layers, %d heads, FFN %d, %d mels every %d ms, %d positions a second) pretrained here from scratch with CTC over stories260K's 512-token vocabulary (`encoder/`, weights stored as %s).%n",
                 enc.dModel(), enc.layers(), enc.heads(), enc.ffnDim(), enc.numMelBins(),
                 enc.hopLength() * 1000 / dev.auris.features.LogMel.SAMPLE_RATE, dev.auris.features.LogMel.SAMPLE_RATE / enc.hopLength() / 2, spec.encoderStorage().safetensorsName().toLowerCase(Locale.ROOT)));
-        md.append("- Connector: ").append(json.readTree(target.resolve("auris.json").toFile()).path("connector")).append(" (`fusion.safetensors`).\n\n");
+        md.append("- Connector: ").append(aur.path("connector")).append(" (`fusion.safetensors`).\n\n");
         Map<String, int[]> engines = new TreeMap<>(); // engine -> {train voices, held-out voices}
         for (JsonNode v : split.path("train_voices")) engines.computeIfAbsent(v.asText().split(":")[0], k -> new int[2])[0]++;
         for (JsonNode v : split.path("heldout_voices")) engines.computeIfAbsent(v.asText().split(":")[0], k -> new int[2])[1]++;
@@ -239,13 +240,17 @@ final class Publisher {
                     s.result().steps(), s.result().firstLoss(), s.result().trainLoss(), s.result().seconds() / 60));
         }
         md.append("\n## Evaluation (held-out sentences and voices, `eval/heldout`)\n\n");
-        md.append(Files.readString(target.resolve("eval/report.md")).replaceFirst("^# .*\\n\\n", "").replace("(report.png)", "(eval/report.png)"));
+        md.append(reportSection(target, "eval"));
         md.append("\nRe-run: `./auris eval --model models/").append(target.getFileName()).append("`.\n");
         if (droppedFrom != null) {
             md.append("\n## The same evaluation with stage ").append(droppedFrom).append("'s LoRA adapters (not shipped, `").append(WITH_ADAPTERS).append("`)\n\n");
-            md.append(Files.readString(target.resolve(WITH_ADAPTERS + "/report.md")).replaceFirst("^# .*\n\n", "").replace("(report.png)", "(" + WITH_ADAPTERS + "/report.png)")
-                    .replaceFirst("\n## Samples[\\s\\S]*", "\n"));
+            md.append(reportSection(target, WITH_ADAPTERS).replaceFirst("\n## Samples[\\s\\S]*", "\n"));
         }
         Files.writeString(target.resolve("README.md"), md.toString());
+    }
+
+    /** An evaluation report (dir/report.md, relative to the model) as a card section: its title dropped, its chart linked from the card. */
+    private static String reportSection(Path target, String dir) throws IOException {
+        return Files.readString(target.resolve(dir + "/report.md")).replaceFirst("^# .*\\n\\n", "").replace("(report.png)", "(" + dir + "/report.png)");
     }
 }
