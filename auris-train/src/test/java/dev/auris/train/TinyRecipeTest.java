@@ -39,6 +39,17 @@ class TinyRecipeTest {
                 "eval/with-adapters/report.md"}) {
             assertTrue(Files.isRegularFile(pub.resolve(f)), f);
         }
+        // examples.jsonl is the report's evidence: its asr lines add up to the WER the report states
+        var rows = new java.util.ArrayList<com.fasterxml.jackson.databind.JsonNode>();
+        for (String line : Files.readAllLines(pub.resolve("eval/examples.jsonl"))) rows.add(new com.fasterxml.jackson.databind.ObjectMapper().readTree(line));
+        long errs = 0, words = 0, continuations = 0;
+        for (var row : rows) {
+            if (row.path("task").asText().equals("asr")) { errs += row.path("word_errors").asLong(); words += row.path("words").asLong(); }
+            else if (row.path("task").asText().equals("continuation")) continuations++;
+        }
+        assertTrue(words > 0 && continuations > 0, "examples.jsonl has both tasks: " + rows.size() + " lines");
+        String wer = String.format(java.util.Locale.ROOT, "| %.1f %% |", 100.0 * errs / words);
+        assertTrue(Files.readString(pub.resolve("eval/report.md")).contains(wer), "report.md states the WER examples.jsonl adds up to, " + wer);
         // the recipe publishes without the joint-SFT adapters (publish.adapters false) and measures them beside the model
         assertFalse(r.get("publish").get("adapters").asBoolean(true));
         assertFalse(Files.exists(pub.resolve("lora.safetensors")));

@@ -37,11 +37,13 @@ import java.util.List;
  *   <li>retention: text-only perplexity of the model's LLM (with its LoRA) against the base LLM on
  *       held-out text (text.jsonl: prompt + answer).</li>
  * </ul>
- * Writes {@code report.md} and {@code report.png}.
+ * Writes {@code report.md}, {@code report.png} and {@code examples.jsonl} (one line per held-out example:
+ * its reference, what the model made of it, and how it scored, to see where the figures come from).
  */
 public final class Evaluator {
     public record Report(int asrClips, double wer, double ctcWer, double llmWer, int sqaClips, double agreement, double meanAgreedTokens, double textAgreement,
-                         int textExamples, double basePerplexity, double modelPerplexity, List<String[]> samples) {
+                         int textExamples, double basePerplexity, double modelPerplexity, List<String[]> samples,
+                         List<Map<String, Object>> examples) {
         public double perplexityChange() { return modelPerplexity / basePerplexity - 1; }
     }
 
@@ -49,6 +51,7 @@ public final class Evaluator {
 
     public static Report run(SpeechLlm model, Path heldOut, int agreementTokens, int limit, Path reportDir, String title) {
         List<String[]> samples = new ArrayList<>();
+        List<Map<String, Object>> rows = new ArrayList<>();
         long errors = 0, words = 0, ctcErrors = 0, llmErrors = 0;
         SpeechLlm.Decoder how = model.defaultDecoder();
         int nAsr = 0;
@@ -59,13 +62,26 @@ public final class Evaluator {
                 for (Example e : take(Manifest.read(asr, true).examples(), limit)) {
                     Turn.Speech sp = speech(e);
                     String hyp = model.transcribe(sp.clip(), how, 64);
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("task", "asr");
+                    row.put("line", e.line());
+                    row.put("reference", e.answer());
+                    row.put("transcript", hyp);
+                    row.put("word_errors", Wer.errors(e.answer(), hyp));
                     errors += Wer.errors(e.answer(), hyp);
-                    if (how != SpeechLlm.Decoder.LLM) llmErrors += Wer.errors(e.answer(), model.transcribe(sp.clip(), SpeechLlm.Decoder.LLM, 64));
+                    if (how != SpeechLlm.Decoder.LLM) {
+                        String llmHyp = model.transcribe(sp.clip(), SpeechLlm.Decoder.LLM, 64);
+                        row.put("llm_transcript", llmHyp);
+                        llmErrors += Wer.errors(e.answer(), llmHyp);
+                    }
                     String ctcHyp = null;
                     if (ctc != null) {
                         ctcHyp = model.ctcTranscript(sp.clip());
+                        row.put("ctc_transcript", ctcHyp);
                         ctcErrors += Wer.errors(e.answer(), ctcHyp);
                     }
+                    row.put("words", Wer.words(e.answer()).length);
+                    rows.add(row);
                     words += Wer.words(e.answer()).length;
                     nAsr++;
                     if (samples.size() < 8) samples.add(ctcHyp == null ? new String[]{"asr", e.answer(), hyp} : new String[]{"asr", e.answer(), hyp, ctcHyp});
@@ -100,6 +116,16 @@ public final class Evaluator {
                     if (agree) agreed++;
                     agreedTokens += same;
                     nSqa++;
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("task", "continuation");
+                    row.put("line", e.line());
+                    row.put("spoken_text", text);
+                    row.put("typed_continuation", model.text().tokenizer().decode(typed));
+                    row.put("spoken_continuation", model.text().tokenizer().decode(spoken));
+                    row.put("tokens_agree", same);
+                    row.put("agrees", agree);
+                    row.put("own_text_continuation_agrees", Arrays.equals(own, typed));
+                    rows.add(row);
                     if (samples.size() < 14) samples.add(new String[]{"continuation", model.text().tokenizer().decode(typed), model.text().tokenizer().decode(spoken)});
                 }
             }
@@ -123,7 +149,7 @@ public final class Evaluator {
             Report r = new Report(nAsr, nAsr == 0 ? Double.NaN : (double) errors / Math.max(1, words), ctc == null || nAsr == 0 ? Double.NaN : (double) ctcErrors / Math.max(1, words),
                     how == SpeechLlm.Decoder.LLM || nAsr == 0 ? Double.NaN : (double) llmErrors / Math.max(1, words),
                     nSqa, nSqa == 0 ? Double.NaN : (double) agreed / nSqa, nSqa == 0 ? Double.NaN : agreedTokens / nSqa, nSqa == 0 ? Double.NaN : (double) textAgreed / nSqa,
-                    nText, basePpl, modelPpl, samples);
+                    nText, basePpl, modelPpl, samples, List.copyOf(rows));
             if (reportDir != null) write(r, reportDir, title, agreementTokens);
             return r;
         }
@@ -215,6 +241,10 @@ public final class Evaluator {
                 md.append('\n');
             }
             Files.writeString(dir.resolve("report.md"), md.toString());
+            var json = new com.fasterxml.jackson.databind.ObjectMapper();
+            StringBuilder lines = new StringBuilder();
+            for (Map<String, Object> row : r.examples()) lines.append(json.writeValueAsString(row)).append('\n');
+            Files.writeString(dir.resolve("examples.jsonl"), lines.toString());
             BufferedImage img = new BufferedImage(640, 360, BufferedImage.TYPE_INT_RGB);
             Graphics2D g = img.createGraphics();
             g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
