@@ -12,7 +12,7 @@ import java.util.Locale;
 /** {@code auris eval --model models/tiny --data runs/tiny/data/heldout --report eval/}: WER, agreement, retention. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = {"Evaluate a speech LLM on held-out data (a directory with asr.jsonl, sqa.jsonl, text.jsonl as `auris synth` writes them):",
-                "WER, spoken-vs-text continuation agreement, text-only perplexity against the base LLM. Writes report.md and report.png."})
+                "WER, spoken-vs-text continuation agreement, text-only perplexity against the base LLM. Writes report.md, report.png and examples.jsonl (each held-out example: reference, transcripts, word errors; spoken and typed continuations)."})
 final class EvalCommand implements Runnable {
     @Option(names = "--model", defaultValue = "models/tiny", description = "Auris model directory (default: ${DEFAULT-VALUE}).")
     Path model;

@@ -42,15 +42,31 @@ import java.util.List;
  */
 public final class Evaluator {
     public record Report(int asrClips, double wer, double ctcWer, double llmWer, int sqaClips, double agreement, double meanAgreedTokens, double textAgreement,
-                         int textExamples, double basePerplexity, double modelPerplexity, List<String[]> samples,
+                         int textExamples, double basePerplexity, double modelPerplexity,
                          List<Map<String, Object>> examples) {
         public double perplexityChange() { return modelPerplexity / basePerplexity - 1; }
+
+        /** What the report shows (task, reference, model[, CTC alone]): the first 8 transcriptions, then continuations up to 14. */
+        public List<String[]> samples() {
+            List<String[]> out = new ArrayList<>();
+            for (Map<String, Object> x : examples) {
+                if (x.get("task").equals("asr") && out.size() < 8) {
+                    out.add(x.containsKey("ctc_transcript") ? new String[]{"asr", (String) x.get("reference"), (String) x.get("transcript"), (String) x.get("ctc_transcript")}
+                            : new String[]{"asr", (String) x.get("reference"), (String) x.get("transcript")});
+                }
+            }
+            for (Map<String, Object> x : examples) {
+                if (x.get("task").equals("continuation") && out.size() < 14) {
+                    out.add(new String[]{"continuation", (String) x.get("typed_continuation"), (String) x.get("spoken_continuation")});
+                }
+            }
+            return out;
+        }
     }
 
     private Evaluator() {}
 
     public static Report run(SpeechLlm model, Path heldOut, int agreementTokens, int limit, Path reportDir, String title) {
-        List<String[]> samples = new ArrayList<>();
         List<Map<String, Object>> rows = new ArrayList<>();
         long errors = 0, words = 0, ctcErrors = 0, llmErrors = 0;
         SpeechLlm.Decoder how = model.defaultDecoder();
@@ -67,24 +83,23 @@ public final class Evaluator {
                     row.put("line", e.line());
                     row.put("reference", e.answer());
                     row.put("transcript", hyp);
-                    row.put("word_errors", Wer.errors(e.answer(), hyp));
-                    errors += Wer.errors(e.answer(), hyp);
+                    int wrong = Wer.errors(e.answer(), hyp), n = Wer.words(e.answer()).length;
+                    row.put("word_errors", wrong);
+                    errors += wrong;
                     if (how != SpeechLlm.Decoder.LLM) {
                         String llmHyp = model.transcribe(sp.clip(), SpeechLlm.Decoder.LLM, 64);
                         row.put("llm_transcript", llmHyp);
                         llmErrors += Wer.errors(e.answer(), llmHyp);
                     }
-                    String ctcHyp = null;
                     if (ctc != null) {
-                        ctcHyp = model.ctcTranscript(sp.clip());
+                        String ctcHyp = model.ctcTranscript(sp.clip());
                         row.put("ctc_transcript", ctcHyp);
                         ctcErrors += Wer.errors(e.answer(), ctcHyp);
                     }
-                    row.put("words", Wer.words(e.answer()).length);
+                    row.put("words", n);
                     rows.add(row);
-                    words += Wer.words(e.answer()).length;
+                    words += n;
                     nAsr++;
-                    if (samples.size() < 8) samples.add(ctcHyp == null ? new String[]{"asr", e.answer(), hyp} : new String[]{"asr", e.answer(), hyp, ctcHyp});
                 }
             }
             int agreed = 0, nSqa = 0, textAgreed = 0;
@@ -126,7 +141,6 @@ public final class Evaluator {
                     row.put("agrees", agree);
                     row.put("own_text_continuation_agrees", Arrays.equals(own, typed));
                     rows.add(row);
-                    if (samples.size() < 14) samples.add(new String[]{"continuation", model.text().tokenizer().decode(typed), model.text().tokenizer().decode(spoken)});
                 }
             }
             double basePpl = Double.NaN, modelPpl = Double.NaN;
@@ -149,7 +163,7 @@ public final class Evaluator {
             Report r = new Report(nAsr, nAsr == 0 ? Double.NaN : (double) errors / Math.max(1, words), ctc == null || nAsr == 0 ? Double.NaN : (double) ctcErrors / Math.max(1, words),
                     how == SpeechLlm.Decoder.LLM || nAsr == 0 ? Double.NaN : (double) llmErrors / Math.max(1, words),
                     nSqa, nSqa == 0 ? Double.NaN : (double) agreed / nSqa, nSqa == 0 ? Double.NaN : agreedTokens / nSqa, nSqa == 0 ? Double.NaN : (double) textAgreed / nSqa,
-                    nText, basePpl, modelPpl, samples, List.copyOf(rows));
+                    nText, basePpl, modelPpl, List.copyOf(rows));
             if (reportDir != null) write(r, reportDir, title, agreementTokens);
             return r;
         }
