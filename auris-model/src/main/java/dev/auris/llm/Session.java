@@ -16,7 +16,8 @@ import java.util.List;
 public final class Session implements AutoCloseable {
     private final Llm llm;
     private final KvCache cache;
-    private final List<Integer> tokens = new ArrayList<>();
+    private static final int EMBEDDED = -1;
+    private final List<Integer> fed = new ArrayList<>(); // per position: the token id, or EMBEDDED for an input embedding
     private int position;
     private final int maxPositions;
     private boolean keepHidden;
@@ -33,7 +34,7 @@ public final class Session implements AutoCloseable {
     public int position() { return position; }
 
     /** Token ids fed so far (text positions only; embedding positions are not tokens). */
-    public int[] tokens() { return tokens.stream().mapToInt(Integer::intValue).toArray(); }
+    public int[] tokens() { return fed.stream().mapToInt(Integer::intValue).filter(id -> id != EMBEDDED).toArray(); }
 
     /** Keep the final hidden state of the last position (the speech decoder's input). */
     public Session keepHidden(boolean keep) {
@@ -51,7 +52,7 @@ public final class Session implements AutoCloseable {
             if (id < 0 || id >= v) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + v + ")");
         }
         Tensor logits = run(() -> llm.embed(Torch.fromInts(ids).unsqueeze(0)));
-        for (int id : ids) tokens.add(id);
+        for (int id : ids) fed.add(id);
         return logits;
     }
 
@@ -60,7 +61,9 @@ public final class Session implements AutoCloseable {
         if (embeddings.dim() != 2 || embeddings.size(1) != llm.config().hiddenSize()) {
             throw new IllegalArgumentException("embeddings must be [T, " + llm.config().hiddenSize() + "], got " + Arrays.toString(Torch.shape(embeddings)));
         }
-        return run(() -> embeddings.unsqueeze(0));
+        Tensor logits = run(() -> embeddings.unsqueeze(0));
+        for (long i = 0; i < embeddings.size(0); i++) fed.add(EMBEDDED);
+        return logits;
     }
 
     public Tensor step(int id) {
@@ -90,13 +93,13 @@ public final class Session implements AutoCloseable {
         if (position < 0 || position > this.position) throw new IllegalArgumentException("cannot truncate a session at " + this.position + " to " + position);
         cache.truncate(Math.min(position, cache.length()));
         this.position = position;
-        if (tokens.size() > position) tokens.subList(position, tokens.size()).clear();
+        fed.subList(position, fed.size()).clear();
     }
 
     /** Forgets everything: the next prefill starts at position 0. */
     public void reset() {
         cache.truncate(0);
-        tokens.clear();
+        fed.clear();
         position = 0;
     }
 

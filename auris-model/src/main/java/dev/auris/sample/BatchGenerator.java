@@ -39,7 +39,7 @@ public final class BatchGenerator {
         int max = llm.config().maxPositionEmbeddings();
         Sampler[] samplers = new Sampler[b];
         TextStreamer[] text = new TextStreamer[b];
-        List<List<Integer>> out = new ArrayList<>(), history = new ArrayList<>();
+        List<List<Integer>> out = new ArrayList<>();
         List<Set<Integer>> stops = new ArrayList<>();
         Generator.StopReason[] reason = new Generator.StopReason[b];
         long[] first = new long[b];
@@ -47,9 +47,6 @@ public final class BatchGenerator {
             samplers[i] = new Sampler(options.get(i));
             text[i] = new TextStreamer(tokenizer, new int[]{prompts[i][p - 1]});
             out.add(new ArrayList<>());
-            List<Integer> h = new ArrayList<>();
-            for (int id : prompts[i]) h.add(id);
-            history.add(h);
             Set<Integer> st = new HashSet<>(eosIds);
             st.addAll(options.get(i).stopTokens());
             stops.add(st);
@@ -74,7 +71,7 @@ public final class BatchGenerator {
                 feed = new int[b];
                 for (int i = 0; i < b; i++) {
                     if (reason[i] != null) continue;
-                    int next = samplers[i].sample(Arrays.copyOfRange(logits, i * v, (i + 1) * v), history.get(i).stream().mapToInt(Integer::intValue).toArray());
+                    int next = samplers[i].sample(Arrays.copyOfRange(logits, i * v, (i + 1) * v), history(prompts[i], out.get(i)));
                     if (first[i] == 0) first[i] = System.nanoTime() - t0;
                     feed[i] = next;
                     if (stops.get(i).contains(next)) {
@@ -83,7 +80,6 @@ public final class BatchGenerator {
                         continue;
                     }
                     out.get(i).add(next);
-                    history.get(i).add(next);
                     text[i].add(next);
                     if (out.get(i).size() >= options.get(i).maxTokens()) {
                         reason[i] = Generator.StopReason.MAX_TOKENS;
@@ -98,5 +94,12 @@ public final class BatchGenerator {
             results.add(new Generator.Result(out.get(i).stream().mapToInt(Integer::intValue).toArray(), text[i].text(), reason[i], first[i], total));
         }
         return results;
+    }
+
+    /** A row's history for the sampler's penalties: its prompt, then what it generated. */
+    private static int[] history(int[] prompt, List<Integer> generated) {
+        int[] h = Arrays.copyOf(prompt, prompt.length + generated.size());
+        for (int j = 0; j < generated.size(); j++) h[prompt.length + j] = generated.get(j);
+        return h;
     }
 }

@@ -51,4 +51,20 @@ class Stories260KTest {
             }
         }
     }
+
+    /** A session's tokens are the text positions still held: truncating after embedded positions keeps the right ones. */
+    @Test
+    void truncateKeepsTheTokensBeforeTheCutAcrossEmbeddedPositions() {
+        try (TextModel m = TextModel.load(dir, DType.F32); var scope = new PointerScope(); Session s = m.llm().newSession()) {
+            s.prefill(new int[]{1, 300});
+            s.prefill(m.llm().embed(dev.auris.core.Torch.fromInts(new int[]{301, 302, 303})));  // 3 embedded positions
+            s.prefill(new int[]{304, 305});
+            assertArrayEquals(new int[]{1, 300, 304, 305}, s.tokens());
+            s.truncate(6);                                                                      // drops 305
+            assertArrayEquals(new int[]{1, 300, 304}, s.tokens());
+            s.truncate(3);                                                                      // inside the embedded run
+            assertArrayEquals(new int[]{1, 300}, s.tokens());
+            assertEquals(3, s.position());
+        }
+    }
 }
