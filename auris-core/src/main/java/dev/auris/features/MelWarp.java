@@ -1,4 +1,4 @@
-package dev.auris.train;
+package dev.auris.features;
 
 import dev.auris.core.Torch;
 import org.bytedeco.pytorch.Tensor;
@@ -11,23 +11,25 @@ import java.util.SplittableRandom;
  * bins: bin m reads bin m·a), the time axis by a factor b (tempo perturbation without a pitch change,
  * F frames become round(F·b)). Both factors are drawn uniformly from [1 − w, 1 + w] per clip and step,
  * so a synthetic voice is heard with many vocal tracts and speaking rates over training. Cheap: two
- * small matrix products on the cached mel, no audio is re-synthesised.
+ * small matrix products on the cached mel, no audio is re-synthesised. At inference the mel-axis warp
+ * alone (b = 1, the frames unchanged) gives views of one clip whose CTC posteriors can be averaged
+ * frame by frame (the ctc-compress connector's {@code tta_warps}).
  */
-final class MelWarp {
+public final class MelWarp {
     private MelWarp() {}
 
     /**
      * A warped copy of mel [M, F] → [M, F'], with factors drawn from [1 − w, 1 + w] and F' at most
      * {@code maxFrames} (the encoder's window); w = 0 returns the input.
      */
-    static Tensor apply(Tensor mel, double w, SplittableRandom r, long maxFrames) {
+    public static Tensor apply(Tensor mel, double w, SplittableRandom r, long maxFrames) {
         if (w <= 0) return mel;
         double a = 1 + w * (2 * r.nextDouble() - 1), b = 1 + w * (2 * r.nextDouble() - 1);
         return warp(mel, a, Math.min(b, (double) maxFrames / mel.size(1)));
     }
 
     /** mel [M, F] with bin m read at m·a (clamped to the top bin) and F frames resampled to round(F·b). */
-    static Tensor warp(Tensor mel, double a, double b) {
+    public static Tensor warp(Tensor mel, double a, double b) {
         if (mel.dim() != 2) throw new IllegalArgumentException("mel warp wants [M, F], got " + mel.dim() + " dimensions");
         if (!(a > 0 && b > 0)) throw new IllegalArgumentException("mel warp factors must be positive, got " + a + ", " + b);
         int m = (int) mel.size(0), f = (int) mel.size(1);

@@ -1,4 +1,4 @@
-package dev.auris.train;
+package dev.auris.features;
 
 import dev.auris.core.Torch;
 import org.bytedeco.javacpp.PointerScope;

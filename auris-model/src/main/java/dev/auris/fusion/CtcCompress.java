@@ -23,10 +23,15 @@ import java.util.Map;
  * discrete choice and passes no gradient. A clip with no kept frame yields one segment: its least-blank
  * frame.
  *
+ * <p>At inference ({@code beam} > 0) a clip's CTC posteriors may be averaged over views of it
+ * ({@code tta_warps}: mel-axis factors, as the encoder's vocal-tract augmentation in training; 1 is the
+ * clip itself), a test-time ensemble that costs one encoder pass a view and nothing in the search.
+ *
  * <p>Initialised from the CTC head of an Auris-pretrained encoder ({@code ctc_head.safetensors}: [V+1, De],
  * blank last) when composing. Shapes: B batch, T frames, De encoder width, V LLM vocabulary, S segments.
  */
-public record CtcCompress(Linear head, int vocab, double temperature, double blankThreshold, int beam, double ctcWeight, Map<String, Tensor> parameters) implements Connector {
+public record CtcCompress(Linear head, int vocab, double temperature, double blankThreshold, int beam, double ctcWeight, List<Double> ttaWarps,
+                          Map<String, Tensor> parameters) implements Connector {
     /**
      * Inference defaults: a beam of 8 and equal CTC and LLM weights. For models/tiny, on 120 held-out clips outside its
      * bundled evaluation: WER 6.1 / 5.8 / 5.5 % at beams 4 / 8 / 16 (1.0 / 1.6 / 3.6× the time), agreement 70.8 / 70.8 / 70.0 %;
@@ -42,11 +47,15 @@ public record CtcCompress(Linear head, int vocab, double temperature, double bla
         if (!(blankThreshold > 0 && blankThreshold <= 1)) {
             throw new IllegalArgumentException("ctc-compress: blank_threshold must be in (0, 1] (auris.json: connector.blank_threshold)");
         }
+        ttaWarps = List.copyOf(ttaWarps);
+        for (double a : ttaWarps) {
+            if (!(a >= 0.5 && a <= 2)) throw new IllegalArgumentException("ctc-compress: each of tta_warps must be a mel-axis factor in [0.5, 2], got " + a + " (auris.json: connector.tta_warps)");
+        }
     }
 
-    public static CtcCompress create(int encoderDim, int vocab, double temperature, double blankThreshold, int beam, double ctcWeight, Params p) {
+    public static CtcCompress create(int encoderDim, int vocab, double temperature, double blankThreshold, int beam, double ctcWeight, List<Double> ttaWarps, Params p) {
         return new CtcCompress(new Linear(p.get("head.weight", vocab + 1, encoderDim), p.get("head.bias", vocab + 1)), vocab, temperature, blankThreshold,
-                beam, ctcWeight, p.all());
+                beam, ctcWeight, ttaWarps, p.all());
     }
 
     /**
@@ -58,9 +67,13 @@ public record CtcCompress(Linear head, int vocab, double temperature, double bla
      * {@link #embed}: the decoded path passes no gradient.
      */
     public int[] hear(Tensor features, Llm llm, int[] context) {
+        return hear(scorer(features), llm, context);
+    }
+
+    /** {@link #hear(Tensor, Llm, int[])} over the clip's CTC prefix scorer (see {@link #scorer}), for a caller that reuses it. */
+    public int[] hear(dev.auris.sample.CtcPrefixScorer scorer, Llm llm, int[] context) {
         if (beam == 0) throw new IllegalStateException("ctc-compress: beam 0 decodes no tokens; embed() gives the soft segments");
         if (context.length == 0) throw new IllegalArgumentException("ctc-compress: the LLM needs at least one context token (BOS) to score the clip's tokens");
-        dev.auris.sample.CtcPrefixScorer scorer = scorer(features);
         try (dev.auris.llm.Session s = llm.newSession(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
             float[] first;
             try (var scope = new org.bytedeco.javacpp.PointerScope()) {
@@ -77,7 +90,7 @@ public record CtcCompress(Linear head, int vocab, double temperature, double bla
                 try (var scope = new org.bytedeco.javacpp.PointerScope()) {
                     return Torch.toFloats(s.prefill(java.util.Arrays.copyOfRange(h, common, h.length)));
                 }
-            }, java.util.Set.of(), new dev.auris.sample.JointCtcDecoder.Options(beam, ctcWeight, Math.max(1, (int) features.size(0))));
+            }, java.util.Set.of(), new dev.auris.sample.JointCtcDecoder.Options(beam, ctcWeight, scorer.frames()));
         }
     }
 
@@ -130,9 +143,27 @@ public record CtcCompress(Linear head, int vocab, double temperature, double bla
 
     /** The CTC prefix scorer of encoder features [T, De]: their log-probabilities [T, V+1], blank last, copied to Java. */
     public dev.auris.sample.CtcPrefixScorer scorer(Tensor features) {
+        return scorer(List.of(features));
+    }
+
+    /**
+     * The CTC prefix scorer of several views of one clip, encoder features [T, De] each with the same T (the
+     * {@link #ttaWarps} of its mel): the log of their mean CTC posteriors [T, V+1], blank last, copied to Java.
+     */
+    public dev.auris.sample.CtcPrefixScorer scorer(List<Tensor> views) {
+        if (views.isEmpty()) throw new IllegalArgumentException("ctc-compress: a CTC scorer needs at least one view of the clip");
         try (var scope = new org.bytedeco.javacpp.PointerScope(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
-            Tensor lp = torch.log_softmax(head.apply(features.to(head.weight().scalar_type())).to(torch.ScalarType.Float), -1); // [T, V+1]
-            return new dev.auris.sample.CtcPrefixScorer(Torch.toFloats(lp), (int) lp.size(0), (int) lp.size(1));
+            Tensor[] lps = new Tensor[views.size()];
+            for (int i = 0; i < lps.length; i++) {
+                Tensor f = views.get(i);
+                if (f.dim() != 2 || f.size(0) != views.getFirst().size(0)) {
+                    throw new IllegalArgumentException("ctc-compress: the views of a clip must be [T, De] with one T, got " + java.util.Arrays.toString(f.sizes().vec().get()));
+                }
+                lps[i] = torch.log_softmax(head.apply(f.to(head.weight().scalar_type())).to(torch.ScalarType.Float), -1); // [T, V+1]
+            }
+            Tensor lp = lps.length == 1 ? lps[0]                                                           // [T, V+1]
+                    : torch.logsumexp(torch.stack(new org.bytedeco.pytorch.TensorVector(lps)), new long[]{0}, false).sub(Torch.scalar((float) Math.log(lps.length)));
+            return new dev.auris.sample.CtcPrefixScorer(Torch.toFloats(lp.contiguous()), (int) lp.size(0), (int) lp.size(1));
         }
     }
 
@@ -155,6 +186,9 @@ public record CtcCompress(Linear head, int vocab, double temperature, double bla
 
     @Override
     public Map<String, Object> spec() {
-        return Map.of("type", "ctc-compress", "temperature", temperature, "blank_threshold", blankThreshold, "beam", beam, "ctc_weight", ctcWeight);
+        Map<String, Object> spec = new java.util.LinkedHashMap<>(Map.of("type", "ctc-compress", "temperature", temperature, "blank_threshold", blankThreshold,
+                "beam", beam, "ctc_weight", ctcWeight));
+        if (!ttaWarps.isEmpty()) spec.put("tta_warps", ttaWarps);
+        return spec;
     }
 }

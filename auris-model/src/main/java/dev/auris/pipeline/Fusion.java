@@ -3,6 +3,7 @@ package dev.auris.pipeline;
 import dev.auris.fusion.*;
 import dev.auris.io.CheckpointException;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -47,10 +48,23 @@ final class Fusion {
             case "conv" -> ConvDownsampler.create(intOf(spec, "k", 2), encoderDim, intOf(spec, "hidden", llmDim), llmDim, p);
             case "token-mapper" -> TokenMapper.create(intOf(spec, "units", 100), encoderDim, vocab, p);
             case "ctc-compress" -> CtcCompress.create(encoderDim, vocab, doubleOf(spec, "temperature", 1.0), doubleOf(spec, "blank_threshold", 0.5),
-                    intOf(spec, "beam", CtcCompress.BEAM), doubleOf(spec, "ctc_weight", CtcCompress.CTC_WEIGHT), p);
+                    intOf(spec, "beam", CtcCompress.BEAM), doubleOf(spec, "ctc_weight", CtcCompress.CTC_WEIGHT), doublesOf(spec, "tta_warps"), p);
             case "audio-vocab" -> AudioVocab.create(intOf(spec, "units", 100), encoderDim, llmDim, p);
             default -> throw new CheckpointException("auris.json: connector.type '" + type + "' is unknown: use " + CONNECTOR_TYPES);
         };
+    }
+
+    /** A list of numbers (empty when absent). */
+    static List<Double> doublesOf(Map<String, Object> spec, String key) {
+        Object v = spec.get(key);
+        if (v == null) return List.of();
+        if (!(v instanceof List<?> list)) throw new CheckpointException("auris.json: " + key + " must be a list of numbers, got " + v);
+        List<Double> out = new ArrayList<>();
+        for (Object x : list) {
+            if (!(x instanceof Number n)) throw new CheckpointException("auris.json: " + key + " must be a list of numbers, got " + v);
+            out.add(n.doubleValue());
+        }
+        return out;
     }
 
     static double doubleOf(Map<String, Object> spec, String key, double dflt) {

@@ -326,20 +326,21 @@ public final class SpeechLlm implements AutoCloseable {
 
     /**
      * A clip as the LLM hears it in a conversation [T', D], in the caller's scope. For a ctc-compress
-     * connector with a beam: the tokens of the CTC beam search with the LLM as language model (after BOS),
-     * as the LLM's own embedding rows, so speech arrives exactly as the text heard would; the soft
-     * segments of {@link #encode} when it hears nothing or the connector has no beam. Other connectors:
-     * {@link #encode}. Training uses {@link #connect}, the differentiable path.
+     * connector with a beam: the model's own transcript of the clip (see {@link #jointTranscript}; a model
+     * without a transcription instruction hears the first pass alone), tokenized as typed, as the LLM's own
+     * embedding rows. A conversation thus hears exactly what {@code auris transcribe} prints, and speech
+     * arrives as that text typed would. The soft segments of {@link #encode} when it hears nothing, the
+     * connector has no beam or the tokenizer no BOS. Other connectors: {@link #encode}. Training uses
+     * {@link #connect}, the differentiable path.
      */
     public Tensor hear(AudioClip clip) {
-        var bos = text.tokenizer().bosId();
-        if (!(connector instanceof dev.auris.fusion.CtcCompress ctc) || ctc.beam() == 0 || bos.isEmpty()) return encode(clip);
+        if (!(connector instanceof dev.auris.fusion.CtcCompress ctc) || ctc.beam() == 0 || text.tokenizer().bosId().isEmpty()) return encode(clip);
         int[] ids;
-        try (var scope = new org.bytedeco.javacpp.PointerScope(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
-            ids = ctc.hear(selector.select(encodeAudio(clip)).select(0, 0), llm, new int[]{bos.getAsInt()});
+        try (var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+            CtcPrefixScorer scorer = scorer(ctc, clip);
+            ids = transcriptionInstruction() == null ? firstPass(ctc, scorer)
+                    : asTyped(jointIds(ctc, transcriptionTurn(clip), scorer, jointOptions(scorer.frames())));
         }
-        // the text heard, tokenized as the tokenizer tokenizes it when typed: CTC may spell a word in other pieces
-        ids = text.tokenizer().encode(text.tokenizer().decode(ids).strip());
         return ids.length == 0 ? encode(clip) : llm.embed(Torch.fromInts(ids)).to(Torch.scalarType(llm.dtype()));
     }
 
@@ -383,15 +384,10 @@ public final class SpeechLlm implements AutoCloseable {
 
     /** The text of a clip, by the given decoder, in at most {@code maxTokens} tokens. */
     public String transcribe(AudioClip clip, Decoder decoder, int maxTokens) {
-        String instruction = spec.prompt() == null ? null : spec.prompt().transcribe();
-        Turn turn = instruction == null ? Turn.user(Turn.speech(clip)) : Turn.user(Turn.speech(clip), Turn.text(instruction));
+        Turn turn = transcriptionTurn(clip);
         return switch (decoder) {
             case CTC -> ctcTranscript(clip);
-            case JOINT -> {
-                int beam = connector instanceof dev.auris.fusion.CtcCompress c && c.beam() > 0 ? c.beam() : dev.auris.fusion.CtcCompress.BEAM;
-                double w = connector instanceof dev.auris.fusion.CtcCompress c ? c.ctcWeight() : dev.auris.fusion.CtcCompress.CTC_WEIGHT;
-                yield jointTranscript(turn, new JointCtcDecoder.Options(beam, w, maxTokens));
-            }
+            case JOINT -> jointTranscript(turn, jointOptions(maxTokens));
             case LLM -> {
                 try (SpeechSession s = newSession()) {
                     yield s.respond(turn, SamplingOptions.greedy(maxTokens), e -> {}).text().strip();
@@ -401,10 +397,13 @@ public final class SpeechLlm implements AutoCloseable {
     }
 
     /**
-     * Transcribes a clip by joint CTC / LLM beam search (for a ctc-compress model): the speech LLM answers
-     * {@code turn} (the clip and the transcription instruction), each next token scored by the LLM and by
-     * the CTC prefix probability of the encoder's head, so the answer stays with what the audio supports
-     * (see {@link JointCtcDecoder}).
+     * Transcribes a clip by joint CTC / LLM beam search (for a ctc-compress model), in two passes over one
+     * encoding of the clip. First the CTC beam search with the LLM as language model after BOS alone
+     * ({@link dev.auris.fusion.CtcCompress#hear}) says what the audio holds. Then the speech LLM answers
+     * {@code turn} (the clip, heard as that first pass typed, and the transcription instruction), each next
+     * token scored by the LLM and by the CTC prefix probability of the encoder's head, so the answer stays
+     * with what the audio supports while the LLM reads the whole first pass before it writes a word (see
+     * {@link JointCtcDecoder}).
      */
     public String jointTranscript(Turn turn, JointCtcDecoder.Options options) {
         if (!(connector instanceof dev.auris.fusion.CtcCompress ctc)) {
@@ -413,23 +412,75 @@ public final class SpeechLlm implements AutoCloseable {
         Turn.Speech speech = null;
         for (Turn.Part p : turn.parts()) if (p instanceof Turn.Speech s) { if (speech != null) throw new IllegalArgumentException("joint CTC decoding transcribes one clip per turn"); speech = s; }
         if (speech == null) throw new IllegalArgumentException("joint CTC decoding needs a turn with a speech clip");
-        CtcPrefixScorer scorer;
-        try (var scope = new org.bytedeco.javacpp.PointerScope(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
-            scorer = ctc.scorer(selector.select(encodeAudio(speech.clip())).select(0, 0));
+        try (var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+            return text.tokenizer().decode(jointIds(ctc, turn, scorer(ctc, speech.clip()), options)).strip();
         }
+    }
+
+    /** The two passes of {@link #jointTranscript} for the turn's one clip, whose CTC prefix scorer is given: the answer's token ids. */
+    private int[] jointIds(dev.auris.fusion.CtcCompress ctc, Turn turn, CtcPrefixScorer scorer, JointCtcDecoder.Options options) {
+        List<PromptBuilder.Item> prompt = this.prompt.build(List.of(turn), true);
+        if (ctc.beam() > 0 && text.tokenizer().bosId().isPresent()) {
+            int[] first = firstPass(ctc, scorer);
+            if (first.length == 0) return first;                               // the CTC hears nothing: nothing to transcribe
+            prompt = prompt.stream().map(it -> it instanceof PromptBuilder.Slot ? new PromptBuilder.Tokens(first) : it).toList();
+        }                                                                      // else the slot holds the soft segments (see hear)
         Set<Integer> ends = new HashSet<>(text.eosIds());
         ends.add(endOfAnswer());
-        try (SpeechSession s = newSession(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
-            List<PromptBuilder.Item> prompt = this.prompt.build(List.of(turn), true);
-            int[] ids = JointCtcDecoder.decode(scorer, h -> {
-                List<PromptBuilder.Item> items = new ArrayList<>(prompt);
-                if (h.length > 0) items.add(new PromptBuilder.Tokens(h));
+        final List<PromptBuilder.Item> items = prompt;
+        try (SpeechSession s = newSession()) {
+            return JointCtcDecoder.decode(scorer, h -> {
+                List<PromptBuilder.Item> fed = new ArrayList<>(items);
+                if (h.length > 0) fed.add(new PromptBuilder.Tokens(h));
                 try (var scope = new org.bytedeco.javacpp.PointerScope()) {
-                    return Torch.toFloats(s.feed(items));
+                    return Torch.toFloats(s.feed(fed));
                 }
             }, ends, options);
-            return text.tokenizer().decode(ids).strip();
         }
+    }
+
+    /** The first pass: the CTC beam search with the LLM as language model after BOS, tokenized as typed. */
+    private int[] firstPass(dev.auris.fusion.CtcCompress ctc, CtcPrefixScorer scorer) {
+        return asTyped(ctc.hear(scorer, llm, new int[]{text.tokenizer().bosId().getAsInt()}));
+    }
+
+    /** Token ids as the tokenizer tokenizes their text when typed: CTC may spell a word in other pieces. */
+    private int[] asTyped(int[] ids) {
+        return text.tokenizer().encode(text.tokenizer().decode(ids).strip());
+    }
+
+    /**
+     * The CTC prefix scorer of a clip, in a scope of its own: one encoder pass, or one per view when the
+     * connector averages over {@code tta_warps} (the mel's bins warped, its frames unchanged).
+     */
+    private CtcPrefixScorer scorer(dev.auris.fusion.CtcCompress ctc, AudioClip clip) {
+        try (var scope = new org.bytedeco.javacpp.PointerScope(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+            if (ctc.ttaWarps().isEmpty()) return ctc.scorer(selector.select(encodeAudio(clip)).select(0, 0));
+            Tensor mel = mel(clip);                                                           // [M, F]
+            List<Tensor> views = new ArrayList<>();
+            for (double a : ctc.ttaWarps()) {
+                Tensor m = a == 1 ? mel : dev.auris.features.MelWarp.warp(mel, a, 1);         // [M, F]
+                views.add(selector.select(encoder.encode(m, selector.needsAllLayers())).select(0, 0)); // [T, De]
+            }
+            return ctc.scorer(views);
+        }
+    }
+
+    /** The connector's joint-decoding beam and CTC weight (the defaults of {@link dev.auris.fusion.CtcCompress} without a beam). */
+    private JointCtcDecoder.Options jointOptions(int maxTokens) {
+        int beam = connector instanceof dev.auris.fusion.CtcCompress c && c.beam() > 0 ? c.beam() : dev.auris.fusion.CtcCompress.BEAM;
+        double w = connector instanceof dev.auris.fusion.CtcCompress c ? c.ctcWeight() : dev.auris.fusion.CtcCompress.CTC_WEIGHT;
+        return new JointCtcDecoder.Options(beam, w, maxTokens);
+    }
+
+    private String transcriptionInstruction() {
+        return spec.prompt() == null ? null : spec.prompt().transcribe();
+    }
+
+    /** The user turn that asks for a clip's transcript: the clip, then the model's transcription instruction if it has one. */
+    private Turn transcriptionTurn(AudioClip clip) {
+        String instruction = transcriptionInstruction();
+        return instruction == null ? Turn.user(Turn.speech(clip)) : Turn.user(Turn.speech(clip), Turn.text(instruction));
     }
 
     /** Selector and connector: encoder output → LLM input embeddings [B, T', D]. */

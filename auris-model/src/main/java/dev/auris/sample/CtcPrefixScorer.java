@@ -33,6 +33,9 @@ public final class CtcPrefixScorer {
     /** Tokens the CTC scores (blank excluded). */
     public int tokens() { return blank; }
 
+    /** Frames of the clip: no CTC output is longer. */
+    public int frames() { return frames; }
+
     /** The empty prefix: all blanks so far, probability 1. */
     public State initial() {
         double[] rn = new double[frames], rb = new double[frames];

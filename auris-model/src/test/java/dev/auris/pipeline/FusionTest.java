@@ -118,7 +118,7 @@ class FusionTest {
             w[7 * 3 + 1] = 50;      // token 7 <- feature 1
             w[512 * 3 + 2] = 50;    // blank   <- feature 2
             var head = new dev.auris.llm.Linear(Torch.fromFloats(w, 513, 3), torch.zeros(new long[]{513}));
-            var ctc = new dev.auris.fusion.CtcCompress(head, 512, 1.0, 0.5, 4, 0.5, Map.of());
+            var ctc = new dev.auris.fusion.CtcCompress(head, 512, 1.0, 0.5, 4, 0.5, List.of(), Map.of());
             // path: 5 5 blank 7 blank 7 -> segments [5] [7] [7] (a repeat across a blank is a new token)
             float[] f = {1, 0, 0, 1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0, 1, 0};
             Tensor feats = Torch.fromFloats(f, 1, 6, 3);
@@ -134,7 +134,19 @@ class FusionTest {
             // all blank: one segment, the least-blank frame
             float[] allBlank = {0, 0, 1, 0.2f, 0, 0.9f, 0, 0, 1};
             assertEquals(1, ctc.embed(Torch.fromFloats(allBlank, 1, 3, 3), base).size(1));
+            // views of one clip: the scorer reads the log of their mean posteriors (frame 0's blank: 1/2 of p1 + p2)
+            Tensor v1 = Torch.fromFloats(new float[]{0, 0, 0.1f, 0, 0, 0.1f}, 2, 3), v2 = Torch.fromFloats(new float[]{0, 0, 0.05f, 1, 0, 0}, 2, 3);
+            double p1 = blankProbability(ctc, v1), p2 = blankProbability(ctc, v2);
+            assertEquals(Math.log((p1 + p2) / 2), ctc.scorer(List.of(v1, v2)).initial().rb()[0], 1e-5);
+            assertEquals(Math.log(p1), ctc.scorer(v1).initial().rb()[0], 1e-5);
+            var e2 = assertThrows(IllegalArgumentException.class, () -> ctc.scorer(List.of(v1, Torch.fromFloats(new float[9], 3, 3))));
+            assertTrue(e2.getMessage().contains("one T"), e2.getMessage());
         }
+    }
+
+    /** The CTC head's blank probability at frame 0 of features [T, 3]. */
+    private static double blankProbability(dev.auris.fusion.CtcCompress ctc, Tensor features) {
+        return Torch.toFloats(torch.softmax(ctc.head().apply(features), -1).select(0, 0))[512];
     }
 
     @Test
@@ -181,6 +193,33 @@ class FusionTest {
         java.nio.file.Files.writeString(dir.resolve("auris.json"), spec.replace("\"frame-stack-mlp\"", "\"mlp\""));
         var u = assertThrows(dev.auris.io.CheckpointException.class, () -> SpeechLlm.load(dir, DType.F32));
         assertTrue(u.getMessage().contains("connector.type 'mlp' is unknown"), u.getMessage());
+    }
+
+    /** A conversation hears a clip as the model's own transcript (what auris transcribe prints), over averaged warped views when asked. */
+    @Test
+    void aConversationHearsTheTranscriptAndTtaWarpsSurviveLoading() {
+        var prompt = new SpeechModelSpec.PromptSpec(null, null, null, "Transcribe the speech into text.", true);
+        try (SpeechLlm m = SpeechLlm.compose(tmp.resolve("hears"), Fixtures.whisperTiny(), llm, Map.of("type", "final"),
+                Map.of("type", "ctc-compress", "blank_threshold", 0.99, "tta_warps", List.of(0.9, 1, 1.1)), prompt, false, 7, DType.F32);
+             PointerScope scope = new PointerScope()) {
+            var ctc = (dev.auris.fusion.CtcCompress) m.connector();
+            assertEquals(List.of(0.9, 1.0, 1.1), ctc.ttaWarps());
+            var clip = Fixtures.jfk(0.5, 1.2);
+            int frames = (int) m.selector().select(m.encodeAudio(clip)).size(1);            // a conversation's budget: no CTC output is longer
+            String transcript = m.transcribe(clip, SpeechLlm.Decoder.JOINT, frames);
+            Tensor heard = m.hear(clip);
+            int[] typed = m.text().tokenizer().encode(transcript);
+            Tensor want = typed.length == 0 ? m.encode(clip) : m.llm().embed(Torch.fromInts(typed));
+            assertArrayEquals(Torch.shape(want), Torch.shape(heard), "heard '" + transcript + "'");
+            assertArrayEquals(Torch.toFloats(want), Torch.toFloats(heard), 1e-6f);
+            try (SpeechLlm back = SpeechLlm.load(tmp.resolve("hears"), DType.F32)) {     // as compose saved it
+                assertEquals(ctc.ttaWarps(), ((dev.auris.fusion.CtcCompress) back.connector()).ttaWarps());
+                assertEquals(transcript, back.transcribe(clip, SpeechLlm.Decoder.JOINT, frames));
+            }
+        }
+        var bad = assertThrows(dev.auris.io.CheckpointException.class, () -> SpeechLlm.compose(tmp.resolve("bad-warps"), Fixtures.whisperTiny(), llm,
+                Map.of("type", "final"), Map.of("type", "ctc-compress", "tta_warps", 0.9), prompt, false, 7, DType.F32));
+        assertTrue(bad.getMessage().contains("tta_warps must be a list"), bad.getMessage());
     }
 
     @Test

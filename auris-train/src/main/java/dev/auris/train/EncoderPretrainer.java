@@ -7,6 +7,7 @@ import dev.auris.core.Torch;
 import dev.auris.encoder.WhisperConfig;
 import dev.auris.encoder.WhisperEncoder;
 import dev.auris.features.LogMel;
+import dev.auris.features.MelWarp;
 import dev.auris.io.*;
 import dev.auris.llm.Linear;
 import dev.auris.pipeline.Turn;
