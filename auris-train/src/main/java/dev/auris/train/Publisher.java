@@ -213,7 +213,7 @@ final class Publisher {
         StringBuilder md = new StringBuilder();
         md.append("# models/").append(target.getFileName()).append(" — the embedded default speech LLM\n\n");
         md.append(recipe.description()).append("\n\nBuilt by `./auris train --recipe recipes/").append(recipe.name()).append(".json --out runs/").append(recipe.name())
-                .append("` on 2 CPU cores in ").append(String.format(Locale.ROOT, "%.0f min", totalSeconds / 60)).append(" end to end.\n\n");
+                .append("` on 2 CPU cores in ").append(String.format(Locale.ROOT, "%.0f min", totalSeconds / 60)).append(" end to end (data synthesis and training; the evaluation below not counted).\n\n");
         JsonNode aur = json.readTree(target.resolve("auris.json").toFile());
         md.append("## Parts\n\n- LLM: stories260K (llama2.c, MIT; real pretrained TinyStories model), unchanged, referenced at `")
                 .append(aur.path("llm").path("path").asText())

@@ -41,7 +41,7 @@ public final class RecipeRunner {
     public static List<StageResult> run(Path recipeFile, Path out, boolean resume, Progress progress, DataParallel dp) {
         boolean writer = dp == null || dp.rank() == 0;
         long started = System.nanoTime();
-        double earlier = 0; // seconds of work done by earlier invocations of a resumed run
+        double earlier = 0; // seconds of work outside the stages' results: synthesis, or what earlier invocations of a resumed run did
         Recipe recipe = Recipe.read(recipeFile);
         Path base = recipeFile.toAbsolutePath().getParent();
         java.util.function.Function<String, Path> paths = p -> resolve(base, out, p);
@@ -61,7 +61,9 @@ public final class RecipeRunner {
             } else {
                 long t = System.nanoTime();
                 Synthesis.run(recipe.synth(), paths, data, progress);
-                dev.auris.io.AtomicFiles.writeString(data.resolve("summary.json"), "{\"seconds\": " + (System.nanoTime() - t) / 1e9 + "}\n");
+                double seconds = (System.nanoTime() - t) / 1e9;
+                dev.auris.io.AtomicFiles.writeString(data.resolve("summary.json"), "{\"seconds\": " + seconds + "}\n");
+                earlier += seconds; // the model card's time counts the synthesis too, as a resumed run does
             }
         }
         if (recipe.encoder() != null) {
