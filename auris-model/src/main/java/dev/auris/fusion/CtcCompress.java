@@ -33,9 +33,10 @@ import java.util.Map;
 public record CtcCompress(Linear head, int vocab, double temperature, double blankThreshold, int beam, double ctcWeight, List<Double> ttaWarps,
                           Map<String, Tensor> parameters) implements Connector {
     /**
-     * Inference defaults: a beam of 8 and equal CTC and LLM weights. For models/tiny, on 120 held-out clips outside its
-     * bundled evaluation: WER 6.1 / 5.8 / 5.5 % at beams 4 / 8 / 16 (1.0 / 1.6 / 3.6× the time), agreement 70.8 / 70.8 / 70.0 %;
-     * at beam 4, λ 0.35 and 0.65 gave WER 6.6 and 9.2 %.
+     * Inference defaults: a beam of 8 and equal CTC and LLM weights. models/tiny sets λ 0.4: on 120 held-out clips outside
+     * its bundled evaluation, with two-pass hearing, WER 7.7 / 4.9 / 5.5 / 7.1 % and agreement 72.5 / 75.8 / 72.5 / 69.2 % at
+     * λ 0.3 / 0.4 / 0.5 / 0.6 (beam 8); beam 16 at λ 0.5: WER 5.4 %, agreement 74.2 %, 1.8× the time; tta_warps
+     * [0.9, 1, 1.1] at λ 0.5: WER 5.6 %, agreement 71.7 %.
      */
     public static final int BEAM = 8;
     public static final double CTC_WEIGHT = 0.5;

@@ -20,9 +20,8 @@ final class Fusion {
         return switch (type) {
             case "final" -> new FinalLayer();
             case "weighted" -> {
-                Object l = spec.get("layers");
                 int[] layers;
-                if (l instanceof List<?> list) layers = list.stream().mapToInt(x -> ((Number) x).intValue()).toArray();
+                if (spec.get("layers") != null) layers = numbersOf(spec, "layers").stream().mapToInt(Number::intValue).toArray();
                 else { // default: every layer output 1..L
                     layers = new int[encoderLayers];
                     for (int i = 0; i < encoderLayers; i++) layers[i] = i + 1;
@@ -54,15 +53,20 @@ final class Fusion {
         };
     }
 
-    /** A list of numbers (empty when absent). */
+    /** A list of numbers as doubles (empty when absent). */
     static List<Double> doublesOf(Map<String, Object> spec, String key) {
+        return numbersOf(spec, key).stream().map(Number::doubleValue).toList();
+    }
+
+    /** A list of numbers (empty when absent); anything else is a clear error. */
+    static List<Number> numbersOf(Map<String, Object> spec, String key) {
         Object v = spec.get(key);
         if (v == null) return List.of();
         if (!(v instanceof List<?> list)) throw new CheckpointException("auris.json: " + key + " must be a list of numbers, got " + v);
-        List<Double> out = new ArrayList<>();
+        List<Number> out = new ArrayList<>();
         for (Object x : list) {
             if (!(x instanceof Number n)) throw new CheckpointException("auris.json: " + key + " must be a list of numbers, got " + v);
-            out.add(n.doubleValue());
+            out.add(n);
         }
         return out;
     }

@@ -455,10 +455,9 @@ public final class SpeechLlm implements AutoCloseable {
      */
     private CtcPrefixScorer scorer(dev.auris.fusion.CtcCompress ctc, AudioClip clip) {
         try (var scope = new org.bytedeco.javacpp.PointerScope(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
-            if (ctc.ttaWarps().isEmpty()) return ctc.scorer(selector.select(encodeAudio(clip)).select(0, 0));
             Tensor mel = mel(clip);                                                           // [M, F]
             List<Tensor> views = new ArrayList<>();
-            for (double a : ctc.ttaWarps()) {
+            for (double a : ctc.ttaWarps().isEmpty() ? List.of(1.0) : ctc.ttaWarps()) {
                 Tensor m = a == 1 ? mel : dev.auris.features.MelWarp.warp(mel, a, 1);         // [M, F]
                 views.add(selector.select(encoder.encode(m, selector.needsAllLayers())).select(0, 0)); // [T, De]
             }
