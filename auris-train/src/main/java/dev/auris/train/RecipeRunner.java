@@ -40,7 +40,6 @@ public final class RecipeRunner {
     /** Runs the recipe as one rank of {@code dp} (null: a single process); rank 0 writes every output. */
     public static List<StageResult> run(Path recipeFile, Path out, boolean resume, Progress progress, DataParallel dp) {
         boolean writer = dp == null || dp.rank() == 0;
-        long started = System.nanoTime();
         double earlier = 0; // seconds of work outside the stages' results: synthesis, or what earlier invocations of a resumed run did
         Recipe recipe = Recipe.read(recipeFile);
         Path base = recipeFile.toAbsolutePath().getParent();
@@ -70,7 +69,7 @@ public final class RecipeRunner {
             Path enc = out.resolve("encoder");
             if (resume && Files.isRegularFile(enc.resolve("model.safetensors"))) {
                 progress.message("encoder already pretrained: " + enc);
-                results.add(new StageResult("encoder", Trainer.fromMetrics(enc, recipe.encoder().steps())));
+                results.add(new StageResult("encoder", Trainer.finished(enc, recipe.encoder().steps())));
             } else {
                 Recipe.EncoderSpec e = recipe.encoder();
                 try (var vocab = dev.auris.llm.TextModel.load(paths.apply(e.vocabulary()), DType.F32)) {
@@ -79,8 +78,9 @@ public final class RecipeRunner {
                             vocab.tokenizer(), e.train().stream().map(paths).toList(), e.heldOut() == null ? List.of() : e.heldOut().stream().map(paths).toList(), enc, progress);
                     progress.message(String.format(java.util.Locale.ROOT, "encoder: CTC loss %.3f → %.3f in %.0f s (%.1f audio-s/s); held-out token error rate %.3f",
                             r.firstLoss(), r.lastLoss(), r.seconds(), r.audioSecondsPerSecond(), r.heldOutTokenErrorRate()));
-                    results.add(new StageResult("encoder", new Trainer.Result(e.steps(), r.lastLoss(), r.firstLoss(), r.heldOutTokenErrorRate(), r.seconds(), 0,
-                            r.audioSecondsPerSecond(), Double.NaN)));
+                    var result = new Trainer.Result(e.steps(), r.lastLoss(), r.firstLoss(), r.heldOutTokenErrorRate(), r.seconds(), 0, r.audioSecondsPerSecond(), Double.NaN);
+                    Trainer.record(enc, result);
+                    results.add(new StageResult("encoder", result));
                 }
             }
         }
@@ -108,13 +108,16 @@ public final class RecipeRunner {
             Path dir = out.resolve(stage.name());
             if (resume && Files.isRegularFile(dir.resolve("auris.json"))) {
                 progress.message("stage " + stage.name() + " already done: " + dir);
-                results.add(new StageResult(stage.name(), Trainer.fromMetrics(dir, stage.steps())));
+                results.add(new StageResult(stage.name(), Trainer.finished(dir, stage.steps())));
                 current = dir;
                 continue;
             }
             try (SpeechLlm m = SpeechLlm.load(current, DType.F32, stage.train().contains("lora") ? stage.lora() : null, stage.seed())) {
                 Trainer.Result r = new Trainer(stage, dir, paths, progress).dataParallel(dp).run(m, resume);
-                if (writer) m.save(dir, stage.train().contains("llm"), stage.train().contains("encoder"));
+                if (writer) {
+                    m.save(dir, stage.train().contains("llm"), stage.train().contains("encoder"));
+                    Trainer.record(dir, r);
+                }
                 if (dp != null) dp.barrier(); // the next stage loads what rank 0 wrote
                 results.add(new StageResult(stage.name(), r));
                 progress.message(String.format(java.util.Locale.ROOT, "stage %s: loss %.4f → %.4f%s in %.1f s; wrote %s", stage.name(), r.firstLoss(), r.trainLoss(),

@@ -35,8 +35,45 @@ public final class Trainer {
     public record Result(int steps, double trainLoss, double firstLoss, double validationLoss, double seconds,
                          double tokensPerSecond, double audioSecondsPerSecond, double dpoMargin) {}
 
-    /** The result of a finished stage, read back from its metrics.jsonl (for resumed runs and reports). */
-    public static Result fromMetrics(Path stageDir, int steps) {
+    /** The file in which a finished stage keeps its {@link Result}, so a resumed run reports what the stage measured. */
+    static final String RESULT = "result.json";
+
+    /** Writes a finished stage's result as {@code dir/result.json} (NaN as null). */
+    public static void record(Path dir, Result r) {
+        ObjectNode o = new ObjectMapper().createObjectNode();
+        o.put("steps", r.steps());
+        java.util.function.BiConsumer<String, Double> put = (k, v) -> { if (Double.isNaN(v)) o.putNull(k); else o.put(k, v); };
+        put.accept("train_loss", r.trainLoss());
+        put.accept("first_loss", r.firstLoss());
+        put.accept("validation_loss", r.validationLoss());
+        put.accept("seconds", r.seconds());
+        put.accept("tokens_per_s", r.tokensPerSecond());
+        put.accept("audio_s_per_s", r.audioSecondsPerSecond());
+        put.accept("dpo_margin", r.dpoMargin());
+        AtomicFiles.writeString(dir.resolve(RESULT), o.toPrettyString() + "\n");
+    }
+
+    /**
+     * The result of a finished stage (for resumed runs and reports): its {@code result.json}, or, for a stage
+     * finished before stages kept one, read back from its metrics.jsonl (the training loss then the mean of
+     * the last 20 logged losses, which need not be the stage's own last window).
+     */
+    public static Result finished(Path stageDir, int steps) {
+        Path saved = stageDir.resolve(RESULT);
+        if (Files.isRegularFile(saved)) {
+            try {
+                var o = new ObjectMapper().readTree(saved.toFile());
+                java.util.function.Function<String, Double> get = k -> o.path(k).isNumber() ? o.get(k).asDouble() : Double.NaN;
+                return new Result(o.path("steps").asInt(steps), get.apply("train_loss"), get.apply("first_loss"), get.apply("validation_loss"),
+                        get.apply("seconds"), get.apply("tokens_per_s"), get.apply("audio_s_per_s"), get.apply("dpo_margin"));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + saved + ": " + e.getMessage() + " (delete it to fall back to metrics.jsonl)", e);
+            }
+        }
+        return fromMetrics(stageDir, steps);
+    }
+
+    private static Result fromMetrics(Path stageDir, int steps) {
         try {
             List<String> lines = Files.readAllLines(stageDir.resolve("metrics.jsonl"));
             ObjectMapper json = new ObjectMapper();

@@ -48,6 +48,8 @@ class RecipesTest {
             assertTrue(m.lora().isPresent(), "stage 2 trains LoRA adapters");
             assertEquals(List.of("q_proj", "k_proj", "v_proj", "o_proj"), m.lora().get().targets());
         }
+        // resumed after it finished, the run trains nothing and reports what its stages measured, exactly
+        assertEquals(results, RecipeRunner.run(TrainFixtures.tinyRecipe("llasm", tmp, 40, r -> {}), run, true, Progress.silent()));
     }
 
     @Test
@@ -71,10 +73,13 @@ class RecipesTest {
     @Test
     void encoderCtcPretraining() {
         Path run = tmp.resolve("ctc");
-        RecipeRunner.run(TrainFixtures.tinyRecipe("encoder-ctc", tmp, 30, r -> {
+        Path recipe = TrainFixtures.tinyRecipe("encoder-ctc", tmp, 30, r -> {
             ((com.fasterxml.jackson.databind.node.ObjectNode) r.get("encoder")).put("d_model", 64).put("layers", 2).put("heads", 2).put("ffn_dim", 128).put("lr", 0.003);
-        }), run, false, Progress.silent());
+        });
+        var results = RecipeRunner.run(recipe, run, false, Progress.silent());
         assertFalls(run.resolve("encoder"), 0.9);
+        // a resumed run reports the encoder's own figures, its held-out token error rate among them
+        assertEquals(results, RecipeRunner.run(recipe, run, true, Progress.silent()));
         assertTrue(Files.isRegularFile(run.resolve("encoder/config.json")));
         try (var enc = dev.auris.encoder.WhisperEncoder.load(run.resolve("encoder"), DType.F32)) {
             assertEquals(64, enc.config().dModel());
