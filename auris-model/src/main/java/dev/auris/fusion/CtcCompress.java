@@ -30,7 +30,7 @@ import java.util.Map;
  * <p>Initialised from the CTC head of an Auris-pretrained encoder ({@code ctc_head.safetensors}: [V+1, De],
  * blank last) when composing. Shapes: B batch, T frames, De encoder width, V LLM vocabulary, S segments.
  */
-public record CtcCompress(Linear head, int vocab, double temperature, double blankThreshold, int beam, double ctcWeight, List<Double> ttaWarps,
+public record CtcCompress(Linear head, int vocab, double temperature, double blankThreshold, int beam, double ctcWeight, double lengthBonus, List<Double> ttaWarps,
                           Map<String, Tensor> parameters) implements Connector {
     /**
      * Inference defaults: a beam of 8 and equal CTC and LLM weights. models/tiny sets λ 0.4: on 120 held-out clips outside
@@ -44,6 +44,9 @@ public record CtcCompress(Linear head, int vocab, double temperature, double bla
     public CtcCompress {
         if (beam < 0) throw new IllegalArgumentException("ctc-compress: beam must be 0 (soft segments at inference too) or positive (auris.json: connector.beam)");
         if (!(ctcWeight >= 0 && ctcWeight <= 1)) throw new IllegalArgumentException("ctc-compress: ctc_weight must be in [0, 1] (auris.json: connector.ctc_weight)");
+        if (!(lengthBonus >= 0 && lengthBonus <= dev.auris.sample.JointCtcDecoder.MAX_BONUS)) {
+            throw new IllegalArgumentException("ctc-compress: length_bonus must be in [0, " + dev.auris.sample.JointCtcDecoder.MAX_BONUS + "] nats a token (auris.json: connector.length_bonus)");
+        }
         if (!(temperature > 0)) throw new IllegalArgumentException("ctc-compress: temperature must be positive (auris.json: connector.temperature)");
         if (!(blankThreshold > 0 && blankThreshold <= 1)) {
             throw new IllegalArgumentException("ctc-compress: blank_threshold must be in (0, 1] (auris.json: connector.blank_threshold)");
@@ -54,9 +57,10 @@ public record CtcCompress(Linear head, int vocab, double temperature, double bla
         }
     }
 
-    public static CtcCompress create(int encoderDim, int vocab, double temperature, double blankThreshold, int beam, double ctcWeight, List<Double> ttaWarps, Params p) {
+    public static CtcCompress create(int encoderDim, int vocab, double temperature, double blankThreshold, int beam, double ctcWeight, double lengthBonus,
+                                     List<Double> ttaWarps, Params p) {
         return new CtcCompress(new Linear(p.get("head.weight", vocab + 1, encoderDim), p.get("head.bias", vocab + 1)), vocab, temperature, blankThreshold,
-                beam, ctcWeight, ttaWarps, p.all());
+                beam, ctcWeight, lengthBonus, ttaWarps, p.all());
     }
 
     /**
@@ -91,7 +95,7 @@ public record CtcCompress(Linear head, int vocab, double temperature, double bla
                 try (var scope = new org.bytedeco.javacpp.PointerScope()) {
                     return Torch.toFloats(s.prefill(java.util.Arrays.copyOfRange(h, common, h.length)));
                 }
-            }, java.util.Set.of(), new dev.auris.sample.JointCtcDecoder.Options(beam, ctcWeight, scorer.frames()));
+            }, java.util.Set.of(), new dev.auris.sample.JointCtcDecoder.Options(beam, ctcWeight, lengthBonus, scorer.frames()));
         }
     }
 
@@ -189,6 +193,7 @@ public record CtcCompress(Linear head, int vocab, double temperature, double bla
     public Map<String, Object> spec() {
         Map<String, Object> spec = new java.util.LinkedHashMap<>(Map.of("type", "ctc-compress", "temperature", temperature, "blank_threshold", blankThreshold,
                 "beam", beam, "ctc_weight", ctcWeight));
+        if (lengthBonus != 0) spec.put("length_bonus", lengthBonus);
         if (!ttaWarps.isEmpty()) spec.put("tta_warps", ttaWarps);
         return spec;
     }

@@ -47,7 +47,8 @@ final class Fusion {
             case "conv" -> ConvDownsampler.create(intOf(spec, "k", 2), encoderDim, intOf(spec, "hidden", llmDim), llmDim, p);
             case "token-mapper" -> TokenMapper.create(intOf(spec, "units", 100), encoderDim, vocab, p);
             case "ctc-compress" -> CtcCompress.create(encoderDim, vocab, doubleOf(spec, "temperature", 1.0), doubleOf(spec, "blank_threshold", 0.5),
-                    intOf(spec, "beam", CtcCompress.BEAM), doubleOf(spec, "ctc_weight", CtcCompress.CTC_WEIGHT), doublesOf(spec, "tta_warps"), p);
+                    intOf(spec, "beam", CtcCompress.BEAM), doubleOf(spec, "ctc_weight", CtcCompress.CTC_WEIGHT),
+                    doubleOf(spec, "length_bonus", 0), doublesOf(spec, "tta_warps"), p);
             case "audio-vocab" -> AudioVocab.create(intOf(spec, "units", 100), encoderDim, llmDim, p);
             default -> throw new CheckpointException("auris.json: connector.type '" + type + "' is unknown: use " + CONNECTOR_TYPES);
         };

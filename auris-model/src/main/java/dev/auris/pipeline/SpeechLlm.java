@@ -465,11 +465,12 @@ public final class SpeechLlm implements AutoCloseable {
         }
     }
 
-    /** The connector's joint-decoding beam and CTC weight (the defaults of {@link dev.auris.fusion.CtcCompress} without a beam). */
+    /** The connector's joint-decoding beam, CTC weight and length bonus (the defaults of {@link dev.auris.fusion.CtcCompress} without a beam). */
     private JointCtcDecoder.Options jointOptions(int maxTokens) {
         int beam = connector instanceof dev.auris.fusion.CtcCompress c && c.beam() > 0 ? c.beam() : dev.auris.fusion.CtcCompress.BEAM;
         double w = connector instanceof dev.auris.fusion.CtcCompress c ? c.ctcWeight() : dev.auris.fusion.CtcCompress.CTC_WEIGHT;
-        return new JointCtcDecoder.Options(beam, w, maxTokens);
+        double bonus = connector instanceof dev.auris.fusion.CtcCompress c ? c.lengthBonus() : 0;
+        return new JointCtcDecoder.Options(beam, w, bonus, maxTokens);
     }
 
     private String transcriptionInstruction() {

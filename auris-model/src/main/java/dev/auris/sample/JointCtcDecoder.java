@@ -11,13 +11,19 @@ import java.util.function.Function;
  * keeps the answer to what was said; the LM spells it as text. Ending
  * is scored by the CTC's whole-output probability. Both scores only fall as a prefix grows, so the search
  * stops once the best finished hypothesis beats every live one.
+ *
+ * <p>An optional length bonus β adds β per token (ESPnet's decoding "penalty", an insertion reward): every
+ * token costs the LM log-probability, so shallow fusion leans to dropping short words the audio does hold.
+ * With β > 0 a live prefix can still gain, so it stays in the beam while it could overtake the best
+ * finished hypothesis within {@value #LOOKAHEAD} more tokens.
  */
 public final class JointCtcDecoder {
-    /** Beam width, CTC weight λ in [0, 1], and the most tokens an answer may have. */
-    public record Options(int beam, double ctcWeight, int maxTokens) {
+    /** Beam width, CTC weight λ in [0, 1], length bonus β ≥ 0 (per token), and the most tokens an answer may have. */
+    public record Options(int beam, double ctcWeight, double lengthBonus, int maxTokens) {
         public Options {
             if (beam < 1) throw new IllegalArgumentException("beam must be at least 1, got " + beam);
             if (!(ctcWeight >= 0 && ctcWeight <= 1)) throw new IllegalArgumentException("ctc weight must be in [0, 1], got " + ctcWeight);
+            if (!(lengthBonus >= 0 && lengthBonus <= MAX_BONUS)) throw new IllegalArgumentException("length bonus must be in [0, " + MAX_BONUS + "], got " + lengthBonus);
             if (maxTokens < 1) throw new IllegalArgumentException("max tokens must be at least 1, got " + maxTokens);
         }
     }
@@ -36,7 +42,7 @@ public final class JointCtcDecoder {
      *             audio is a segment inside a longer input, and its end is scored by the CTC alone
      */
     public static int[] decode(CtcPrefixScorer ctc, Function<int[], float[]> lm, Set<Integer> ends, Options o) {
-        double w = o.ctcWeight();
+        double w = o.ctcWeight(), bonus = o.lengthBonus();
         int[] likely = ctc.likelyTokens(LIKELY);
         List<Hyp> live = List.of(new Hyp(new int[0], ctc.initial(), 0, 0));
         Hyp best = null;
@@ -49,24 +55,24 @@ public final class JointCtcDecoder {
                 int[] grow = candidates(likely, lp, o.beam(), ctc.tokens());
                 double[] psi = w > 0 ? ctc.extensionScores(h.ctc(), grow) : new double[grow.length];
                 if (ends.isEmpty()) {                   // no end token: the CTC alone says where the audio's words end
-                    double s = (1 - w) * h.lm() + w * ctc.endScore(h.ctc());
+                    double s = (1 - w) * h.lm() + w * ctc.endScore(h.ctc()) + bonus * h.tokens().length;
                     if (best == null || s > best.score()) best = h.withScore(s);
                 }
                 for (int e : ends) {
                     if (e < 0 || e >= lp.length) continue;
-                    double s = (1 - w) * (h.lm() + lp[e]) + w * ctc.endScore(h.ctc());
+                    double s = (1 - w) * (h.lm() + lp[e]) + w * ctc.endScore(h.ctc()) + bonus * h.tokens().length;
                     if (best == null || s > best.score()) best = new Hyp(h.tokens(), h.ctc(), h.lm() + lp[e], s);
                 }
                 for (int i = 0; i < grow.length; i++) {
                     int c = grow[i];
                     if (ends.contains(c)) continue;
-                    double s = (1 - w) * (h.lm() + lp[c]) + w * psi[i];
+                    double s = (1 - w) * (h.lm() + lp[c]) + w * psi[i] + bonus * (h.tokens().length + 1);
                     if (cands.size() < o.beam()) cands.add(new Cand(h, c, h.lm() + lp[c], s));
                     else if (s > cands.peek().score()) { cands.poll(); cands.add(new Cand(h, c, h.lm() + lp[c], s)); }
                 }
             }
             final Hyp done = best;
-            live = cands.stream().filter(c -> done == null || c.score() > done.score()).sorted(Comparator.comparingDouble(Cand::score).reversed()).map(c -> {
+            live = cands.stream().filter(c -> done == null || c.score() + bonus * LOOKAHEAD > done.score()).sorted(Comparator.comparingDouble(Cand::score).reversed()).map(c -> {
                 int[] t = Arrays.copyOf(c.from().tokens(), c.from().tokens().length + 1);
                 t[t.length - 1] = c.token();
                 return new Hyp(t, ctc.extend(c.from().ctc(), c.token()), c.lm(), c.score());
@@ -91,6 +97,12 @@ public final class JointCtcDecoder {
         top.forEach(set::set);
         return set.stream().toArray();
     }
+
+    /** How many more tokens a live prefix may take to overtake the best finished hypothesis when β > 0. */
+    static final int LOOKAHEAD = 4;
+
+    /** The largest length bonus: a few nats a token already outweighs any LM (and lets a search run to its budget). */
+    public static final double MAX_BONUS = 5;
 
     /** The frame probability from which the audio makes a token a candidate. */
     static final double LIKELY = 1e-3;

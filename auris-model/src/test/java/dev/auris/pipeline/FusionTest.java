@@ -118,7 +118,7 @@ class FusionTest {
             w[7 * 3 + 1] = 50;      // token 7 <- feature 1
             w[512 * 3 + 2] = 50;    // blank   <- feature 2
             var head = new dev.auris.llm.Linear(Torch.fromFloats(w, 513, 3), torch.zeros(new long[]{513}));
-            var ctc = new dev.auris.fusion.CtcCompress(head, 512, 1.0, 0.5, 4, 0.5, List.of(), Map.of());
+            var ctc = new dev.auris.fusion.CtcCompress(head, 512, 1.0, 0.5, 4, 0.5, 0, List.of(), Map.of());
             // path: 5 5 blank 7 blank 7 -> segments [5] [7] [7] (a repeat across a blank is a new token)
             float[] f = {1, 0, 0, 1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0, 1, 0};
             Tensor feats = Torch.fromFloats(f, 1, 6, 3);
@@ -197,13 +197,14 @@ class FusionTest {
 
     /** A conversation hears a clip as the model's own transcript (what auris transcribe prints), over averaged warped views when asked. */
     @Test
-    void aConversationHearsTheTranscriptAndTtaWarpsSurviveLoading() {
+    void aConversationHearsTheTranscriptAndDecodingSettingsSurviveLoading() {
         var prompt = new SpeechModelSpec.PromptSpec(null, null, null, "Transcribe the speech into text.", true);
         try (SpeechLlm m = SpeechLlm.compose(tmp.resolve("hears"), Fixtures.whisperTiny(), llm, Map.of("type", "final"),
-                Map.of("type", "ctc-compress", "blank_threshold", 0.99, "tta_warps", List.of(0.9, 1, 1.1)), prompt, false, 7, DType.F32);
+                Map.of("type", "ctc-compress", "blank_threshold", 0.99, "length_bonus", 0.5, "tta_warps", List.of(0.9, 1, 1.1)), prompt, false, 7, DType.F32);
              PointerScope scope = new PointerScope()) {
             var ctc = (dev.auris.fusion.CtcCompress) m.connector();
             assertEquals(List.of(0.9, 1.0, 1.1), ctc.ttaWarps());
+            assertEquals(0.5, ctc.lengthBonus());
             var clip = Fixtures.jfk(0.5, 1.2);
             int frames = (int) m.selector().select(m.encodeAudio(clip)).size(1);            // a conversation's budget: no CTC output is longer
             String transcript = m.transcribe(clip, SpeechLlm.Decoder.JOINT, frames);
@@ -214,12 +215,16 @@ class FusionTest {
             assertArrayEquals(Torch.toFloats(want), Torch.toFloats(heard), 1e-6f);
             try (SpeechLlm back = SpeechLlm.load(tmp.resolve("hears"), DType.F32)) {     // as compose saved it
                 assertEquals(ctc.ttaWarps(), ((dev.auris.fusion.CtcCompress) back.connector()).ttaWarps());
+                assertEquals(0.5, ((dev.auris.fusion.CtcCompress) back.connector()).lengthBonus());
                 assertEquals(transcript, back.transcribe(clip, SpeechLlm.Decoder.JOINT, frames));
             }
         }
         var bad = assertThrows(dev.auris.io.CheckpointException.class, () -> SpeechLlm.compose(tmp.resolve("bad-warps"), Fixtures.whisperTiny(), llm,
                 Map.of("type", "final"), Map.of("type", "ctc-compress", "tta_warps", 0.9), prompt, false, 7, DType.F32));
         assertTrue(bad.getMessage().contains("tta_warps must be a list"), bad.getMessage());
+        var negative = assertThrows(RuntimeException.class, () -> SpeechLlm.compose(tmp.resolve("bad-bonus"), Fixtures.whisperTiny(), llm,
+                Map.of("type", "final"), Map.of("type", "ctc-compress", "length_bonus", -1), prompt, false, 7, DType.F32));
+        assertTrue(negative.getMessage().contains("length_bonus must be in [0, 5"), negative.getMessage());
     }
 
     @Test

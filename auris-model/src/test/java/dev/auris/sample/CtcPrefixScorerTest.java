@@ -98,13 +98,29 @@ class CtcPrefixScorerTest {
         for (int t = 0; t < 4; t++) for (int c = 0; c < C; c++) x[t * C + c] = (float) Math.log(c == best[t] ? 0.97 : 0.01);
         CtcPrefixScorer s = new CtcPrefixScorer(x, 4, C);
         float[] lm = {0, 0, 3, 0};
-        var o = new JointCtcDecoder.Options(3, 0.5, 10);
+        var o = new JointCtcDecoder.Options(3, 0.5, 0, 10);
         assertArrayEquals(new int[]{0, 1}, JointCtcDecoder.decode(s, h -> lm, Set.of(), o));
         // with the LM alone (λ = 0) and an end token the LM likes after two tokens, the LM's choice wins
-        assertArrayEquals(new int[]{2, 2}, JointCtcDecoder.decode(s, h -> h.length < 2 ? lm : new float[]{0, 0, 0, 9}, Set.of(3), new JointCtcDecoder.Options(3, 0, 10)));
+        assertArrayEquals(new int[]{2, 2}, JointCtcDecoder.decode(s, h -> h.length < 2 ? lm : new float[]{0, 0, 0, 9}, Set.of(3), new JointCtcDecoder.Options(3, 0, 0, 10)));
         // the token budget stops an LM that never ends
-        assertEquals(4, JointCtcDecoder.decode(s, h -> lm, Set.of(3), new JointCtcDecoder.Options(2, 0, 4)).length);
-        assertThrows(IllegalArgumentException.class, () -> new JointCtcDecoder.Options(0, 0.5, 4));
-        assertThrows(IllegalArgumentException.class, () -> new JointCtcDecoder.Options(2, 1.5, 4));
+        assertEquals(4, JointCtcDecoder.decode(s, h -> lm, Set.of(3), new JointCtcDecoder.Options(2, 0, 0, 4)).length);
+        assertThrows(IllegalArgumentException.class, () -> new JointCtcDecoder.Options(0, 0.5, 0, 4));
+        assertThrows(IllegalArgumentException.class, () -> new JointCtcDecoder.Options(2, 1.5, 0, 4));
+    }
+
+    @Test
+    void lengthBonusKeepsAShortWordTheLanguageModelWouldDrop() {
+        // frames hold "0 1 2" but token 1 only faintly (p = 0.45 against blank 0.5): with the LM, which finds 1 less
+        // likely than 0 or 2, the search drops it (score -1.27 against -2.23); a reward of 1.5 nats a token keeps it
+        float[] x = new float[6 * C];
+        double[][] p = {{0.97, 0.01, 0.01, 0.01}, {0.01, 0.01, 0.01, 0.97}, {0.04, 0.45, 0.01, 0.5}, {0.01, 0.01, 0.01, 0.97},
+                {0.01, 0.01, 0.97, 0.01}, {0.01, 0.01, 0.01, 0.97}};
+        for (int t = 0; t < 6; t++) for (int c = 0; c < C; c++) x[t * C + c] = (float) Math.log(p[t][c]);
+        CtcPrefixScorer s = new CtcPrefixScorer(x, 6, C);
+        float[] lm = {0, -1, 0, -9};
+        assertArrayEquals(new int[]{0, 2}, JointCtcDecoder.decode(s, h -> lm, Set.of(), new JointCtcDecoder.Options(4, 0.5, 0, 10)));
+        assertArrayEquals(new int[]{0, 1, 2}, JointCtcDecoder.decode(s, h -> lm, Set.of(), new JointCtcDecoder.Options(4, 0.5, 1.5, 10)));
+        assertThrows(IllegalArgumentException.class, () -> new JointCtcDecoder.Options(2, 0.5, -0.1, 4));
+        assertThrows(IllegalArgumentException.class, () -> new JointCtcDecoder.Options(2, 0.5, Double.NaN, 4));
     }
 }
