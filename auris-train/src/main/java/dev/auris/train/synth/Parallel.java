@@ -9,7 +9,7 @@ import java.util.concurrent.Future;
 import java.util.function.IntFunction;
 
 /**
- * Data-preparation work items (one sampled story, one distilled answer) on every core, results in item
+ * Data-preparation work items (one sampled story, one distilled answer, one spoken clip) on every core, results in item
  * order: the output is the same for any number of threads. Token-by-token generation with a tiny LLM is
  * bound by per-op overhead, not by the math, so one item per core is what scales.
  */

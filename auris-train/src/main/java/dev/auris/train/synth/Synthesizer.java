@@ -84,41 +84,65 @@ public final class Synthesizer {
         StringBuilder asr = new StringBuilder(), sqa = new StringBuilder(), mixed = new StringBuilder(), text = new StringBuilder(), dpo = new StringBuilder(),
                 repeat = new StringBuilder();
         SplittableRandom repeatRnd = new SplittableRandom(c.seed() * 31 + split.hashCode()); // its own stream: the clips' draws stay as they were
-        int n = 0;
+        // Every random draw is made first, in text order (voice, instruction, the rejected answer's text), then
+        // the clips of a chunk are spoken on every core and written in order: the data are those of one clip at
+        // a time, and two engines speak at once. (A clip an engine fails on is skipped with its draws made.)
+        record Planned(int text, int k, Voice voice, String instruction, String other) {}
+        List<Planned> plan = new ArrayList<>();
         for (int t = 0; t < texts.size(); t++) {
-            String s = texts.get(t);
-            String answer = answers.get(s);
-            repeat.append(line(json, "repeat", List.of(part("text", s + " " + Instructions.pick(Instructions.LLASM_ASR, repeatRnd))), s)).append('\n');
-            if (answer != null) text.append(line(json, "text", List.of(part("text", s)), answer)).append('\n');
             for (int k = 0; k < c.clipsPerText(); k++) {
                 Voice v = voices.get(rnd.nextInt(voices.size()));
-                AudioClip clip;
+                String instruction = Instructions.pick(Instructions.LLASM_ASR, rnd);
+                String other = answers.get(texts.get(t)) == null ? null
+                        : answers.get(texts.get((t + 1 + rnd.nextInt(Math.max(1, texts.size() - 1))) % texts.size()));
+                plan.add(new Planned(t, k, v, instruction, other));
+            }
+        }
+        java.util.function.IntConsumer textLines = t -> {                              // a text's own lines, once, in text order
+            String s = texts.get(t);
+            repeat.append(line(json, "repeat", List.of(part("text", s + " " + Instructions.pick(Instructions.LLASM_ASR, repeatRnd))), s)).append('\n');
+            if (answers.get(s) != null) text.append(line(json, "text", List.of(part("text", s)), answers.get(s))).append('\n');
+            if (t > 0 && t % 50 == 0) log.accept(split + ": " + t + "/" + texts.size() + " texts");
+        };
+        int n = 0, next = 0;
+        for (int from = 0; from < plan.size(); from += SPEAK_CHUNK) {
+            List<Planned> chunk = plan.subList(from, Math.min(plan.size(), from + SPEAK_CHUNK));
+            List<Object> spoken = Parallel.map(chunk.size(), i -> {                 // an AudioClip, or why the engine failed
+                Planned p = chunk.get(i);
                 try {
-                    clip = engines.get(v.engine()).speak(s, v);
+                    return engines.get(p.voice().engine()).speak(texts.get(p.text()), p.voice());
                 } catch (RuntimeException e) {
-                    log.accept("skipped \"" + s + "\" with " + v.id() + ": " + e.getMessage());
+                    return e.getMessage();
+                }
+            });
+            for (int i = 0; i < chunk.size(); i++) {
+                Planned p = chunk.get(i);
+                while (next <= p.text()) textLines.accept(next++);
+                String s = texts.get(p.text()), answer = answers.get(s);
+                Voice v = p.voice();
+                if (!(spoken.get(i) instanceof AudioClip clip)) {
+                    log.accept("skipped \"" + s + "\" with " + v.id() + ": " + spoken.get(i));
                     continue;
                 }
-                String rel = "clips/" + split + "-" + String.format("%05d", t) + "-" + k + ".wav";
+                String rel = "clips/" + split + "-" + String.format("%05d", p.text()) + "-" + p.k() + ".wav";
                 Wav.write(dir.resolve(rel), clip);
                 seconds[0] += clip.seconds();
                 engineCounts.merge(v.engine(), 1, Integer::sum);
                 n++;
-                asr.append(line(json, "asr", List.of(part("audio", rel), part("text", Instructions.pick(Instructions.LLASM_ASR, rnd))), s, v)).append('\n');
+                asr.append(line(json, "asr", List.of(part("audio", rel), part("text", p.instruction())), s, v)).append('\n');
                 if (answer != null) {
                     sqa.append(line(json, "sqa", List.of(part("audio", rel)), answer, v)).append('\n');
                     mixed.append(line(json, "mixed", List.of(part("text", c.mixedInstruction()), part("audio", rel)), answer, v)).append('\n');
-                    String other = answers.get(texts.get((t + 1 + rnd.nextInt(Math.max(1, texts.size() - 1))) % texts.size()));
-                    if (other != null && !other.equals(answer)) {
+                    if (p.other() != null && !p.other().equals(answer)) {
                         ObjectNode pref = json.createObjectNode().put("task", "dpo").put("voice", v.id());
                         pref.putArray("messages").addObject().put("role", "user").putArray("content").add(part("audio", rel));
-                        pref.put("chosen", answer).put("rejected", other);
+                        pref.put("chosen", answer).put("rejected", p.other());
                         dpo.append(pref).append('\n');
                     }
                 }
             }
-            if ((t + 1) % 50 == 0) log.accept(split + ": " + (t + 1) + "/" + texts.size() + " texts");
         }
+        while (next < texts.size()) textLines.accept(next++);                          // texts after the last clip (clips_per_text 0)
         AtomicFiles.writeString(dir.resolve("asr.jsonl"), asr.toString());
         AtomicFiles.writeString(dir.resolve("repeat.jsonl"), repeat.toString());
         if (!answers.isEmpty()) {
@@ -129,6 +153,9 @@ public final class Synthesizer {
         }
         return n;
     }
+
+    /** Clips spoken at once (on every core) before they are written: bounds the audio held in memory. */
+    static final int SPEAK_CHUNK = 64;
 
     private static ObjectNode part(String kind, String value) {
         return new ObjectMapper().createObjectNode().put(kind, value);
