@@ -96,8 +96,13 @@ public record CtcCompress(Linear head, int vocab, double temperature, double bla
                 try (var scope = new org.bytedeco.javacpp.PointerScope()) {
                     return Torch.toFloats(s.prefill(java.util.Arrays.copyOfRange(h, common, h.length)));
                 }
-            }, java.util.Set.of(), new dev.auris.sample.JointCtcDecoder.Options(beam, ctcWeight, lengthBonus, scorer.frames()));
+            }, java.util.Set.of(), decoding(scorer.frames()));
         }
+    }
+
+    /** The joint CTC / LLM searches' settings: this connector's beam (the default {@value #BEAM} at beam 0), CTC weight and length bonus. */
+    public dev.auris.sample.JointCtcDecoder.Options decoding(int maxTokens) {
+        return new dev.auris.sample.JointCtcDecoder.Options(beam > 0 ? beam : BEAM, ctcWeight, lengthBonus, maxTokens);
     }
 
     @Override

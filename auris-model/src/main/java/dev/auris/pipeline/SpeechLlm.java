@@ -465,12 +465,10 @@ public final class SpeechLlm implements AutoCloseable {
         }
     }
 
-    /** The connector's joint-decoding beam, CTC weight and length bonus (the defaults of {@link dev.auris.fusion.CtcCompress} without a beam). */
+    /** The connector's joint-decoding settings ({@link dev.auris.fusion.CtcCompress#decoding}; its defaults for any other connector). */
     private JointCtcDecoder.Options jointOptions(int maxTokens) {
-        int beam = connector instanceof dev.auris.fusion.CtcCompress c && c.beam() > 0 ? c.beam() : dev.auris.fusion.CtcCompress.BEAM;
-        double w = connector instanceof dev.auris.fusion.CtcCompress c ? c.ctcWeight() : dev.auris.fusion.CtcCompress.CTC_WEIGHT;
-        double bonus = connector instanceof dev.auris.fusion.CtcCompress c ? c.lengthBonus() : 0;
-        return new JointCtcDecoder.Options(beam, w, bonus, maxTokens);
+        return connector instanceof dev.auris.fusion.CtcCompress c ? c.decoding(maxTokens)
+                : new JointCtcDecoder.Options(dev.auris.fusion.CtcCompress.BEAM, dev.auris.fusion.CtcCompress.CTC_WEIGHT, 0, maxTokens);
     }
 
     private String transcriptionInstruction() {

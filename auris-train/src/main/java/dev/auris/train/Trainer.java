@@ -38,19 +38,13 @@ public final class Trainer {
     /** The file in which a finished stage keeps its {@link Result}, so a resumed run reports what the stage measured. */
     static final String RESULT = "result.json";
 
-    /** Writes a finished stage's result as {@code dir/result.json} (NaN as null). */
+    /** Writes a finished stage's result as {@code dir/result.json} (Jackson's form of the record; NaN as "NaN"). */
     public static void record(Path dir, Result r) {
-        ObjectNode o = new ObjectMapper().createObjectNode();
-        o.put("steps", r.steps());
-        java.util.function.BiConsumer<String, Double> put = (k, v) -> { if (Double.isNaN(v)) o.putNull(k); else o.put(k, v); };
-        put.accept("train_loss", r.trainLoss());
-        put.accept("first_loss", r.firstLoss());
-        put.accept("validation_loss", r.validationLoss());
-        put.accept("seconds", r.seconds());
-        put.accept("tokens_per_s", r.tokensPerSecond());
-        put.accept("audio_s_per_s", r.audioSecondsPerSecond());
-        put.accept("dpo_margin", r.dpoMargin());
-        AtomicFiles.writeString(dir.resolve(RESULT), o.toPrettyString() + "\n");
+        try {
+            AtomicFiles.writeString(dir.resolve(RESULT), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(r) + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + dir.resolve(RESULT) + ": " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -62,10 +56,7 @@ public final class Trainer {
         Path saved = stageDir.resolve(RESULT);
         if (Files.isRegularFile(saved)) {
             try {
-                var o = new ObjectMapper().readTree(saved.toFile());
-                java.util.function.Function<String, Double> get = k -> o.path(k).isNumber() ? o.get(k).asDouble() : Double.NaN;
-                return new Result(o.path("steps").asInt(steps), get.apply("train_loss"), get.apply("first_loss"), get.apply("validation_loss"),
-                        get.apply("seconds"), get.apply("tokens_per_s"), get.apply("audio_s_per_s"), get.apply("dpo_margin"));
+                return new ObjectMapper().readValue(saved.toFile(), Result.class);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read " + saved + ": " + e.getMessage() + " (delete it to fall back to metrics.jsonl)", e);
             }

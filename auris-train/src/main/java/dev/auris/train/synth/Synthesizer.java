@@ -99,9 +99,9 @@ public final class Synthesizer {
             }
         }
         java.util.function.IntConsumer textLines = t -> {                              // a text's own lines, once, in text order
-            String s = texts.get(t);
+            String s = texts.get(t), answer = answers.get(s);
             repeat.append(line(json, "repeat", List.of(part("text", s + " " + Instructions.pick(Instructions.LLASM_ASR, repeatRnd))), s)).append('\n');
-            if (answers.get(s) != null) text.append(line(json, "text", List.of(part("text", s)), answers.get(s))).append('\n');
+            if (answer != null) text.append(line(json, "text", List.of(part("text", s)), answer)).append('\n');
             if (t > 0 && t % 50 == 0) log.accept(split + ": " + t + "/" + texts.size() + " texts");
         };
         int n = 0, next = 0;
