@@ -60,6 +60,10 @@ public final class Torch {
         String env = System.getenv("AURIS_THREADS");
         int threads = env != null && !env.isBlank() ? Integer.parseInt(env.trim()) : Runtime.getRuntime().availableProcessors();
         torch.set_num_threads(Math.max(1, threads));
+        // NNPACK serves only batched conv2d (batch >= 16) on CPUs it supports; on the others libtorch prints
+        // "Could not initialize NNPACK! Reason: Unsupported hardware." on the first convolution. Off, every
+        // CPU takes the same convolution path, and a user sees only Auris's own output.
+        torch.globalContext().setUserEnabledNNPACK(false);
         initialised = true;
     }
 

@@ -1,10 +1,10 @@
 package dev.auris.train.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.auris.audio.Audio;
 import dev.auris.audio.AudioClip;
 import dev.auris.audio.AudioException;
+import dev.auris.io.ManifestFile;
 import dev.auris.pipeline.Turn;
 
 import java.io.IOException;
@@ -26,37 +26,27 @@ import java.util.Map;
  * }</pre>
  *
  * A message's content is a string or a list of parts ({@code {"text": ...}} or {@code {"audio": path}},
- * paths relative to the manifest). The last assistant message is the answer to learn (loss is taken on
+ * paths relative to the manifest's folder, as {@link ManifestFile} reads every manifest). The last assistant message is the answer to learn (loss is taken on
  * its tokens only). A bad line is an error naming its line number; a missing audio file fails the load,
  * or with {@code skipMissingAudio} drops the example and is counted in {@link Loaded#skipped()}.
  */
 public final class Manifest {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     /** The examples read, and how many lines were skipped for missing audio. */
     public record Loaded(List<Example> examples, int skipped, List<String> skippedReasons) {}
 
     private Manifest() {}
 
     public static Loaded read(Path file, boolean skipMissingAudio) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read manifest " + file + ": " + e.getMessage(), e);
-        }
-        Path base = file.toAbsolutePath().getParent();
+        ManifestFile manifest = ManifestFile.read(file);
         List<Example> out = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i);
-            if (line.isBlank()) continue;
-            int n = i + 1;
+        for (ManifestFile.Line line : manifest.lines()) {
+            int n = line.number();
             try {
-                out.add(parse(line, n, base));
+                out.add(parse(line.json(), n, manifest));
             } catch (MissingAudio e) {
                 if (!skipMissingAudio) {
-                    throw new IllegalArgumentException(file + " line " + n + ": " + e.getMessage() + " (pass --skip-missing-audio to skip such lines)");
+                    throw manifest.error(line, e.getMessage() + " (pass --skip-missing-audio to skip such lines)");
                 }
                 skipped.add("line " + n + ": " + e.getMessage());
             } catch (IllegalArgumentException | AudioException e) {
@@ -70,14 +60,7 @@ public final class Manifest {
         MissingAudio(String m) { super(m); }
     }
 
-    static Example parse(String line, int n, Path base) {
-        JsonNode j;
-        try {
-            j = JSON.readTree(line);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("not JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
-        }
-        if (!j.isObject()) throw new IllegalArgumentException("a line must be a JSON object");
+    static Example parse(JsonNode j, int n, ManifestFile base) {
         String task = j.path("task").asText("instruct");
         JsonNode msgs = j.path("messages");
         if (!msgs.isArray() || msgs.isEmpty()) throw new IllegalArgumentException("\"messages\" must be a non-empty array");
@@ -131,7 +114,7 @@ public final class Manifest {
         return c;
     }
 
-    private static List<Turn.Part> parts(JsonNode content, Path base) {
+    private static List<Turn.Part> parts(JsonNode content, ManifestFile base) {
         List<Turn.Part> parts = new ArrayList<>();
         if (content.isTextual()) {
             parts.add(Turn.text(content.asText()));
