@@ -2,6 +2,7 @@ package dev.auris.cli;
 
 import dev.auris.audio.Audio;
 import dev.auris.pipeline.*;
+import dev.auris.prompt.Turn;
 import dev.auris.sample.SamplingOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

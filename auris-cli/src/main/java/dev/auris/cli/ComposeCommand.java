@@ -1,5 +1,6 @@
 package dev.auris.cli;
 
+import dev.auris.prompt.PromptSpec;
 import dev.auris.pipeline.SpeechLlm;
 import dev.auris.pipeline.SpeechModelSpec;
 import picocli.CommandLine.Command;
@@ -49,7 +50,7 @@ final class ComposeCommand implements Runnable {
     @Override
     public void run() {
         var dtype = options.dtype();
-        SpeechModelSpec.PromptSpec prompt = SpeechModelSpec.PromptSpec.llamaOmni();
+        PromptSpec prompt = PromptSpec.llamaOmni();
         Map<String, Object> sel = new LinkedHashMap<>();
         Map<String, Object> con = new LinkedHashMap<>();
         if ("llama-omni".equals(preset)) {

@@ -45,7 +45,7 @@ final class GenerateCommand implements Runnable {
         try (TextModel m = TextModel.load(Options.resolve(model), dtype); PointerScope scope = new PointerScope(); Session s = m.llm().newSession()) {
             int[] ids;
             if (chat) {
-                ChatTemplate t = m.chatTemplate().orElseThrow(() -> new IllegalArgumentException(
+                ChatTemplate t = ChatTemplate.load(Options.resolve(model), m.tokenizer()).orElseThrow(() -> new IllegalArgumentException(
                         model + " has no chat_template in tokenizer_config.json: run without --chat"));
                 List<ChatTemplate.Message> msgs = new ArrayList<>();
                 if (system != null) msgs.add(ChatTemplate.Message.system(system));

@@ -4,8 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.auris.audio.Audio;
 import dev.auris.pipeline.SpeechLlm;
+import dev.auris.pipeline.Transcriber;
 import dev.auris.pipeline.SpeechSession;
-import dev.auris.pipeline.Turn;
+import dev.auris.prompt.Turn;
 import dev.auris.sample.SamplingOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -52,22 +53,23 @@ final class TranscribeCommand implements Runnable {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--decoder " + decoder + " is unknown: use auto, llm, ctc or joint");
         }
         try (SpeechLlm m = SpeechLlm.load(Options.resolve(model), dtype)) {
-            SpeechLlm.Decoder how = decoder.equals("auto") ? m.defaultDecoder() : SpeechLlm.Decoder.valueOf(decoder.toUpperCase(java.util.Locale.ROOT));
-            if (how != SpeechLlm.Decoder.LLM && !(m.connector() instanceof dev.auris.fusion.CtcCompress)) {
-                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--decoder " + decoder + " needs a CTC head, and this model's connector is "
-                        + m.connector().spec().get("type") + ": use --decoder llm (only ctc-compress models have a CTC transcript of their own)");
+            Transcriber transcriber;
+            try {
+                transcriber = m.transcriber(Transcriber.Kind.parse(decoder, m));
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--decoder " + decoder + ": " + e.getMessage());
             }
-            write(m, how, inputs, json);
+            write(transcriber, inputs, json);
         }
     }
 
-    private void write(SpeechLlm m, SpeechLlm.Decoder how, List<Path> inputs, ObjectMapper json) {
+    private void write(Transcriber transcriber, List<Path> inputs, ObjectMapper json) {
         try (Writer w = out == null ? new OutputStreamWriter(System.out, StandardCharsets.UTF_8) : Files.newBufferedWriter(out)) {
             int ok = 0, failed = 0;
             for (Path p : inputs) {
                 ObjectNode line = json.createObjectNode().put("path", p.toString());
                 try {
-                    line.put("text", m.transcribe(Audio.load(p), how, maxTokens));
+                    line.put("text", transcriber.transcribe(Audio.load(p), maxTokens));
                     ok++;
                 } catch (RuntimeException e) {
                     line.put("error", e.getMessage());

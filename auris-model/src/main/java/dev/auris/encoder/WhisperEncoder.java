@@ -5,7 +5,7 @@ import dev.auris.io.Checkpoint;
 import dev.auris.io.CheckpointException;
 import dev.auris.io.DType;
 import dev.auris.io.WeightSource;
-import dev.auris.llm.Linear;
+import dev.auris.nn.Linear;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.*;
 import org.bytedeco.pytorch.global.torch;
@@ -177,12 +177,12 @@ public final class WhisperEncoder implements AutoCloseable {
         Tensor q = l.qProj().apply(x).view(b, t, h, hd).transpose(1, 2); // [B, H, T, hd]
         Tensor k = l.kProj().apply(x).view(b, t, h, hd).transpose(1, 2);
         Tensor v = l.vProj().apply(x).view(b, t, h, hd).transpose(1, 2);
-        Tensor o = dev.auris.llm.Attention.attend(q, k, v, null, false);   // scale hd^-0.5, as HF's q scaling
+        Tensor o = dev.auris.nn.Attention.attend(q, k, v, null, false);   // scale hd^-0.5, as HF's q scaling
         return l.outProj().apply(o.transpose(1, 2).reshape(b, t, (long) h * hd));
     }
 
     private static Tensor layerNorm(Tensor x, Tensor w, Tensor b) {
-        return torch.layer_norm(x, new long[]{x.size(2)}, new TensorOptional(w), new TensorOptional(b), 1e-5, false);
+        return dev.auris.nn.Norms.layer(x, w, b, 1e-5);
     }
 
     @Override

@@ -1,7 +1,7 @@
 package dev.auris.fusion;
 
+import dev.auris.nn.Params;
 import dev.auris.core.Torch;
-import dev.auris.llm.Llm;
 import dev.auris.units.Codebook;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -23,12 +23,12 @@ public record AudioVocab(Codebook codebook, Tensor embedRows, Tensor headRows, M
     }
 
     @Override
-    public Tensor embed(Tensor features, Llm llm) {
+    public Tensor embed(Tensor features, Tensor tokens) {
         long b = features.size(0);
         Tensor[] rows = new Tensor[(int) b];
         for (int i = 0; i < b; i++) {
             long[] units = codebook.units(features.select(0, i));
-            rows[i] = torch.embedding(embedRows, Torch.fromLongs(units, units.length)).to(Torch.scalarType(llm.dtype())); // [T_i, D]
+            rows[i] = torch.embedding(embedRows, Torch.fromLongs(units, units.length)).to(tokens.scalar_type()); // [T_i, D]
         }
         return Connector.padStack(rows);                                     // [B, T', D]
     }

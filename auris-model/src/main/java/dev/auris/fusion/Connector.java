@@ -1,6 +1,5 @@
 package dev.auris.fusion;
 
-import dev.auris.llm.Llm;
 import org.bytedeco.pytorch.Tensor;
 
 import java.util.Map;
@@ -12,7 +11,11 @@ import java.util.Map;
  * AudioVocab: new audio tokens); CtcCompress maps CTC segments softly onto existing text token embeddings.
  */
 public sealed interface Connector permits FrameStackMlp, LinearProjection, ConvDownsampler, TokenMapper, CtcCompress, AudioVocab {
-    Tensor embed(Tensor features, Llm llm);
+    /**
+     * Encoder features [B, T, De] → LLM input embeddings [B, T', D]. {@code tokens} is the LLM's input
+     * embedding matrix [V, D] (the token-mapping connectors read its rows; the projections ignore it).
+     */
+    Tensor embed(Tensor features, Tensor tokens);
 
     /** Every tensor the connector saves, by name (without the "connector." prefix). */
     Map<String, Tensor> parameters();

@@ -1,7 +1,7 @@
 package dev.auris.fusion;
 
-import dev.auris.llm.Linear;
-import dev.auris.llm.Llm;
+import dev.auris.nn.Params;
+import dev.auris.nn.Linear;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
@@ -21,7 +21,7 @@ public record ConvDownsampler(int k, Tensor convWeight, Tensor convBias, Linear 
     }
 
     @Override
-    public Tensor embed(Tensor features, Llm llm) {
+    public Tensor embed(Tensor features, Tensor tokens) {
         Tensor x = features.to(convWeight.scalar_type());
         if (x.size(1) < k) x = Connector.stackFrames(x, k).reshape(x.size(0), k, x.size(2));
         Tensor c = torch.conv1d(x.transpose(1, 2), convWeight, new TensorOptional(convBias), new long[]{k}, new long[]{0}, new long[]{1}, 1); // [B, H, T/k]

@@ -1,7 +1,7 @@
 package dev.auris.fusion;
 
-import dev.auris.llm.Linear;
-import dev.auris.llm.Llm;
+import dev.auris.nn.Params;
+import dev.auris.nn.Linear;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -19,7 +19,7 @@ public record FrameStackMlp(int k, Linear fc1, Linear fc2, Map<String, Tensor> p
     }
 
     @Override
-    public Tensor embed(Tensor features, Llm llm) {
+    public Tensor embed(Tensor features, Tensor tokens) {
         Tensor x = Connector.stackFrames(features, k).to(fc1.weight().scalar_type()); // [B, T/k, k·De]
         return fc2.apply(torch.relu(fc1.apply(x)));                                    // [B, T/k, D]
     }

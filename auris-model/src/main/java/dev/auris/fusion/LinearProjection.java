@@ -1,7 +1,7 @@
 package dev.auris.fusion;
 
-import dev.auris.llm.Linear;
-import dev.auris.llm.Llm;
+import dev.auris.nn.Params;
+import dev.auris.nn.Linear;
 import org.bytedeco.pytorch.Tensor;
 
 import java.util.Map;
@@ -14,7 +14,7 @@ public record LinearProjection(int k, Linear proj, Map<String, Tensor> parameter
     }
 
     @Override
-    public Tensor embed(Tensor features, Llm llm) {
+    public Tensor embed(Tensor features, Tensor tokens) {
         return proj.apply(Connector.stackFrames(features, k).to(proj.weight().scalar_type()));
     }
 

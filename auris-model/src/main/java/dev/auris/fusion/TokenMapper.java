@@ -1,7 +1,7 @@
 package dev.auris.fusion;
 
+import dev.auris.nn.Params;
 import dev.auris.core.Torch;
-import dev.auris.llm.Llm;
 import dev.auris.units.Codebook;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -36,13 +36,13 @@ public record TokenMapper(Codebook codebook, Tensor tokenIds, Map<String, Tensor
     }
 
     @Override
-    public Tensor embed(Tensor features, Llm llm) {
+    public Tensor embed(Tensor features, Tensor tokens) {
         long b = features.size(0);
         Tensor[] rows = new Tensor[(int) b];
         for (int i = 0; i < b; i++) {
             long[] units = codebook.units(features.select(0, i));
             Tensor ids = tokenIds.index_select(0, Torch.fromLongs(units, units.length));
-            rows[i] = llm.embed(ids);                                        // [T_i, D]
+            rows[i] = torch.embedding(tokens, ids);                                        // [T_i, D]
         }
         return Connector.padStack(rows);                                     // [B, T', D]
     }

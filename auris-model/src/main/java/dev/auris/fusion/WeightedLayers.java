@@ -1,5 +1,6 @@
 package dev.auris.fusion;
 
+import dev.auris.nn.Params;
 import dev.auris.encoder.WhisperEncoder;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;

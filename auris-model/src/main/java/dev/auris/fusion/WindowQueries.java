@@ -1,7 +1,8 @@
 package dev.auris.fusion;
 
+import dev.auris.nn.Params;
 import dev.auris.encoder.WhisperEncoder;
-import dev.auris.llm.Linear;
+import dev.auris.nn.Linear;
 import org.bytedeco.pytorch.*;
 import org.bytedeco.pytorch.global.torch;
 
@@ -51,14 +52,14 @@ public record WindowQueries(int window, int heads, Tensor queries, Tensor lnQW, 
         Tensor q = qProj.apply(norm(q0, lnQW, lnQB)).view(b * nw, nq, heads, hd).transpose(1, 2); // [W, h, nq, hd]
         Tensor k = kProj.apply(kv).view(b * nw, window, heads, hd).transpose(1, 2);               // [W, h, w, hd]
         Tensor v = vProj.apply(kv).view(b * nw, window, heads, hd).transpose(1, 2);
-        Tensor a = dev.auris.llm.Attention.attend(q, k, v, mask, false);
+        Tensor a = dev.auris.nn.Attention.attend(q, k, v, mask, false);
         Tensor h = q0.add(oProj.apply(a.transpose(1, 2).reshape(b * nw, nq, d)));                // [W, nq, D]
         h = h.add(fc2.apply(torch.gelu(fc1.apply(norm(h, lnFfnW, lnFfnB)))));
         return h.reshape(b, nw * nq, d);                                                          // [B, nw·nq, D]
     }
 
     private static Tensor norm(Tensor x, Tensor w, Tensor bias) {
-        return torch.layer_norm(x, new long[]{x.size(x.dim() - 1)}, new TensorOptional(w), new TensorOptional(bias), 1e-5, false);
+        return dev.auris.nn.Norms.layer(x, w, bias, 1e-5);
     }
 
     @Override

@@ -1,5 +1,8 @@
 package dev.auris.llm;
 
+import dev.auris.nn.Attention;
+import dev.auris.nn.Lora;
+import dev.auris.nn.Linear;
 import dev.auris.core.Torch;
 import dev.auris.io.Checkpoint;
 import dev.auris.io.CheckpointException;
@@ -325,10 +328,9 @@ public final class Llm implements AutoCloseable {
         return l.oProj().apply(o.transpose(1, 2).reshape(b, t, (long) h * hd)); // [B, T, D]
     }
 
-    /** HF LlamaRMSNorm: normalise in float32, cast back, scale by the weight. */
+    /** HF LlamaRMSNorm with this model's ε. */
     Tensor rmsNorm(Tensor x, Tensor weight) {
-        Tensor n = torch.rms_norm(x.to(torch.ScalarType.Float), new long[]{x.size(x.dim() - 1)}, new TensorOptional(), new DoubleOptional(config.rmsNormEps()));
-        return n.to(weight.scalar_type()).mul(weight);
+        return dev.auris.nn.Norms.rms(x, weight, config.rmsNormEps());
     }
 
     @Override

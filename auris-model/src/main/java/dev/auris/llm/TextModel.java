@@ -3,7 +3,6 @@ package dev.auris.llm;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.auris.io.DType;
-import dev.auris.prompt.ChatTemplate;
 import dev.auris.tokenizer.Tokenizer;
 
 import java.io.IOException;
@@ -11,14 +10,14 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
-import java.util.Optional;
 import java.util.Set;
 
 /**
- * A text LLM directory loaded whole: weights, tokenizer, end-of-generation ids (from
- * {@code generation_config.json}, else config.json) and the chat template, when the tokenizer config has one.
+ * A text LLM directory loaded whole: weights, tokenizer and end-of-generation ids (from
+ * {@code generation_config.json}, else config.json). How a conversation is rendered is the prompt
+ * stage's ({@code ChatTemplate.load(dir, tokenizer)}).
  */
-public record TextModel(Llm llm, Tokenizer tokenizer, Set<Integer> eosIds, Optional<ChatTemplate> chatTemplate) implements AutoCloseable {
+public record TextModel(Llm llm, Tokenizer tokenizer, Set<Integer> eosIds) implements AutoCloseable {
 
     public static TextModel load(Path dir, DType dtype) {
         Llm llm = Llm.load(dir, dtype);
@@ -32,7 +31,7 @@ public record TextModel(Llm llm, Tokenizer tokenizer, Set<Integer> eosIds, Optio
                 else if (g.isNumber()) eos.add(g.asInt());
             }
             tok.eosId().ifPresent(eos::add);
-            return new TextModel(llm, tok, Set.copyOf(eos), ChatTemplate.load(dir, tok));
+            return new TextModel(llm, tok, Set.copyOf(eos));
         } catch (IOException e) {
             llm.close();
             throw new UncheckedIOException(e);

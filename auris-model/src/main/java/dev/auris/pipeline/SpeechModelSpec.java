@@ -1,10 +1,13 @@
 package dev.auris.pipeline;
 
+import dev.auris.prompt.PromptSpec;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.auris.fusion.Fusion;
+import dev.auris.hearing.Decoding;
 import dev.auris.io.AtomicFiles;
 import dev.auris.io.CheckpointException;
 
@@ -23,13 +26,14 @@ import java.util.Map;
  *  "llm": {"path": "llm"},
  *  "selector": {"type": "final"},
  *  "connector": {"type": "frame-stack-mlp", "k": 5, "hidden": 2048},
+ *  "decoding": {"beam": 8, "ctc_weight": 0.5},           (ctc-compress models: how a clip is heard)
  *  "prompt": {"system": "...", "instruction": "...", "template": null, "add_bos": false},
  *  "weights": "fusion.safetensors"}
  * }</pre>
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record SpeechModelSpec(String format, EncoderRef encoder, LlmRef llm, Map<String, Object> selector,
-                              Map<String, Object> connector, PromptSpec prompt, String weights, Map<String, Object> lora) {
+                              Map<String, Object> connector, Decoding decoding, PromptSpec prompt, String weights, Map<String, Object> lora) {
     public static final String FORMAT = "auris/1";
 
     /** The speech encoder directory and whether clips are padded to Whisper's 30 s window. */
@@ -37,26 +41,6 @@ public record SpeechModelSpec(String format, EncoderRef encoder, LlmRef llm, Map
 
     /** The LLM directory. */
     public record LlmRef(String path) {}
-
-    /**
-     * How conversations become LLM input. {@code template}: a Jinja chat template (null: the LLM's own,
-     * else plain concatenation); {@code system}: system prompt; {@code instruction}: appended to a user
-     * turn that holds only speech; {@code transcribe}: the instruction that asks for a transcript
-     * ({@code auris transcribe}); {@code addBos}: prepend the BOS token id (for templates without one).
-     */
-    @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record PromptSpec(String template, String system, String instruction, String transcribe, boolean addBos) {
-        public PromptSpec(String template, String system, String instruction, boolean addBos) {
-            this(template, system, instruction, null, addBos);
-        }
-
-        /** LLaMA-Omni's fixed speech prompt (and LLaSM's ASR instruction for transcripts). */
-        public static PromptSpec llamaOmni() {
-            return new PromptSpec(null, "You are a helpful language and speech assistant. You are able to understand the speech content that the user provides, "
-                    + "and assist the user with a variety of tasks using natural language.", dev.auris.prompt.Instructions.LLAMA_OMNI,
-                    dev.auris.prompt.Instructions.LLASM_ASR.getFirst(), false);
-        }
-    }
 
     static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -71,9 +55,10 @@ public record SpeechModelSpec(String format, EncoderRef encoder, LlmRef llm, Map
         }
         SpeechModelSpec s;
         try {
-            s = JSON.readValue(f.toFile(), SpeechModelSpec.class);
-        } catch (IOException e) {
-            throw new CheckpointException(f + ": not a valid auris.json (" + e.getMessage().lines().findFirst().orElse("") + ")", e);
+            s = JSON.treeToValue(migrated(JSON.readTree(f.toFile())), SpeechModelSpec.class);
+        } catch (IOException | IllegalArgumentException e) {
+            String why = e instanceof IOException ? e.getMessage().lines().findFirst().orElse("") : e.getMessage();
+            throw new CheckpointException(f + ": not a valid auris.json (" + why + ")", e);
         }
         if (!FORMAT.equals(s.format())) throw new CheckpointException(f + ": format is '" + s.format() + "', expected '" + FORMAT + "'");
         if (s.encoder() == null || s.encoder().path() == null) throw new CheckpointException(f + ": missing encoder.path (the Whisper encoder directory)");
@@ -83,6 +68,21 @@ public record SpeechModelSpec(String format, EncoderRef encoder, LlmRef llm, Map
             throw new CheckpointException(f + ": missing connector.type (" + Fusion.CONNECTOR_TYPES + ")");
         }
         return s;
+    }
+
+    /**
+     * An auris.json as written before the {@code decoding} section: a ctc-compress connector kept beam,
+     * ctc_weight, length_bonus and tta_warps itself. They move to {@code decoding}, so old files load as they did.
+     */
+    private static com.fasterxml.jackson.databind.JsonNode migrated(com.fasterxml.jackson.databind.JsonNode j) {
+        if (!(j instanceof com.fasterxml.jackson.databind.node.ObjectNode o) || o.has("decoding") || !o.path("connector").isObject()) return j;
+        @SuppressWarnings("unchecked")
+        Map<String, Object> connector = JSON.convertValue(o.get("connector"), Map.class);
+        var split = Decoding.split(connector);
+        if (split.getKey() == null) return j;
+        o.set("connector", JSON.valueToTree(split.getValue()));
+        o.set("decoding", JSON.valueToTree(split.getKey()));
+        return o;
     }
 
     public void write(Path dir) {

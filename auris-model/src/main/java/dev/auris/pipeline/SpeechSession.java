@@ -1,5 +1,7 @@
 package dev.auris.pipeline;
 
+import dev.auris.prompt.PromptBuilder;
+import dev.auris.prompt.Turn;
 import dev.auris.core.Torch;
 import dev.auris.llm.Session;
 import dev.auris.sample.Generator;
@@ -16,14 +18,16 @@ import java.util.function.Consumer;
  * One conversation with a {@link SpeechLlm}: the history of turns and the LLM's KV cache across them.
  * Each new turn re-renders the whole conversation with the prompt template and feeds only what the cache
  * does not hold yet (rolling back to the first difference), so a multi-turn chat equals the same
- * conversation fed in one prefill. Each clip is encoded once per session.
+ * conversation fed in one prefill. Each clip is heard once per session, as the session's {@link Hearing}
+ * says, before the prompt is fed: as embeddings for its slot, or as its transcript's tokens.
  */
 public final class SpeechSession implements AutoCloseable {
     private final SpeechLlm model;
     private final Session llm;
     private final List<Turn> history = new ArrayList<>();
     private final List<Object> fed = new ArrayList<>();          // per cached position: token id or AudioPos
-    private final Map<Turn.Speech, Tensor> encoded = new IdentityHashMap<>();
+    private final Hearing hearing;
+    private final Map<Turn.Speech, Hearing.Heard> heard = new IdentityHashMap<>();
     private double lastEncodeMs;
 
     private record AudioPos(Turn.Speech speech, int index) {
@@ -34,8 +38,9 @@ public final class SpeechSession implements AutoCloseable {
         public int hashCode() { return System.identityHashCode(speech) * 31 + index; }
     }
 
-    SpeechSession(SpeechLlm model) {
+    SpeechSession(SpeechLlm model, Hearing hearing) {
         this.model = model;
+        this.hearing = hearing;
         this.llm = model.llm().newSession();
     }
 
@@ -49,7 +54,7 @@ public final class SpeechSession implements AutoCloseable {
     /** Adds the user turn and feeds the conversation up to the assistant's reply; logits [V] of the next token. */
     public Tensor prefill(Turn user) {
         history.add(user);
-        return feed(model.prompt().build(history, true));
+        return feedPrompt(model.prompt().build(history, true));
     }
 
     /** Feeds one generated token; logits [V] of the next (the step API under {@link #respond}). */
@@ -59,55 +64,77 @@ public final class SpeechSession implements AutoCloseable {
         return logits;
     }
 
-    /** Logits [V] after feeding the given items (the conversation as a whole). */
-    Tensor feed(List<PromptBuilder.Item> items) {
+    /** Logits [V] after feeding the given prompt (the conversation as a whole), its clips heard first. */
+    Tensor feedPrompt(List<PromptBuilder.Item> items) {
         long t0 = System.nanoTime();
-        List<Object> keys = new ArrayList<>();
         try (var guard = new org.bytedeco.pytorch.NoGradGuard()) {
             for (PromptBuilder.Item it : items) {
-                switch (it) {
-                    case PromptBuilder.Tokens t -> { for (int id : t.ids()) keys.add(id); }
-                    case PromptBuilder.Slot s -> {
-                        Tensor e = encoded.computeIfAbsent(s.speech(), sp -> Torch.own(model.hear(sp.clip())));
-                        for (int j = 0; j < e.size(0); j++) keys.add(new AudioPos(s.speech(), j));
+                if (it instanceof PromptBuilder.Slot s && !heard.containsKey(s.speech())) heard.put(s.speech(), owned(model.hear(s.speech().clip(), hearing)));
+            }
+            lastEncodeMs = (System.nanoTime() - t0) / 1e6;
+            return feed(items);
+        }
+    }
+
+    private static Hearing.Heard owned(Hearing.Heard h) {
+        return h instanceof Hearing.Embeddings e ? new Hearing.Embeddings(Torch.own(e.embeddings())) : h;
+    }
+
+    /** What fills a prompt position: a token id, or position {@code index} of a clip heard as embeddings. */
+    private List<Object> keys(List<PromptBuilder.Item> items) {
+        List<Object> keys = new ArrayList<>();
+        for (PromptBuilder.Item it : items) {
+            switch (it) {
+                case PromptBuilder.Tokens t -> { for (int id : t.ids()) keys.add(id); }
+                case PromptBuilder.Slot s -> {
+                    switch (heard.get(s.speech())) {
+                        case Hearing.Tokens t -> { for (int id : t.ids()) keys.add(id); }
+                        case Hearing.Embeddings e -> { for (int j = 0; j < e.embeddings().size(0); j++) keys.add(new AudioPos(s.speech(), j)); }
                     }
                 }
             }
-            lastEncodeMs = (System.nanoTime() - t0) / 1e6;
-            int common = 0;
-            while (common < fed.size() && common < keys.size() && fed.get(common).equals(keys.get(common))) common++;
-            if (common == keys.size()) common--; // nothing new: re-feed the last position for its logits
-            if (common < 0) throw new IllegalArgumentException("empty prompt");
-            llm.truncate(common);
-            fed.subList(common, fed.size()).clear();
-            final int from = common;
-            return Torch.scoped(() -> {
-                List<Tensor> pieces = new ArrayList<>();
-                int pos = 0;
-                for (PromptBuilder.Item it : items) {
-                    switch (it) {
-                        case PromptBuilder.Tokens t -> {
-                            int a = Math.max(from - pos, 0);
-                            if (a < t.ids().length) {
-                                int[] ids = Arrays.copyOfRange(t.ids(), a, t.ids().length);
-                                pieces.add(model.llm().embed(Torch.fromInts(ids)));
-                            }
-                            pos += t.ids().length;
-                        }
-                        case PromptBuilder.Slot s -> {
-                            Tensor e = encoded.get(s.speech());
-                            int n = (int) e.size(0), a = Math.max(from - pos, 0);
-                            if (a < n) pieces.add(e.narrow(0, a, n - a));
-                            pos += n;
-                        }
-                    }
-                }
-                Tensor x = torch.cat(new TensorVector(pieces.toArray(Tensor[]::new)), 0); // [T_new, D]
-                Tensor logits = llm.prefill(x);
-                fed.addAll(keys.subList(from, keys.size()));
-                return logits;
-            });
         }
+        return keys;
+    }
+
+    /** Feeds what the cache does not hold yet of a prompt whose clips are heard; logits [V] of the next token. */
+    private Tensor feed(List<PromptBuilder.Item> items) {
+        List<Object> keys = keys(items);
+        int common = 0;
+        while (common < fed.size() && common < keys.size() && fed.get(common).equals(keys.get(common))) common++;
+        if (common == keys.size()) common--; // nothing new: re-feed the last position for its logits
+        if (common < 0) throw new IllegalArgumentException("empty prompt");
+        llm.truncate(common);
+        fed.subList(common, fed.size()).clear();
+        final int from = common;
+        return Torch.scoped(() -> {
+            List<Tensor> pieces = new ArrayList<>();
+            int pos = 0;
+            for (PromptBuilder.Item it : items) {
+                Object fill = it instanceof PromptBuilder.Slot s ? heard.get(s.speech()) : it;
+                switch (fill) {
+                    case PromptBuilder.Tokens t -> pos = addTokens(pieces, t.ids(), pos, from);
+                    case Hearing.Tokens t -> pos = addTokens(pieces, t.ids(), pos, from);
+                    case Hearing.Embeddings e -> {
+                        int n = (int) e.embeddings().size(0), a = Math.max(from - pos, 0);
+                        if (a < n) pieces.add(e.embeddings().narrow(0, a, n - a));        // [n - a, D]
+                        pos += n;
+                    }
+                    default -> throw new IllegalStateException("unexpected prompt item " + fill);
+                }
+            }
+            Tensor x = torch.cat(new TensorVector(pieces.toArray(Tensor[]::new)), 0); // [T_new, D]
+            Tensor logits = llm.prefill(x);
+            fed.addAll(keys.subList(from, keys.size()));
+            return logits;
+        });
+    }
+
+    /** Adds the embeddings of the tokens at positions ≥ {@code from}; the position after them. */
+    private int addTokens(List<Tensor> pieces, int[] ids, int pos, int from) {
+        int a = Math.max(from - pos, 0);
+        if (a < ids.length) pieces.add(model.llm().embed(Torch.fromInts(Arrays.copyOfRange(ids, a, ids.length)))); // [n - a, D]
+        return pos + ids.length;
     }
 
     /**
@@ -136,14 +163,17 @@ public final class SpeechSession implements AutoCloseable {
         llm.reset();
         fed.clear();
         history.clear();
-        encoded.values().forEach(Tensor::close);
-        encoded.clear();
+        closeHeard();
     }
 
     @Override
     public void close() {
         llm.close();
-        encoded.values().forEach(Tensor::close);
-        encoded.clear();
+        closeHeard();
+    }
+
+    private void closeHeard() {
+        heard.values().forEach(h -> { if (h instanceof Hearing.Embeddings e) e.embeddings().close(); });
+        heard.clear();
     }
 }

@@ -1,5 +1,7 @@
 package dev.auris.pipeline;
 
+import dev.auris.prompt.PromptSpec;
+import dev.auris.prompt.Turn;
 import dev.auris.core.Torch;
 import dev.auris.fusion.Connector;
 import dev.auris.io.DType;
@@ -52,7 +54,7 @@ class FusionTest {
 
     static SpeechLlm compose(String name, Map<String, Object> selector, Map<String, Object> connector) {
         return SpeechLlm.compose(tmp.resolve(name), Fixtures.whisperTiny(), llm, selector, connector,
-                new SpeechModelSpec.PromptSpec(null, null, null, true), false, 7, DType.F32);
+                new PromptSpec(null, null, null, true), false, 7, DType.F32);
     }
 
     @ParameterizedTest
@@ -66,7 +68,7 @@ class FusionTest {
             assertEquals(2, audio.dim());
             assertEquals(64, audio.size(1));
             assertTrue(audio.size(0) >= 1);
-            Tensor heard = m.hear(Fixtures.jfk(0.5, 1.2));                      // what a session feeds: for ctc-compress the decoded tokens' rows
+            Tensor heard = heard(m, Fixtures.jfk(0.5, 1.2));                     // what a session feeds: for ctc-compress the decoded tokens' rows
             assertEquals(64, heard.size(1));
             assertTrue(heard.size(0) >= 1);
             Tensor text = m.llm().embed(Torch.fromInts(new int[]{1, 300, 301}));
@@ -117,29 +119,31 @@ class FusionTest {
             w[5 * 3] = 50;          // token 5 <- feature 0
             w[7 * 3 + 1] = 50;      // token 7 <- feature 1
             w[512 * 3 + 2] = 50;    // blank   <- feature 2
-            var head = new dev.auris.llm.Linear(Torch.fromFloats(w, 513, 3), torch.zeros(new long[]{513}));
-            var ctc = new dev.auris.fusion.CtcCompress(head, 512, 1.0, 0.5, 4, 0.5, 0, List.of(), Map.of());
+            var head = new dev.auris.nn.Linear(Torch.fromFloats(w, 513, 3), torch.zeros(new long[]{513}));
+            var ctc = new dev.auris.fusion.CtcCompress(head, 512, 1.0, 0.5, Map.of());
             // path: 5 5 blank 7 blank 7 -> segments [5] [7] [7] (a repeat across a blank is a new token)
             float[] f = {1, 0, 0, 1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0, 1, 0};
             Tensor feats = Torch.fromFloats(f, 1, 6, 3);
-            Tensor e = ctc.embed(feats, base);                                   // [1, 3, 64]
+            Tensor e = ctc.embed(feats, base.embedTokens());                                   // [1, 3, 64]
             assertArrayEquals(new long[]{1, 3, 64}, Torch.shape(e));
             Tensor want = base.embed(Torch.fromInts(new int[]{5, 7, 7}));
             assertArrayEquals(Torch.toFloats(want), Torch.toFloats(e.select(0, 0)), 1e-5f);
-            assertArrayEquals(new int[]{5, 7, 7}, ctc.decode(feats.select(0, 0)));
+            assertArrayEquals(new int[]{5, 7, 7}, dev.auris.hearing.CtcHearing.greedy(ctc, feats.select(0, 0)));
             // inference hears the same tokens through the beam search with the LLM as language model: a CTC this
             // sure outweighs the story LLM's low opinion of these two tokens after BOS
-            assertArrayEquals(new int[]{5, 7, 7}, ctc.hear(feats.select(0, 0), base, new int[]{1}));
-            assertThrows(IllegalArgumentException.class, () -> ctc.hear(feats.select(0, 0), base, new int[0]));
+            var decoding = new dev.auris.hearing.Decoding(4, 0.5, 0, List.of());
+            var scorer = dev.auris.hearing.CtcHearing.scorer(ctc, List.of(feats.select(0, 0)));
+            assertArrayEquals(new int[]{5, 7, 7}, dev.auris.hearing.CtcHearing.firstPass(scorer, base, new int[]{1}, decoding));
+            assertThrows(IllegalArgumentException.class, () -> dev.auris.hearing.CtcHearing.firstPass(scorer, base, new int[0], decoding));
             // all blank: one segment, the least-blank frame
             float[] allBlank = {0, 0, 1, 0.2f, 0, 0.9f, 0, 0, 1};
-            assertEquals(1, ctc.embed(Torch.fromFloats(allBlank, 1, 3, 3), base).size(1));
+            assertEquals(1, ctc.embed(Torch.fromFloats(allBlank, 1, 3, 3), base.embedTokens()).size(1));
             // views of one clip: the scorer reads the log of their mean posteriors (frame 0's blank: 1/2 of p1 + p2)
             Tensor v1 = Torch.fromFloats(new float[]{0, 0, 0.1f, 0, 0, 0.1f}, 2, 3), v2 = Torch.fromFloats(new float[]{0, 0, 0.05f, 1, 0, 0}, 2, 3);
             double p1 = blankProbability(ctc, v1), p2 = blankProbability(ctc, v2);
-            assertEquals(Math.log((p1 + p2) / 2), ctc.scorer(List.of(v1, v2)).initial().rb()[0], 1e-5);
-            assertEquals(Math.log(p1), ctc.scorer(v1).initial().rb()[0], 1e-5);
-            var e2 = assertThrows(IllegalArgumentException.class, () -> ctc.scorer(List.of(v1, Torch.fromFloats(new float[9], 3, 3))));
+            assertEquals(Math.log((p1 + p2) / 2), dev.auris.hearing.CtcHearing.scorer(ctc, List.of(v1, v2)).initial().rb()[0], 1e-5);
+            assertEquals(Math.log(p1), dev.auris.hearing.CtcHearing.scorer(ctc, List.of(v1)).initial().rb()[0], 1e-5);
+            var e2 = assertThrows(IllegalArgumentException.class, () -> dev.auris.hearing.CtcHearing.scorer(ctc, List.of(v1, Torch.fromFloats(new float[9], 3, 3))));
             assertTrue(e2.getMessage().contains("one T"), e2.getMessage());
         }
     }
@@ -198,25 +202,24 @@ class FusionTest {
     /** A conversation hears a clip as the model's own transcript (what auris transcribe prints), over averaged warped views when asked. */
     @Test
     void aConversationHearsTheTranscriptAndDecodingSettingsSurviveLoading() {
-        var prompt = new SpeechModelSpec.PromptSpec(null, null, null, "Transcribe the speech into text.", true);
+        var prompt = new PromptSpec(null, null, null, "Transcribe the speech into text.", true);
         try (SpeechLlm m = SpeechLlm.compose(tmp.resolve("hears"), Fixtures.whisperTiny(), llm, Map.of("type", "final"),
                 Map.of("type", "ctc-compress", "blank_threshold", 0.99, "length_bonus", 0.5, "tta_warps", List.of(0.9, 1, 1.1)), prompt, false, 7, DType.F32);
              PointerScope scope = new PointerScope()) {
-            var ctc = (dev.auris.fusion.CtcCompress) m.connector();
-            assertEquals(List.of(0.9, 1.0, 1.1), ctc.ttaWarps());
-            assertEquals(0.5, ctc.lengthBonus());
+            assertEquals(List.of(0.9, 1.0, 1.1), m.decoding().ttaWarps());
+            assertEquals(0.5, m.decoding().lengthBonus());
+            assertInstanceOf(Hearing.Transcript.class, m.hearing());
             var clip = Fixtures.jfk(0.5, 1.2);
             int frames = (int) m.selector().select(m.encodeAudio(clip)).size(1);            // a conversation's budget: no CTC output is longer
-            String transcript = m.transcribe(clip, SpeechLlm.Decoder.JOINT, frames);
-            Tensor heard = m.hear(clip);
+            String transcript = m.transcriber(Transcriber.Kind.JOINT).transcribe(clip, frames);
+            Tensor heard = heard(m, clip);
             int[] typed = m.text().tokenizer().encode(transcript);
             Tensor want = typed.length == 0 ? m.encode(clip) : m.llm().embed(Torch.fromInts(typed));
             assertArrayEquals(Torch.shape(want), Torch.shape(heard), "heard '" + transcript + "'");
             assertArrayEquals(Torch.toFloats(want), Torch.toFloats(heard), 1e-6f);
             try (SpeechLlm back = SpeechLlm.load(tmp.resolve("hears"), DType.F32)) {     // as compose saved it
-                assertEquals(ctc.ttaWarps(), ((dev.auris.fusion.CtcCompress) back.connector()).ttaWarps());
-                assertEquals(0.5, ((dev.auris.fusion.CtcCompress) back.connector()).lengthBonus());
-                assertEquals(transcript, back.transcribe(clip, SpeechLlm.Decoder.JOINT, frames));
+                assertEquals(m.decoding(), back.decoding());
+                assertEquals(transcript, back.transcriber(Transcriber.Kind.JOINT).transcribe(clip, frames));
             }
         }
         var bad = assertThrows(dev.auris.io.CheckpointException.class, () -> SpeechLlm.compose(tmp.resolve("bad-warps"), Fixtures.whisperTiny(), llm,
@@ -232,7 +235,7 @@ class FusionTest {
         try (SpeechLlm m = compose("leak", Map.of("type", "final"), Map.of("type", "ctc-compress"))) {
             var clip = Fixtures.jfk(0.5, 0.5);
             Runnable round = () -> {
-                assertNotNull(m.transcribe(clip, SpeechLlm.Decoder.JOINT, 8));
+                assertNotNull(m.transcriber(Transcriber.Kind.JOINT).transcribe(clip, 8));
                 try (SpeechSession s = m.newSession()) {
                     s.respond(Turn.user(Turn.speech(clip)), SamplingOptions.greedy(4), e -> {});
                 }
@@ -273,5 +276,13 @@ class FusionTest {
                 assertEquals(last.tokens(), again.tokens());
             }
         }
+    }
+
+    /** What a session feeds for a clip as the model hears it, as embeddings [T', D]. */
+    static Tensor heard(SpeechLlm m, dev.auris.audio.AudioClip clip) {
+        return switch (m.hear(clip, m.hearing())) {
+            case Hearing.Embeddings e -> e.embeddings();
+            case Hearing.Tokens t -> m.llm().embed(Torch.fromInts(t.ids()));
+        };
     }
 }

@@ -20,7 +20,7 @@ class SpeechModelSpecTest {
         // connector keys differently from one run to the next
         SpeechModelSpec s = new SpeechModelSpec(SpeechModelSpec.FORMAT, new SpeechModelSpec.EncoderRef("encoder", false),
                 new SpeechModelSpec.LlmRef("../llm"), Map.of("type", "final"),
-                Map.of("type", "ctc-compress", "temperature", 1.0, "blank_threshold", 0.8), null, "fusion.safetensors",
+                Map.of("type", "ctc-compress", "temperature", 1.0, "blank_threshold", 0.8), new dev.auris.hearing.Decoding(8, 0.4, 2.0, List.of()), null, "fusion.safetensors",
                 Map.of("rank", 8, "alpha", 16.0, "targets", List.of("q_proj", "v_proj"), "weights", "lora.safetensors"));
         s.write(dir);
         String json = Files.readString(dir.resolve("auris.json"));

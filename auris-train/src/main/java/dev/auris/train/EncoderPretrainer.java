@@ -9,8 +9,8 @@ import dev.auris.encoder.WhisperEncoder;
 import dev.auris.features.LogMel;
 import dev.auris.features.MelWarp;
 import dev.auris.io.*;
-import dev.auris.llm.Linear;
-import dev.auris.pipeline.Turn;
+import dev.auris.nn.Linear;
+import dev.auris.prompt.Turn;
 import dev.auris.tokenizer.Tokenizer;
 import dev.auris.train.data.Example;
 import dev.auris.train.data.Manifest;
@@ -216,7 +216,7 @@ public final class EncoderPretrainer {
             for (Example e : held) {
                 try (PointerScope scope = new PointerScope()) {
                     Tensor h = enc.encode(mel.compute(clip(e)), false).lastHidden().select(0, 0);
-                    int[] hyp = dev.auris.fusion.CtcCompress.greedy(head.apply(h), vocab.vocabSize());
+                    int[] hyp = dev.auris.hearing.CtcHearing.greedy(head.apply(h), vocab.vocabSize());
                     int[] ref = vocab.encode(e.answer());
                     errors += dev.auris.train.eval.Wer.editDistance(ref, hyp);
                     total += ref.length;

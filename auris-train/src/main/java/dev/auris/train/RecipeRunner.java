@@ -1,5 +1,6 @@
 package dev.auris.train;
 
+import dev.auris.prompt.PromptSpec;
 import dev.auris.io.DType;
 import dev.auris.pipeline.SpeechLlm;
 import dev.auris.pipeline.SpeechModelSpec;
@@ -93,8 +94,8 @@ public final class RecipeRunner {
             current = out.resolve("base");
             if (!(resume && Files.isRegularFile(current.resolve("auris.json")))) {
                 Map<String, Object> prompt = cast(c.get("prompt"));
-                SpeechModelSpec.PromptSpec p = prompt == null ? SpeechModelSpec.PromptSpec.llamaOmni()
-                        : new SpeechModelSpec.PromptSpec((String) prompt.get("template"), (String) prompt.get("system"), (String) prompt.get("instruction"),
+                PromptSpec p = prompt == null ? PromptSpec.llamaOmni()
+                        : new PromptSpec((String) prompt.get("template"), (String) prompt.get("system"), (String) prompt.get("instruction"),
                         (String) prompt.get("transcribe"), Boolean.TRUE.equals(prompt.get("add_bos")));
                 if (dp != null) throw new IllegalArgumentException("data-parallel runs start from an existing model (model.from): compose it first");
                 try (SpeechLlm m = SpeechLlm.compose(current, paths.apply(String.valueOf(c.get("encoder"))), paths.apply(String.valueOf(c.get("llm"))),

@@ -28,7 +28,7 @@ import java.util.*;
  * (seed, step), so a resumed run ends bit-identical to an uninterrupted one.
  *
  * <p>Training runs in float32 (bf16 weights would need float32 master copies, and libtorch's bf16 CPU
- * attention backward is slow; see {@link dev.auris.llm.Attention}).
+ * attention backward is slow; see {@link dev.auris.nn.Attention}).
  */
 public final class Trainer {
     /** What a stage did: final training loss (mean of the last log window), validation loss, timing. */

@@ -1,5 +1,6 @@
 package dev.auris.train;
 
+import dev.auris.prompt.PromptSpec;
 import dev.auris.core.Torch;
 import dev.auris.io.Checkpoint;
 import dev.auris.io.DType;
@@ -27,7 +28,7 @@ class DataParallelTest {
     void twoProcessesEqualOne() throws Exception {
         Path base = tmp.resolve("base");
         try (SpeechLlm m = SpeechLlm.compose(base, TrainFixtures.encoder(), TrainFixtures.llm(), Map.of("type", "final"),
-                Map.of("type", "linear", "k", 2), new SpeechModelSpec.PromptSpec(null, null, null, true), false, 1, DType.F32)) {
+                Map.of("type", "linear", "k", 2), new PromptSpec(null, null, null, true), false, 1, DType.F32)) {
             // composed and saved
         }
         Path recipe = TrainFixtures.tinyRecipe("voicetextblender", tmp, 12, r -> {

@@ -1,5 +1,6 @@
 package dev.auris.train;
 
+import dev.auris.prompt.PromptSpec;
 import dev.auris.io.DType;
 import dev.auris.pipeline.SpeechLlm;
 import dev.auris.pipeline.SpeechModelSpec;
@@ -151,7 +152,7 @@ class RecipesTest {
     void stage1KeepsEncoderAndLlmBitIdentical() {
         Path model = tmp.resolve("frozen-base");
         try (SpeechLlm m = SpeechLlm.compose(model, TrainFixtures.encoder(), TrainFixtures.llm(), Map.of("type", "final"),
-                Map.of("type", "linear", "k", 2), new SpeechModelSpec.PromptSpec(null, null, null, true), false, 1, DType.F32)) {
+                Map.of("type", "linear", "k", 2), new PromptSpec(null, null, null, true), false, 1, DType.F32)) {
             var before = TrainFixtures.snapshot(Trainer.trainable(m, List.of("llm", "encoder")));
             var connectorBefore = TrainFixtures.snapshot(Trainer.trainable(m, List.of("connector")));
             StageConfig stage = new StageConfig("stage1", "sft", List.of("connector"), null,
@@ -170,7 +171,7 @@ class RecipesTest {
     void dpoRaisesTheMarginAndKeepsTheReference() {
         Path model = tmp.resolve("dpo-base");
         try (SpeechLlm m = SpeechLlm.compose(model, TrainFixtures.encoder(), TrainFixtures.llm(), Map.of("type", "final"),
-                Map.of("type", "linear", "k", 2), new SpeechModelSpec.PromptSpec(null, null, null, true), false, 1, DType.F32)) {
+                Map.of("type", "linear", "k", 2), new PromptSpec(null, null, null, true), false, 1, DType.F32)) {
             // the reference is the starting model: base LLM, connector as composed
         }
         Path run = tmp.resolve("dpo");

@@ -1,6 +1,6 @@
 package dev.auris.train;
 
-import dev.auris.pipeline.Turn;
+import dev.auris.prompt.Turn;
 import dev.auris.prompt.Instructions;
 import dev.auris.train.data.Example;
 import dev.auris.train.data.Manifest;

@@ -42,7 +42,7 @@ public final class BatchSampler {
     /** A length proxy: audio seconds × 25 (≈ positions after 4× downsampling) + characters / 4. */
     static double length(Example e) {
         int chars = e.answer().length() + e.prompt().stream().flatMap(t -> t.parts().stream())
-                .mapToInt(p -> p instanceof dev.auris.pipeline.Turn.Text t ? t.text().length() : 0).sum();
+                .mapToInt(p -> p instanceof dev.auris.prompt.Turn.Text t ? t.text().length() : 0).sum();
         return e.audioSeconds() * 25 + chars / 4.0;
     }
 

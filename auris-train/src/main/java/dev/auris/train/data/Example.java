@@ -1,6 +1,6 @@
 package dev.auris.train.data;
 
-import dev.auris.pipeline.Turn;
+import dev.auris.prompt.Turn;
 
 import java.util.List;
 

@@ -5,7 +5,7 @@ import dev.auris.audio.Audio;
 import dev.auris.audio.AudioClip;
 import dev.auris.audio.AudioException;
 import dev.auris.io.ManifestFile;
-import dev.auris.pipeline.Turn;
+import dev.auris.prompt.Turn;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

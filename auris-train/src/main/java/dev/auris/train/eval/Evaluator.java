@@ -5,7 +5,7 @@ import dev.auris.llm.Llm;
 import dev.auris.llm.Session;
 import dev.auris.pipeline.SpeechLlm;
 import dev.auris.pipeline.SpeechSession;
-import dev.auris.pipeline.Turn;
+import dev.auris.prompt.Turn;
 import dev.auris.sample.Generator;
 import dev.auris.sample.SamplingOptions;
 import dev.auris.train.data.Example;
@@ -69,7 +69,7 @@ public final class Evaluator {
     public static Report run(SpeechLlm model, Path heldOut, int agreementTokens, int limit, Path reportDir, String title) {
         List<Map<String, Object>> rows = new ArrayList<>();
         long errors = 0, words = 0, ctcErrors = 0, llmErrors = 0;
-        SpeechLlm.Decoder how = model.defaultDecoder();
+        dev.auris.pipeline.Transcriber.Kind how = dev.auris.pipeline.Transcriber.Kind.defaultFor(model);
         int nAsr = 0;
         var ctc = model.connector() instanceof dev.auris.fusion.CtcCompress c ? c : null;
         try (NoGradGuard guard = new NoGradGuard()) {
@@ -77,7 +77,7 @@ public final class Evaluator {
             if (Files.isRegularFile(asr)) {
                 for (Example e : take(Manifest.read(asr, true).examples(), limit)) {
                     Turn.Speech sp = speech(e);
-                    String hyp = model.transcribe(sp.clip(), how, 64);
+                    String hyp = model.transcriber(how).transcribe(sp.clip(), 64);
                     Map<String, Object> row = new LinkedHashMap<>();
                     row.put("task", "asr");
                     row.put("line", e.line());
@@ -86,13 +86,13 @@ public final class Evaluator {
                     int wrong = Wer.errors(e.answer(), hyp), n = Wer.words(e.answer()).length;
                     row.put("word_errors", wrong);
                     errors += wrong;
-                    if (how != SpeechLlm.Decoder.LLM) {
-                        String llmHyp = model.transcribe(sp.clip(), SpeechLlm.Decoder.LLM, 64);
+                    if (how != dev.auris.pipeline.Transcriber.Kind.LLM) {
+                        String llmHyp = model.transcriber(dev.auris.pipeline.Transcriber.Kind.LLM).transcribe(sp.clip(), 64);
                         row.put("llm_transcript", llmHyp);
                         llmErrors += Wer.errors(e.answer(), llmHyp);
                     }
                     if (ctc != null) {
-                        String ctcHyp = model.ctcTranscript(sp.clip());
+                        String ctcHyp = model.transcriber(dev.auris.pipeline.Transcriber.Kind.CTC).transcribe(sp.clip(), Integer.MAX_VALUE);
                         row.put("ctc_transcript", ctcHyp);
                         ctcErrors += Wer.errors(e.answer(), ctcHyp);
                     }
@@ -161,7 +161,7 @@ public final class Evaluator {
             }
             // a task the data set does not have (real recordings come with transcripts alone) measures NaN, not 0
             Report r = new Report(nAsr, nAsr == 0 ? Double.NaN : (double) errors / Math.max(1, words), ctc == null || nAsr == 0 ? Double.NaN : (double) ctcErrors / Math.max(1, words),
-                    how == SpeechLlm.Decoder.LLM || nAsr == 0 ? Double.NaN : (double) llmErrors / Math.max(1, words),
+                    how == dev.auris.pipeline.Transcriber.Kind.LLM || nAsr == 0 ? Double.NaN : (double) llmErrors / Math.max(1, words),
                     nSqa, nSqa == 0 ? Double.NaN : (double) agreed / nSqa, nSqa == 0 ? Double.NaN : agreedTokens / nSqa, nSqa == 0 ? Double.NaN : (double) textAgreed / nSqa,
                     nText, basePpl, modelPpl, List.copyOf(rows));
             if (reportDir != null) write(r, reportDir, title, agreementTokens);

@@ -177,11 +177,12 @@ public final class Synthesizer {
         Map<String, String> out = new HashMap<>();
         if (c.distillModel() == null) return out;
         try (TextModel m = TextModel.load(c.distillModel(), dev.auris.io.DType.F32)) {
+            var template = ChatTemplate.load(c.distillModel(), m.tokenizer());
             List<String> answers = Parallel.map(c.texts().size(), i -> {
                 String s = c.texts().get(i);
                 int[] ids;
-                if (m.chatTemplate().isPresent()) {
-                    ids = m.tokenizer().encode(m.chatTemplate().get().render(List.of(ChatTemplate.Message.user(s)), true));
+                if (template.isPresent()) {
+                    ids = m.tokenizer().encode(template.get().render(List.of(ChatTemplate.Message.user(s)), true));
                 } else {
                     int[] p = m.tokenizer().encode(s);
                     ids = new int[p.length + 1];

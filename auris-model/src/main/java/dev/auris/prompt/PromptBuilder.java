@@ -1,4 +1,4 @@
-package dev.auris.pipeline;
+package dev.auris.prompt;
 
 import dev.auris.prompt.ChatTemplate;
 import dev.auris.tokenizer.Tokenizer;
@@ -24,9 +24,9 @@ public final class PromptBuilder {
 
     private final ChatTemplate template;
     private final Tokenizer tokenizer;
-    private final SpeechModelSpec.PromptSpec spec;
+    private final PromptSpec spec;
 
-    public PromptBuilder(ChatTemplate template, Tokenizer tokenizer, SpeechModelSpec.PromptSpec spec) {
+    public PromptBuilder(ChatTemplate template, Tokenizer tokenizer, PromptSpec spec) {
         this.template = template == null ? PLAIN : template;
         this.tokenizer = tokenizer;
         this.spec = spec;

@@ -1,4 +1,4 @@
-package dev.auris.fusion;
+package dev.auris.nn;
 
 import dev.auris.core.Torch;
 import dev.auris.io.DType;

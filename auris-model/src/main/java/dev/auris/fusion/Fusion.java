@@ -1,21 +1,21 @@
-package dev.auris.pipeline;
+package dev.auris.fusion;
 
-import dev.auris.fusion.*;
 import dev.auris.io.CheckpointException;
+import dev.auris.nn.Params;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** Builds the selector and connector an auris.json names, checking every field it reads. */
-final class Fusion {
+/** Builds the selector and connector an auris.json names (survey §4 steps 1 and 2), checking every field it reads. */
+public final class Fusion {
     /** The selector and connector types auris.json may name, for error messages. */
-    static final String SELECTOR_TYPES = "final, weighted or window-queries";
-    static final String CONNECTOR_TYPES = "frame-stack-mlp, linear, conv, token-mapper, ctc-compress or audio-vocab";
+    public static final String SELECTOR_TYPES = "final, weighted or window-queries";
+    public static final String CONNECTOR_TYPES = "frame-stack-mlp, linear, conv, token-mapper, ctc-compress or audio-vocab";
 
     private Fusion() {}
 
-    static FeatureSelector selector(Map<String, Object> spec, int encoderDim, int encoderLayers, Params p) {
+    public static FeatureSelector selector(Map<String, Object> spec, int encoderDim, int encoderLayers, Params p) {
         String type = String.valueOf(spec.get("type"));
         return switch (type) {
             case "final" -> new FinalLayer();
@@ -39,24 +39,17 @@ final class Fusion {
         };
     }
 
-    static Connector connector(Map<String, Object> spec, int encoderDim, int llmDim, int vocab, Params p) {
+    public static Connector connector(Map<String, Object> spec, int encoderDim, int llmDim, int vocab, Params p) {
         String type = String.valueOf(spec.get("type"));
         return switch (type) {
             case "frame-stack-mlp" -> FrameStackMlp.create(intOf(spec, "k", 5), encoderDim, intOf(spec, "hidden", 2048), llmDim, p);
             case "linear" -> LinearProjection.create(intOf(spec, "k", 1), encoderDim, llmDim, p);
             case "conv" -> ConvDownsampler.create(intOf(spec, "k", 2), encoderDim, intOf(spec, "hidden", llmDim), llmDim, p);
             case "token-mapper" -> TokenMapper.create(intOf(spec, "units", 100), encoderDim, vocab, p);
-            case "ctc-compress" -> CtcCompress.create(encoderDim, vocab, doubleOf(spec, "temperature", 1.0), doubleOf(spec, "blank_threshold", 0.5),
-                    intOf(spec, "beam", CtcCompress.BEAM), doubleOf(spec, "ctc_weight", CtcCompress.CTC_WEIGHT),
-                    doubleOf(spec, "length_bonus", 0), doublesOf(spec, "tta_warps"), p);
+            case "ctc-compress" -> CtcCompress.create(encoderDim, vocab, doubleOf(spec, "temperature", 1.0), doubleOf(spec, "blank_threshold", 0.5), p);
             case "audio-vocab" -> AudioVocab.create(intOf(spec, "units", 100), encoderDim, llmDim, p);
             default -> throw new CheckpointException("auris.json: connector.type '" + type + "' is unknown: use " + CONNECTOR_TYPES);
         };
-    }
-
-    /** A list of numbers as doubles (empty when absent). */
-    static List<Double> doublesOf(Map<String, Object> spec, String key) {
-        return numbersOf(spec, key).stream().map(Number::doubleValue).toList();
     }
 
     /** A list of numbers (empty when absent); anything else is a clear error. */

@@ -1,4 +1,4 @@
-package dev.auris.pipeline;
+package dev.auris.prompt;
 
 import dev.auris.audio.AudioClip;
 

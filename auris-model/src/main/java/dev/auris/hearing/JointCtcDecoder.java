@@ -1,4 +1,4 @@
-package dev.auris.sample;
+package dev.auris.hearing;
 
 import java.util.*;
 import java.util.function.Function;
@@ -18,16 +18,6 @@ import java.util.function.Function;
  * finished hypothesis within {@value #LOOKAHEAD} more tokens.
  */
 public final class JointCtcDecoder {
-    /** Beam width, CTC weight λ in [0, 1], length bonus β ≥ 0 (per token), and the most tokens an answer may have. */
-    public record Options(int beam, double ctcWeight, double lengthBonus, int maxTokens) {
-        public Options {
-            if (beam < 1) throw new IllegalArgumentException("beam must be at least 1, got " + beam);
-            if (!(ctcWeight >= 0 && ctcWeight <= 1)) throw new IllegalArgumentException("ctc weight must be in [0, 1], got " + ctcWeight);
-            if (!(lengthBonus >= 0 && lengthBonus <= MAX_BONUS)) throw new IllegalArgumentException("length bonus must be in [0, " + MAX_BONUS + "], got " + lengthBonus);
-            if (maxTokens < 1) throw new IllegalArgumentException("max tokens must be at least 1, got " + maxTokens);
-        }
-    }
-
     private record Hyp(int[] tokens, CtcPrefixScorer.State ctc, double lm, double score) {
         Hyp withScore(double s) { return new Hyp(tokens, ctc, lm, s); }
     }
@@ -38,21 +28,24 @@ public final class JointCtcDecoder {
      * The best token sequence (end token excluded).
      *
      * @param lm   next-token logits [V ≥ ctc.tokens()] of the speech LLM after its prompt plus the given prefix
+     * @param o    beam ({@link Decoding#searchBeam}), CTC weight and length bonus
      * @param ends the tokens that end an answer (scored with the CTC's whole-output probability); empty: the
      *             audio is a segment inside a longer input, and its end is scored by the CTC alone
      */
-    public static int[] decode(CtcPrefixScorer ctc, Function<int[], float[]> lm, Set<Integer> ends, Options o) {
+    public static int[] decode(CtcPrefixScorer ctc, Function<int[], float[]> lm, Set<Integer> ends, Decoding o, int maxTokens) {
+        if (maxTokens < 1) throw new IllegalArgumentException("max tokens must be at least 1, got " + maxTokens);
         double w = o.ctcWeight(), bonus = o.lengthBonus();
+        int beam = o.searchBeam();
         int[] likely = ctc.likelyTokens(LIKELY);
         List<Hyp> live = List.of(new Hyp(new int[0], ctc.initial(), 0, 0));
         Hyp best = null;
-        for (int len = 0; len < o.maxTokens() && !live.isEmpty(); len++) {
+        for (int len = 0; len < maxTokens && !live.isEmpty(); len++) {
             record Cand(Hyp from, int token, double lm, double score) {}
             PriorityQueue<Cand> cands = new PriorityQueue<>(Comparator.comparingDouble(Cand::score)); // the beam's worst on top
             for (Hyp h : live) {
                 double[] lp = logSoftmax(lm.apply(h.tokens()));
                 if (lp.length < ctc.tokens()) throw new IllegalArgumentException("the LM scores " + lp.length + " tokens, fewer than the CTC's " + ctc.tokens());
-                int[] grow = candidates(likely, lp, o.beam(), ctc.tokens());
+                int[] grow = candidates(likely, lp, beam, ctc.tokens());
                 double[] psi = w > 0 ? ctc.extensionScores(h.ctc(), grow) : new double[grow.length];
                 if (ends.isEmpty()) {                   // no end token: the CTC alone says where the audio's words end
                     double s = (1 - w) * h.lm() + w * ctc.endScore(h.ctc()) + bonus * h.tokens().length;
@@ -67,7 +60,7 @@ public final class JointCtcDecoder {
                     int c = grow[i];
                     if (ends.contains(c)) continue;
                     double s = (1 - w) * (h.lm() + lp[c]) + w * psi[i] + bonus * (h.tokens().length + 1);
-                    if (cands.size() < o.beam()) cands.add(new Cand(h, c, h.lm() + lp[c], s));
+                    if (cands.size() < beam) cands.add(new Cand(h, c, h.lm() + lp[c], s));
                     else if (s > cands.peek().score()) { cands.poll(); cands.add(new Cand(h, c, h.lm() + lp[c], s)); }
                 }
             }
@@ -100,9 +93,6 @@ public final class JointCtcDecoder {
 
     /** How many more tokens a live prefix may take to overtake the best finished hypothesis when β > 0. */
     static final int LOOKAHEAD = 4;
-
-    /** The largest length bonus: a few nats a token already outweighs any LM (and lets a search run to its budget). */
-    public static final double MAX_BONUS = 5;
 
     /** The frame probability from which the audio makes a token a candidate. */
     static final double LIKELY = 1e-3;

@@ -1,4 +1,4 @@
-package dev.auris.llm;
+package dev.auris.nn;
 
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;

@@ -1,4 +1,4 @@
-package dev.auris.sample;
+package dev.auris.hearing;
 
 import org.junit.jupiter.api.Test;
 
@@ -98,14 +98,15 @@ class CtcPrefixScorerTest {
         for (int t = 0; t < 4; t++) for (int c = 0; c < C; c++) x[t * C + c] = (float) Math.log(c == best[t] ? 0.97 : 0.01);
         CtcPrefixScorer s = new CtcPrefixScorer(x, 4, C);
         float[] lm = {0, 0, 3, 0};
-        var o = new JointCtcDecoder.Options(3, 0.5, 0, 10);
-        assertArrayEquals(new int[]{0, 1}, JointCtcDecoder.decode(s, h -> lm, Set.of(), o));
+        var o = new Decoding(3, 0.5, 0, List.of());
+        assertArrayEquals(new int[]{0, 1}, JointCtcDecoder.decode(s, h -> lm, Set.of(), o, 10));
         // with the LM alone (λ = 0) and an end token the LM likes after two tokens, the LM's choice wins
-        assertArrayEquals(new int[]{2, 2}, JointCtcDecoder.decode(s, h -> h.length < 2 ? lm : new float[]{0, 0, 0, 9}, Set.of(3), new JointCtcDecoder.Options(3, 0, 0, 10)));
+        assertArrayEquals(new int[]{2, 2}, JointCtcDecoder.decode(s, h -> h.length < 2 ? lm : new float[]{0, 0, 0, 9}, Set.of(3), new Decoding(3, 0, 0, List.of()), 10));
         // the token budget stops an LM that never ends
-        assertEquals(4, JointCtcDecoder.decode(s, h -> lm, Set.of(3), new JointCtcDecoder.Options(2, 0, 0, 4)).length);
-        assertThrows(IllegalArgumentException.class, () -> new JointCtcDecoder.Options(0, 0.5, 0, 4));
-        assertThrows(IllegalArgumentException.class, () -> new JointCtcDecoder.Options(2, 1.5, 0, 4));
+        assertEquals(4, JointCtcDecoder.decode(s, h -> lm, Set.of(3), new Decoding(2, 0, 0, List.of()), 4).length);
+        assertThrows(IllegalArgumentException.class, () -> new Decoding(-1, 0.5, 0, List.of()));
+        assertThrows(IllegalArgumentException.class, () -> JointCtcDecoder.decode(s, h -> lm, Set.of(), o, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Decoding(2, 1.5, 0, List.of()));
     }
 
     @Test
@@ -118,9 +119,9 @@ class CtcPrefixScorerTest {
         for (int t = 0; t < 6; t++) for (int c = 0; c < C; c++) x[t * C + c] = (float) Math.log(p[t][c]);
         CtcPrefixScorer s = new CtcPrefixScorer(x, 6, C);
         float[] lm = {0, -1, 0, -9};
-        assertArrayEquals(new int[]{0, 2}, JointCtcDecoder.decode(s, h -> lm, Set.of(), new JointCtcDecoder.Options(4, 0.5, 0, 10)));
-        assertArrayEquals(new int[]{0, 1, 2}, JointCtcDecoder.decode(s, h -> lm, Set.of(), new JointCtcDecoder.Options(4, 0.5, 1.5, 10)));
-        assertThrows(IllegalArgumentException.class, () -> new JointCtcDecoder.Options(2, 0.5, -0.1, 4));
-        assertThrows(IllegalArgumentException.class, () -> new JointCtcDecoder.Options(2, 0.5, Double.NaN, 4));
+        assertArrayEquals(new int[]{0, 2}, JointCtcDecoder.decode(s, h -> lm, Set.of(), new Decoding(4, 0.5, 0, List.of()), 10));
+        assertArrayEquals(new int[]{0, 1, 2}, JointCtcDecoder.decode(s, h -> lm, Set.of(), new Decoding(4, 0.5, 1.5, List.of()), 10));
+        assertThrows(IllegalArgumentException.class, () -> new Decoding(2, 0.5, -0.1, List.of()));
+        assertThrows(IllegalArgumentException.class, () -> new Decoding(2, 0.5, Double.NaN, List.of()));
     }
 }

@@ -1,4 +1,4 @@
-package dev.auris.sample;
+package dev.auris.hearing;
 
 /**
  * CTC prefix scores (Watanabe et al. 2017, "Hybrid CTC/attention architecture for end-to-end speech

@@ -1,0 +1,226 @@
+package dev.auris.pipeline;
+
+import dev.auris.prompt.PromptSpec;
+import dev.auris.core.Torch;
+import dev.auris.encoder.WhisperEncoder;
+import dev.auris.fusion.Connector;
+import dev.auris.fusion.FeatureSelector;
+import dev.auris.fusion.Fusion;
+import dev.auris.hearing.Decoding;
+import dev.auris.io.Checkpoint;
+import dev.auris.io.CheckpointException;
+import dev.auris.io.DType;
+import dev.auris.io.SafeTensorsWriter;
+import dev.auris.io.WeightSource;
+import dev.auris.llm.Llm;
+import dev.auris.llm.LoraSpec;
+import dev.auris.llm.TextModel;
+import dev.auris.nn.Params;
+import org.bytedeco.pytorch.Tensor;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.*;
+
+/**
+ * A speech LLM directory on disk: {@code auris.json} ({@link SpeechModelSpec}), the trained fusion weights,
+ * LoRA adapters, and the encoder and LLM directories it points at. Loads a {@link SpeechLlm}, composes a new
+ * one, saves one. Base checkpoints are referenced by relative path; writes are atomic per file.
+ */
+public final class ModelDirectory {
+    private ModelDirectory() {}
+
+    /**
+     * Loads the model; when it has no LoRA adapters yet and {@code newLora} is given, fresh adapters
+     * (B = 0, so outputs are unchanged) are attached for training. Every tensor of the fusion weights must
+     * be one the selector or connector uses.
+     */
+    public static SpeechLlm load(Path dir, DType dtype, LoraSpec newLora, long seed) {
+        SpeechModelSpec spec = SpeechModelSpec.read(dir);
+        if (spec.weights() == null) throw new CheckpointException(dir.resolve("auris.json") + ": missing weights (the safetensors file of the trained parts)");
+        try (Checkpoint fusion = Checkpoint.of(dir, List.of(dir.resolve(spec.weights())))) {
+            SpeechLlm m = build(dir, spec, fusion, dtype, newLora, seed);
+            Set<String> used = m.trainedTensors().keySet();
+            for (String n : fusion.names()) {
+                if (!used.contains(n)) {
+                    m.close();
+                    throw new CheckpointException(dir.resolve(spec.weights()).toString(), n, "is not used by the selector/connector auris.json describes",
+                            "auris.json and the weights disagree: restore the auris.json saved with these weights");
+                }
+            }
+            return m;
+        }
+    }
+
+    private static SpeechLlm build(Path dir, SpeechModelSpec spec, WeightSource weights, DType dtype, LoraSpec newLora, long seed) {
+        WhisperEncoder enc = WhisperEncoder.load(dir.resolve(spec.encoder().path()), dtype);
+        TextModel text = null;
+        try {
+            text = TextModel.load(dir.resolve(spec.llm().path()), dtype);
+            int de = enc.config().dModel(), d = text.llm().config().hiddenSize();
+            FeatureSelector sel;
+            Connector con;
+            try {
+                sel = Fusion.selector(spec.selector(), de, enc.config().layers(), new Params("selector.", weights, dtype));
+            } catch (CheckpointException e) {
+                throw new CheckpointException("selector " + spec.selector() + " with encoder width " + de + ": " + e.getMessage(), e);
+            }
+            try {
+                con = Fusion.connector(spec.connector(), de, d, text.llm().config().vocabSize(), new Params("connector.", weights, dtype));
+            } catch (CheckpointException e) {
+                throw new CheckpointException("connector " + spec.connector() + " between encoder width " + de + " and LLM width " + d
+                        + " (auris.json: connector, or the encoder/LLM paths): " + e.getMessage(), e);
+            }
+            Llm llm = text.llm();
+            if (spec.lora() != null) {
+                Path f = dir.resolve(String.valueOf(spec.lora().getOrDefault("weights", "lora.safetensors")));
+                try (Checkpoint c = Checkpoint.of(dir, List.of(f))) {
+                    llm = llm.withLora(loraSpec(spec.lora()), c, dtype);
+                }
+            } else if (newLora != null) {
+                llm = llm.withLora(newLora, LoraSpec.init(seed), dtype);
+            }
+            return new SpeechLlm(dir, spec, enc, sel, con, text, llm);
+        } catch (RuntimeException e) {
+            enc.close();
+            if (text != null) text.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Creates a new, untrained speech LLM directory {@code out}: auris.json pointing at the encoder and LLM
+     * directories (relative paths) and randomly initialised selector/connector weights. Decoding settings a
+     * recipe writes into the connector section (beam, ctc_weight, length_bonus, tta_warps) go to {@code decoding}.
+     */
+    public static SpeechLlm compose(Path out, Path encoderDir, Path llmDir, Map<String, Object> selector, Map<String, Object> connector,
+                                    PromptSpec prompt, boolean pad30s, long seed, DType dtype) {
+        try {
+            Files.createDirectories(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Path base = out.toAbsolutePath().normalize();
+        Map.Entry<Decoding, Map<String, Object>> split;
+        try {
+            split = Decoding.split(connector);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException("connector " + connector + ": " + e.getMessage(), e);
+        }
+        boolean ctc = "ctc-compress".equals(String.valueOf(connector.get("type")));
+        SpeechModelSpec spec = new SpeechModelSpec(SpeechModelSpec.FORMAT,
+                new SpeechModelSpec.EncoderRef(base.relativize(encoderDir.toAbsolutePath().normalize()).toString(), pad30s),
+                new SpeechModelSpec.LlmRef(base.relativize(llmDir.toAbsolutePath().normalize()).toString()),
+                selector, split.getValue(), split.getKey() != null ? split.getKey() : ctc ? Decoding.DEFAULT : null, prompt, "fusion.safetensors", null);
+        WeightSource random = WeightSource.random(seed, 0.02);
+        Path ctcHead = encoderDir.resolve("ctc_head.safetensors");
+        if (ctc && Files.isRegularFile(ctcHead)) {
+            try (Checkpoint head = Checkpoint.of(encoderDir, List.of(ctcHead))) {
+                return buildAndSave(out, spec, fromEncoderCtcHead(random, head), dtype);
+            }
+        }
+        return buildAndSave(out, spec, random, dtype);
+    }
+
+    private static SpeechLlm buildAndSave(Path out, SpeechModelSpec spec, WeightSource init, DType dtype) {
+        SpeechLlm m = build(out, spec, init, dtype, null, 0);
+        save(m, out, false, false);
+        return m;
+    }
+
+    /** The ctc-compress head starts as the encoder's own CTC head (pretrained with it, blank last); the rest as {@code rest}. */
+    private static WeightSource fromEncoderCtcHead(WeightSource rest, Checkpoint head) {
+        return new WeightSource() {
+            @Override
+            public Tensor tensor(String name, DType dtype, long... shape) {
+                return switch (name) {
+                    case "connector.head.weight" -> head.tensor("weight", dtype, shape);
+                    case "connector.head.bias" -> head.tensor("bias", dtype, shape);
+                    default -> rest.tensor(name, dtype, shape);
+                };
+            }
+
+            @Override
+            public boolean contains(String name) { return rest.contains(name); }
+        };
+    }
+
+    static LoraSpec loraSpec(Map<String, Object> m) {
+        Object t = m.get("targets");
+        List<String> targets = t instanceof List<?> l ? l.stream().map(String::valueOf).toList() : LoraSpec.ALL;
+        Object rank = m.getOrDefault("rank", 8), alpha = m.getOrDefault("alpha", 16), dropout = m.getOrDefault("dropout", 0.0);
+        if (!(rank instanceof Number r) || !(alpha instanceof Number a) || !(dropout instanceof Number d)) {
+            throw new CheckpointException("auris.json: lora.rank, lora.alpha and lora.dropout must be numbers, got " + m);
+        }
+        return new LoraSpec(r.intValue(), a.doubleValue(), d.doubleValue(), targets);
+    }
+
+    static Map<String, Object> loraMap(LoraSpec s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("rank", s.rank());
+        m.put("alpha", s.alpha());
+        m.put("dropout", s.dropout());
+        m.put("targets", s.targets());
+        m.put("weights", "lora.safetensors");
+        return m;
+    }
+
+    private static Map<String, SafeTensorsWriter.Entry> entries(Map<String, Tensor> tensors) {
+        Map<String, SafeTensorsWriter.Entry> entries = new LinkedHashMap<>();
+        tensors.forEach((n, t) -> entries.put(n, new SafeTensorsWriter.Entry(Torch.dtype(t.scalar_type()), Torch.shape(t), Torch.toBytes(t))));
+        return entries;
+    }
+
+    /**
+     * Writes auris.json, the selector/connector weights and the LoRA adapters (in their current dtype) to
+     * {@code out}; the base encoder and LLM are referenced by relative path. With {@code withLlm} /
+     * {@code withEncoder} (after full fine-tuning) the LLM / encoder weights are written too, as Hugging Face
+     * directories {@code out/llm} and {@code out/encoder} (the other files of the base directories are
+     * copied), and auris.json points at them.
+     */
+    public static void save(SpeechLlm m, Path out, boolean withLlm, boolean withEncoder) {
+        SpeechModelSpec spec = m.spec();
+        Path llmDir = m.dir().resolve(spec.llm().path()), encDir = m.dir().resolve(spec.encoder().path());
+        if (withLlm) {
+            copyDir(llmDir, out.resolve("llm"));
+            SafeTensorsWriter.write(out.resolve("llm/model.safetensors"), entries(new LinkedHashMap<>(m.text().llm().baseTensors())), Map.of("format", "pt"));
+            llmDir = out.resolve("llm");
+        }
+        if (withEncoder) {
+            copyDir(encDir, out.resolve("encoder"));
+            Map<String, Tensor> w = new LinkedHashMap<>();
+            m.encoder().tensors().forEach((n, t) -> w.put("model.encoder." + n, t));
+            SafeTensorsWriter.write(out.resolve("encoder/model.safetensors"), entries(w), Map.of("format", "pt"));
+            encDir = out.resolve("encoder");
+        }
+        String weights = spec.weights() == null ? "fusion.safetensors" : spec.weights();
+        SafeTensorsWriter.write(out.resolve(weights), entries(m.trainedTensors()), Map.of("format", "pt", "auris", SpeechModelSpec.FORMAT));
+        Map<String, Object> lora = m.lora().map(ModelDirectory::loraMap).orElse(null);
+        if (lora != null) SafeTensorsWriter.write(out.resolve("lora.safetensors"), entries(m.llm().loraTensors()), Map.of("format", "pt"));
+        Path base = out.toAbsolutePath().normalize();
+        new SpeechModelSpec(spec.format(),
+                new SpeechModelSpec.EncoderRef(base.relativize(encDir.toAbsolutePath().normalize()).toString(), spec.encoder().pad30s()),
+                new SpeechModelSpec.LlmRef(base.relativize(llmDir.toAbsolutePath().normalize()).toString()),
+                m.selector().spec(), new LinkedHashMap<>(m.connector().spec()), spec.decoding(), spec.prompt(), weights, lora).write(out);
+    }
+
+    /** Copies the files of a model directory except its weights (config, tokenizer, ...). */
+    private static void copyDir(Path from, Path to) {
+        try {
+            Files.createDirectories(to);
+            try (var s = Files.list(from)) {
+                for (Path p : s.toList()) {
+                    String n = p.getFileName().toString();
+                    if (Files.isRegularFile(p) && !n.endsWith(".safetensors") && !n.equals("model.safetensors.index.json")) {
+                        Files.copy(p, to.resolve(n), StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot copy " + from + " to " + to + ": " + e.getMessage(), e);
+        }
+    }
+}
