@@ -3,7 +3,7 @@ package dev.auris.cli;
 import dev.auris.core.Torch;
 import dev.auris.encoder.WhisperConfig;
 import dev.auris.encoder.WhisperEncoder;
-import dev.auris.io.DType;
+import dev.auris.core.DType;
 import dev.auris.io.WeightSource;
 import dev.auris.llm.Llm;
 import dev.auris.llm.LlmConfig;

@@ -2,7 +2,7 @@ package dev.auris.cli;
 
 import dev.auris.core.Home;
 import dev.auris.core.Torch;
-import dev.auris.io.DType;
+import dev.auris.core.DType;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;

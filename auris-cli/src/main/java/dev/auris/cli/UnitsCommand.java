@@ -41,7 +41,7 @@ final class UnitsCommand implements Runnable {
         options.dtype();
         List<Path> inputs = AudioInputs.of(files, manifest);
         Path dir = Options.resolve(model);
-        try (SpeechLlm m = SpeechLlm.load(dir, dev.auris.io.DType.F32); PointerScope scope = new PointerScope();
+        try (SpeechLlm m = SpeechLlm.load(dir, dev.auris.core.DType.F32); PointerScope scope = new PointerScope();
              var guard = new org.bytedeco.pytorch.NoGradGuard()) {
             Tensor codebook = m.connector().parameters().get("codebook");
             if (codebook == null) throw new IllegalArgumentException(model + " has a " + m.spec().connector().get("type") + " connector, which has no codebook");

@@ -1,6 +1,5 @@
 package dev.auris.core;
 
-import dev.auris.io.DType;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;

@@ -1,5 +1,6 @@
 package dev.auris.io;
 
+import dev.auris.core.DType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.auris.core.Torch;

@@ -1,5 +1,6 @@
 package dev.auris.io;
 
+import dev.auris.core.DType;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -116,7 +117,8 @@ public final class SafeTensors implements AutoCloseable {
                 throw new CheckpointException(file, tname, "header entry lacks dtype, shape or data_offsets [begin, end]",
                         "the file is corrupt; save it again");
             }
-            DType dtype = DType.ofSafetensors(dt.asText(), file, tname);
+            DType dtype = DType.ofSafetensors(dt.asText()).orElseThrow(() -> new CheckpointException(file, tname, "unknown dtype '" + dt.asText() + "'",
+                    "Auris reads F32, F16, BF16, I64, I32, I8, U8 and BOOL; convert the checkpoint (e.g. to F32 or BF16)"));
             long[] shape = new long[sh.size()];
             long numel = 1, nbytes;
             try {

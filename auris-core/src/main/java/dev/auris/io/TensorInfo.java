@@ -1,5 +1,6 @@
 package dev.auris.io;
 
+import dev.auris.core.DType;
 import java.util.Arrays;
 
 /** One tensor's entry in a safetensors header: data lies at [begin, end) of the data section. */

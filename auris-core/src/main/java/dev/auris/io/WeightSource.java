@@ -1,5 +1,6 @@
 package dev.auris.io;
 
+import dev.auris.core.DType;
 import dev.auris.core.Torch;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;

@@ -3,7 +3,7 @@ package dev.auris.encoder;
 import dev.auris.core.Torch;
 import dev.auris.io.Checkpoint;
 import dev.auris.io.CheckpointException;
-import dev.auris.io.DType;
+import dev.auris.core.DType;
 import dev.auris.io.WeightSource;
 import dev.auris.nn.Linear;
 import org.bytedeco.javacpp.PointerScope;

@@ -3,7 +3,7 @@ package dev.auris.llm;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.auris.io.CheckpointException;
-import dev.auris.io.DType;
+import dev.auris.core.DType;
 import dev.auris.io.SafeTensorsWriter;
 
 import java.io.IOException;

@@ -6,7 +6,7 @@ import dev.auris.nn.Linear;
 import dev.auris.core.Torch;
 import dev.auris.io.Checkpoint;
 import dev.auris.io.CheckpointException;
-import dev.auris.io.DType;
+import dev.auris.core.DType;
 import dev.auris.io.WeightSource;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.*;

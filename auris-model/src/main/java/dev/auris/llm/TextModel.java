@@ -2,7 +2,7 @@ package dev.auris.llm;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.auris.io.DType;
+import dev.auris.core.DType;
 import dev.auris.tokenizer.Tokenizer;
 
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package dev.auris.nn;
 
 import dev.auris.core.Torch;
-import dev.auris.io.DType;
+import dev.auris.core.DType;
 import dev.auris.io.WeightSource;
 import org.bytedeco.pytorch.Tensor;
 

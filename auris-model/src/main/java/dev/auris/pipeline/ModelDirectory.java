@@ -9,7 +9,7 @@ import dev.auris.fusion.Fusion;
 import dev.auris.hearing.Decoding;
 import dev.auris.io.Checkpoint;
 import dev.auris.io.CheckpointException;
-import dev.auris.io.DType;
+import dev.auris.core.DType;
 import dev.auris.io.SafeTensorsWriter;
 import dev.auris.io.WeightSource;
 import dev.auris.llm.Llm;

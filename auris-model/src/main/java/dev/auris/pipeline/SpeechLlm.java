@@ -11,7 +11,7 @@ import dev.auris.fusion.Connector;
 import dev.auris.fusion.CtcCompress;
 import dev.auris.fusion.FeatureSelector;
 import dev.auris.hearing.Decoding;
-import dev.auris.io.DType;
+import dev.auris.core.DType;
 import dev.auris.llm.Llm;
 import dev.auris.llm.LoraSpec;
 import dev.auris.llm.TextModel;

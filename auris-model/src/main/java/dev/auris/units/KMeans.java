@@ -54,7 +54,7 @@ public final class KMeans {
             Tensor c = Torch.fromFloats(centres, k, d);
             for (int it = 0; it < iterations; it++) {
                 Tensor ids = new Codebook(c).assign(data);                                   // [N]
-                Tensor sums = torch.zeros(new long[]{k, d}, Torch.options(dev.auris.io.DType.F32)).index_add(0, ids, data);
+                Tensor sums = torch.zeros(new long[]{k, d}, Torch.options(dev.auris.core.DType.F32)).index_add(0, ids, data);
                 Tensor counts = torch.bincount(ids, new org.bytedeco.pytorch.TensorOptional(), k).to(torch.ScalarType.Float);
                 long[] cnt = Torch.toLongs(counts);
                 Tensor next = sums.div(counts.clamp_min(Torch.scalar(1)).unsqueeze(1));

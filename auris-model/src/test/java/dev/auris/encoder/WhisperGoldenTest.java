@@ -1,7 +1,7 @@
 package dev.auris.encoder;
 
 import dev.auris.core.Torch;
-import dev.auris.io.DType;
+import dev.auris.core.DType;
 import dev.auris.io.Npy;
 import dev.auris.testing.Golden;
 import org.bytedeco.javacpp.PointerScope;

@@ -2,7 +2,7 @@ package dev.auris.llm;
 
 import dev.auris.encoder.WhisperEncoder;
 import dev.auris.io.CheckpointException;
-import dev.auris.io.DType;
+import dev.auris.core.DType;
 import dev.auris.io.SafeTensors;
 import dev.auris.io.SafeTensorsWriter;
 import dev.auris.testing.Golden;

@@ -1,7 +1,7 @@
 package dev.auris.llm;
 
 import dev.auris.core.Torch;
-import dev.auris.io.DType;
+import dev.auris.core.DType;
 import dev.auris.testing.Golden;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;

@@ -3,7 +3,7 @@ package dev.auris.llm;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.auris.core.Home;
-import dev.auris.io.DType;
+import dev.auris.core.DType;
 import dev.auris.sample.Generator;
 import dev.auris.sample.SamplingOptions;
 import dev.auris.tokenizer.Llama2cTokenizer;

@@ -4,7 +4,7 @@ import dev.auris.prompt.PromptSpec;
 import dev.auris.prompt.Turn;
 import dev.auris.core.Torch;
 import dev.auris.fusion.Connector;
-import dev.auris.io.DType;
+import dev.auris.core.DType;
 import dev.auris.sample.SamplingOptions;
 import dev.auris.testing.Fixtures;
 import org.bytedeco.javacpp.PointerScope;

@@ -1,6 +1,6 @@
 package dev.auris.sample;
 
-import dev.auris.io.DType;
+import dev.auris.core.DType;
 import dev.auris.llm.Session;
 import dev.auris.llm.TextModel;
 import org.bytedeco.javacpp.PointerScope;

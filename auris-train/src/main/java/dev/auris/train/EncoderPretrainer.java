@@ -8,6 +8,7 @@ import dev.auris.encoder.WhisperConfig;
 import dev.auris.encoder.WhisperEncoder;
 import dev.auris.features.LogMel;
 import dev.auris.features.MelWarp;
+import dev.auris.core.DType;
 import dev.auris.io.*;
 import dev.auris.nn.Linear;
 import dev.auris.prompt.Turn;

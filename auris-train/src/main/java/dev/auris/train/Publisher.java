@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.auris.core.Torch;
 import dev.auris.io.AtomicFiles;
 import dev.auris.io.Checkpoint;
-import dev.auris.io.DType;
+import dev.auris.core.DType;
 import dev.auris.io.SafeTensorsWriter;
 import dev.auris.io.TensorInfo;
 import dev.auris.pipeline.SpeechLlm;

@@ -1,7 +1,7 @@
 package dev.auris.train;
 
 import dev.auris.io.AtomicFiles;
-import dev.auris.io.DType;
+import dev.auris.core.DType;
 import dev.auris.llm.TextModel;
 import dev.auris.sample.BatchGenerator;
 import dev.auris.sample.SamplingOptions;

@@ -3,7 +3,7 @@ package dev.auris.train;
 import dev.auris.prompt.PromptSpec;
 import dev.auris.core.Torch;
 import dev.auris.io.Checkpoint;
-import dev.auris.io.DType;
+import dev.auris.core.DType;
 import dev.auris.pipeline.SpeechLlm;
 import dev.auris.pipeline.SpeechModelSpec;
 import org.bytedeco.javacpp.PointerScope;

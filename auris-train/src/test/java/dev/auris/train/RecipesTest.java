@@ -1,7 +1,7 @@
 package dev.auris.train;
 
 import dev.auris.prompt.PromptSpec;
-import dev.auris.io.DType;
+import dev.auris.core.DType;
 import dev.auris.pipeline.SpeechLlm;
 import dev.auris.pipeline.SpeechModelSpec;
 import org.junit.jupiter.api.Test;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.auris.core.Home;
-import dev.auris.io.DType;
+import dev.auris.core.DType;
 import dev.auris.pipeline.SpeechLlm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -176,7 +176,7 @@ public final class Synthesizer {
     static Map<String, String> distill(Config c, java.util.function.Consumer<String> log) {
         Map<String, String> out = new HashMap<>();
         if (c.distillModel() == null) return out;
-        try (TextModel m = TextModel.load(c.distillModel(), dev.auris.io.DType.F32)) {
+        try (TextModel m = TextModel.load(c.distillModel(), dev.auris.core.DType.F32)) {
             var template = ChatTemplate.load(c.distillModel(), m.tokenizer());
             List<String> answers = Parallel.map(c.texts().size(), i -> {
                 String s = c.texts().get(i);

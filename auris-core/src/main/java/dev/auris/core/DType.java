@@ -1,4 +1,4 @@
-package dev.auris.io;
+package dev.auris.core;
 
 import java.util.Locale;
 
@@ -20,11 +20,10 @@ public enum DType {
 
     public boolean isFloatingPoint() { return this == F32 || this == F16 || this == BF16; }
 
-    /** Parses a safetensors dtype string; unknown names are a {@link CheckpointException} naming the tensor. */
-    public static DType ofSafetensors(String name, String file, String tensor) {
-        for (DType t : values()) if (t.safetensorsName.equals(name)) return t;
-        throw new CheckpointException(file, tensor, "unknown dtype '" + name + "'",
-                "Auris reads F32, F16, BF16, I64, I32, I8, U8 and BOOL; convert the checkpoint (e.g. to F32 or BF16)");
+    /** The dtype a safetensors header names ("F32", "BF16", ...), if Auris reads it. */
+    public static java.util.Optional<DType> ofSafetensors(String name) {
+        for (DType t : values()) if (t.safetensorsName.equals(name)) return java.util.Optional.of(t);
+        return java.util.Optional.empty();
     }
 
     /** Parses a user-facing name: f32 / float32, f16 / float16 / half, bf16 / bfloat16. */
