@@ -27,26 +27,10 @@ import java.util.*;
  * into place.
  */
 final class Publisher {
-    /** Where to publish and what to bundle. */
-    record Spec(String to, int heldOutExamples, int agreementTokens, String examples, int exampleCount, String encoderDtype, Boolean adapters) {
-        /**
-         * Whether the last stage's LoRA adapters ship with the model (default true). With false the model is
-         * published without them, and the card reports the same evaluation with them beside its own.
-         */
-        boolean shipsAdapters() { return adapters == null || adapters; }
-
-        /** The dtype the bundled encoder's weights are stored in: "f32" (default, as trained) or "bf16" (half the size). */
-        DType encoderStorage() {
-            if (encoderDtype == null || encoderDtype.equals("f32")) return DType.F32;
-            if (encoderDtype.equals("bf16")) return DType.BF16;
-            throw new IllegalArgumentException("recipe publish.encoder_dtype '" + encoderDtype + "' is unknown: use f32 or bf16");
-        }
-    }
-
     private Publisher() {}
 
-    static Evaluator.Report publish(Recipe recipe, Spec spec, Path out, Path lastStage, java.util.function.Function<String, Path> paths,
-                                    List<RecipeRunner.StageResult> results, double totalSeconds, Progress progress) {
+    static Evaluator.Report publish(Recipe recipe, Recipe.PublishSpec spec, Path out, Path lastStage, java.util.function.Function<String, Path> paths,
+                                    List<StageResult> results, double totalSeconds, Progress progress) {
         try {
             Path target = paths.apply(spec.to()).toAbsolutePath().normalize();
             Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
@@ -204,7 +188,7 @@ final class Publisher {
     /** Where the evaluation of the adapters that were not shipped goes, inside the model directory. */
     static final String WITH_ADAPTERS = "eval/with-adapters";
 
-    private static void writeCard(Recipe recipe, Path target, Path data, List<RecipeRunner.StageResult> results, double totalSeconds, Evaluator.Report r, Spec spec,
+    private static void writeCard(Recipe recipe, Path target, Path data, List<StageResult> results, double totalSeconds, Evaluator.Report r, Recipe.PublishSpec spec,
                                   String droppedFrom) throws IOException {
         ObjectMapper json = new ObjectMapper();
         JsonNode split = json.readTree(data.resolve("split.json").toFile());

@@ -31,55 +31,6 @@ import java.util.*;
  * attention backward is slow; see {@link dev.auris.llm.Attention}).
  */
 public final class Trainer {
-    /** What a stage did: final training loss (mean of the last log window), validation loss, timing. */
-    public record Result(int steps, double trainLoss, double firstLoss, double validationLoss, double seconds,
-                         double tokensPerSecond, double audioSecondsPerSecond, double dpoMargin) {}
-
-    /** The file in which a finished stage keeps its {@link Result}, so a resumed run reports what the stage measured. */
-    static final String RESULT = "result.json";
-
-    /** Writes a finished stage's result as {@code dir/result.json} (Jackson's form of the record; NaN as "NaN"). */
-    public static void record(Path dir, Result r) {
-        try {
-            AtomicFiles.writeString(dir.resolve(RESULT), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(r) + "\n");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + dir.resolve(RESULT) + ": " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * The result of a finished stage (for resumed runs and reports): its {@code result.json}, or, for a stage
-     * finished before stages kept one, read back from its metrics.jsonl (the training loss then the mean of
-     * the last 20 logged losses, which need not be the stage's own last window).
-     */
-    public static Result finished(Path stageDir, int steps) {
-        Path saved = stageDir.resolve(RESULT);
-        if (Files.isRegularFile(saved)) {
-            try {
-                return new ObjectMapper().readValue(saved.toFile(), Result.class);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read " + saved + ": " + e.getMessage() + " (delete it to fall back to metrics.jsonl)", e);
-            }
-        }
-        return fromMetrics(stageDir, steps);
-    }
-
-    private static Result fromMetrics(Path stageDir, int steps) {
-        try {
-            List<String> lines = Files.readAllLines(stageDir.resolve("metrics.jsonl"));
-            ObjectMapper json = new ObjectMapper();
-            var first = json.readTree(lines.getFirst());
-            var last = json.readTree(lines.getLast());
-            double tail = 0;
-            int n = Math.min(20, lines.size());
-            for (int i = lines.size() - n; i < lines.size(); i++) tail += json.readTree(lines.get(i)).get("loss").asDouble() / n;
-            return new Result(steps, tail, first.get("loss").asDouble(), last.path("val_loss").asDouble(Double.NaN), last.get("elapsed_s").asDouble(),
-                    last.get("tokens_per_s").asDouble(), last.get("audio_s_per_s").asDouble(), last.path("dpo_margin").asDouble(Double.NaN));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + stageDir.resolve("metrics.jsonl") + ": " + e.getMessage(), e);
-        }
-    }
-
     private final StageConfig cfg;
     private final Path out;
     private final java.util.function.Function<String, Path> paths;
@@ -148,7 +99,7 @@ public final class Trainer {
         return trainable(m, List.of("selector", "connector", "lora", "llm", "encoder"));
     }
 
-    public Result run(SpeechLlm model, boolean resume) {
+    public TrainingResult run(SpeechLlm model, boolean resume) {
         Torch.init();
         List<List<Example>> sources = new ArrayList<>();
         double[] weights = new double[cfg.data().size()];
@@ -266,7 +217,7 @@ public final class Trainer {
         if (writer()) metrics.plot(cfg.name());
         double secs = (System.nanoTime() - t0) / 1e9;
         params.values().forEach(t -> t.requires_grad_(false));
-        return new Result(cfg.steps(), lastLoss, first, val, secs, tokens / secs, audio / secs, margin);
+        return new TrainingResult(cfg.steps(), lastLoss, first, val, secs, tokens / secs, audio / secs, margin);
     }
 
     private List<Example> load(String manifest) {
@@ -324,13 +275,5 @@ public final class Trainer {
         Tensor loss = torch.logsigmoid(logits).mean().neg();
         Tensor margin = pc.sub(pr).detach().mean();
         return new Tensor[]{loss, margin};
-    }
-
-    static void writeJson(Path file, Object value) {
-        try {
-            AtomicFiles.writeString(file, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(value));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }
