@@ -11,6 +11,7 @@ import dev.auris.io.SafeTensorsWriter;
 import dev.auris.io.TensorInfo;
 import dev.auris.pipeline.SpeechLlm;
 import dev.auris.train.eval.Evaluator;
+import dev.auris.train.eval.Report;
 import org.bytedeco.javacpp.PointerScope;
 
 import java.io.IOException;
@@ -29,7 +30,7 @@ import java.util.*;
 final class Publisher {
     private Publisher() {}
 
-    static Evaluator.Report publish(Recipe recipe, Recipe.PublishSpec spec, Path out, Path lastStage, java.util.function.Function<String, Path> paths,
+    static Report publish(Recipe recipe, Recipe.PublishSpec spec, Path out, Path lastStage, java.util.function.Function<String, Path> paths,
                                     List<StageResult> results, double totalSeconds, Progress progress) {
         try {
             Path target = paths.apply(spec.to()).toAbsolutePath().normalize();
@@ -56,7 +57,7 @@ final class Publisher {
             Files.move(tmp, target);
             if (spec.examples() != null) writeExamples(paths.apply(spec.examples()), target.resolve("eval/heldout"), examples, spec.exampleCount());
             progress.message("published " + target + "; evaluating on " + spec.heldOutExamples() + " held-out examples");
-            Evaluator.Report report;
+            Report report;
             try (SpeechLlm m = SpeechLlm.load(target, DType.F32)) {
                 report = Evaluator.run(m, target.resolve("eval/heldout"), spec.agreementTokens(), 0, target.resolve("eval"), "models/" + target.getFileName() + " on held-out voices and sentences");
             }
@@ -188,7 +189,7 @@ final class Publisher {
     /** Where the evaluation of the adapters that were not shipped goes, inside the model directory. */
     static final String WITH_ADAPTERS = "eval/with-adapters";
 
-    private static void writeCard(Recipe recipe, Path target, Path data, List<StageResult> results, double totalSeconds, Evaluator.Report r, Recipe.PublishSpec spec,
+    private static void writeCard(Recipe recipe, Path target, Path data, List<StageResult> results, double totalSeconds, Report r, Recipe.PublishSpec spec,
                                   String droppedFrom) throws IOException {
         ObjectMapper json = new ObjectMapper();
         JsonNode split = json.readTree(data.resolve("split.json").toFile());

@@ -15,7 +15,7 @@ final class ReportFiles {
     private ReportFiles() {}
 
     /** Writes the three files of {@code r} into {@code dir}; {@code n} is the agreement's token count. */
-    static void write(Evaluator.Report r, Path dir, String title, int n) {
+    static void write(Report r, Path dir, String title, int n) {
         try {
             Files.createDirectories(dir);
             StringBuilder md = new StringBuilder();
