@@ -1,6 +1,8 @@
 package dev.auris.train;
 
 import dev.auris.core.Torch;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.auris.io.AtomicFiles;
 import dev.auris.io.Checkpoint;
 import dev.auris.io.CheckpointException;
 import dev.auris.io.SafeTensorsWriter;
@@ -53,7 +55,7 @@ final class Checkpoints {
             OutputArchive a = new OutputArchive();
             optimizer.save(a);
             a.save_to(tmp.resolve("optimizer.pt").toString());
-            Trainer.writeJson(tmp.resolve("state.json"), Map.of("step", step, "tensors", params.size()));
+            AtomicFiles.writeString(tmp.resolve("state.json"), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(Map.of("step", step, "tensors", params.size())));
             Path target = dir.resolve(String.format("step-%07d", step));
             if (Files.exists(target)) deleteTree(target);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -79,7 +81,7 @@ final class Checkpoints {
             in.load_from(ckpt.resolve("optimizer.pt").toString());
             optimizer.load(in);
             String state = Files.readString(ckpt.resolve("state.json"));
-            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(state).path("step").asInt();
+            return new ObjectMapper().readTree(state).path("step").asInt();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read checkpoint " + ckpt + ": " + e.getMessage(), e);
         }

@@ -60,6 +60,11 @@ public final class DataParallel implements AutoCloseable {
 
     /** This rank's slice [from, to) of a global batch of n examples. */
     public int[] slice(int n) {
+        return slice(n, rank, world);
+    }
+
+    /** Rank {@code rank}'s slice [from, to) of a global batch of n examples split over {@code world} ranks. */
+    static int[] slice(int n, int rank, int world) {
         if (n % world != 0) throw new IllegalArgumentException("the global batch of " + n + " examples must divide by the " + world + " processes: set batch_size to a multiple");
         return new int[]{rank * n / world, (rank + 1) * n / world};
     }

@@ -2,16 +2,13 @@ package dev.auris.train;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.auris.audio.AudioClip;
 import dev.auris.core.Torch;
 import dev.auris.encoder.WhisperConfig;
 import dev.auris.encoder.WhisperEncoder;
 import dev.auris.features.LogMel;
-import dev.auris.features.MelWarp;
 import dev.auris.core.DType;
 import dev.auris.io.*;
 import dev.auris.nn.Linear;
-import dev.auris.prompt.Turn;
 import dev.auris.tokenizer.Tokenizer;
 import dev.auris.train.data.Example;
 import dev.auris.train.data.Manifest;
@@ -26,7 +23,7 @@ import java.util.*;
  * Speech-encoder pretraining from scratch with CTC (the survey's "re-pretrain the speech encoder", for
  * when no pretrained Whisper can be had): a randomly initialised Whisper-architecture encoder plus a
  * linear CTC head over the LLM's own token vocabulary (blank = V), trained on (audio, transcript) pairs of
- * ASR manifests. The result is a Hugging Face Whisper encoder directory ({@code config.json},
+ * ASR manifests with the {@link Ctc} objective in the {@link TrainingLoop} (no checkpoints: it is one sitting). The result is a Hugging Face Whisper encoder directory ({@code config.json},
  * {@code model.safetensors}) that {@code auris compose} and the recipes use, plus {@code ctc_head.safetensors}.
  *
  * <p>Shapes: B batch, M mels, F frames (100 a second at hop 160, 50 at hop 320), T = F/2 positions, D width, V vocabulary (+1 blank).
@@ -90,141 +87,18 @@ public final class EncoderPretrainer {
             params.remove("embed_positions.weight"); // fixed sinusoids, as Whisper
             params.put("ctc_head.weight", headW);
             params.put("ctc_head.bias", headB);
-            params.values().forEach(t -> t.requires_grad_(true));
-            TensorVector pv = new TensorVector(params.values().toArray(Tensor[]::new));
-            AdamWOptions opts = new AdamWOptions(c.lr());
-            opts.weight_decay().put(c.weightDecay());
-            AdamW optimizer = new AdamW(pv, opts);
-            LogMel mel = wc.features();
-            Map<AudioClip, Tensor> mels = new IdentityHashMap<>();
-            Map<Example, long[]> targets = new IdentityHashMap<>();
-            for (Example e : examples) targets.put(e, ids(vocab, e.answer()));
-            List<Example> sorted = new ArrayList<>(examples);
-            sorted.sort(Comparator.comparingDouble(Example::audioSeconds));
-            StageConfig schedule = new StageConfig("encoder", "sft", List.of("encoder"), null, List.of(new StageConfig.DataSource("-", 1)), null,
-                    c.steps(), c.batchSize(), 1, c.lr(), c.warmupSteps(), 0.05, c.weightDecay(), 1.0, 0, 0, 0, c.seed(), 0, 0);
-            Metrics metrics = new Metrics(out);
-            long t0 = System.nanoTime();
-            double first = Double.NaN, last = Double.NaN, audio = 0, window = 0;
-            int windowN = 0;
-            int bucket = Math.max(c.batchSize() * 8, 32);
-            for (int step = 0; step < c.steps(); step++) {
-                double lr = schedule.lrAt(step);
-                for (int g = 0; g < optimizer.param_groups().size(); g++) optimizer.param_groups().get(g).options().set_lr(lr);
-                SplittableRandom r = new SplittableRandom(c.seed() * 1_000_003L + step);
-                torch.manual_seed(c.seed() * 7_919L + step);
-                int start = r.nextInt(Math.max(1, sorted.size() - bucket + 1));
-                List<Example> batch = new ArrayList<>();
-                for (int i = 0; i < c.batchSize(); i++) batch.add(sorted.get(Math.min(sorted.size() - 1, start + r.nextInt(bucket))));
-                optimizer.zero_grad();
-                double lossValue;
-                try (PointerScope scope = new PointerScope()) {
-                    Tensor loss = ctcLoss(enc, head, mel, mels, batch, targets, v, c.specAugment(), c.warp(), c.bf16(), r);
-                    loss.backward();
-                    lossValue = Torch.toFloats(loss)[0];
-                }
-                torch.clip_grad_norm_(pv, 1.0);
-                optimizer.step();
-                for (Example e : batch) audio += e.audioSeconds();
-                if (Double.isNaN(first)) first = lossValue;
-                window += lossValue;
-                windowN++;
-                double elapsed = (System.nanoTime() - t0) / 1e9;
-                metrics.write(metrics.row(step + 1, lossValue, lr, 0, 0, audio / elapsed, elapsed));
-                if ((step + 1) % 50 == 0 || step == c.steps() - 1) {
-                    last = window / windowN;
-                    window = 0;
-                    windowN = 0;
-                }
-                progress.step("encoder-ctc", step + 1, c.steps(), step + 1, c.steps(), lossValue, lr, 0, audio / elapsed, Double.NaN);
-            }
-            progress.done();
-            metrics.plot("encoder-ctc");
-            params.values().forEach(t -> t.requires_grad_(false));
-            double ter = held.isEmpty() ? Double.NaN : tokenErrorRate(enc, head, mel, vocab, held);
-            save(enc, wc, head, out);
-            double secs = (System.nanoTime() - t0) / 1e9;
-            mels.values().forEach(Tensor::close);
-            return new Result(first, last, secs, audio / secs, ter);
-        }
-    }
-
-    static long[] ids(Tokenizer vocab, String text) {
-        int[] t = vocab.encode(text);
-        long[] l = new long[t.length];
-        for (int i = 0; i < t.length; i++) l[i] = t[i];
-        return l;
-    }
-
-    static AudioClip clip(Example e) {
-        for (Turn t : e.prompt()) for (Turn.Part p : t.parts()) if (p instanceof Turn.Speech s) return s.clip();
-        throw new IllegalArgumentException("manifest line " + e.line() + " has no audio");
-    }
-
-    private static Tensor ctcLoss(WhisperEncoder enc, Linear head, LogMel mel, Map<AudioClip, Tensor> mels, List<Example> batch,
-                                  Map<Example, long[]> targets, int blank, double specAugment, double warp, boolean bf16, SplittableRandom r) {
-        List<Tensor> ms = new ArrayList<>();
-        long maxF = 0;
-        for (Example e : batch) {
-            AudioClip a = clip(e);
-            Tensor m = MelWarp.apply(mels.computeIfAbsent(a, x -> Torch.own(mel.compute(x))), warp, r, enc.config().maxFrames()); // [M, F], F as warped
-            ms.add(m);
-            maxF = Math.max(maxF, m.size(1));
-        }
-        maxF += maxF % 2;
-        Tensor[] padded = new Tensor[ms.size()];
-        long[] inLens = new long[ms.size()], tgtLens = new long[ms.size()];
-        List<Long> flat = new ArrayList<>();
-        for (int i = 0; i < ms.size(); i++) {
-            Tensor m = ms.get(i);
-            long f = m.size(1);
-            Tensor x = m;
-            if (specAugment > 0) x = maskSpan(maskSpan(x, 1, r, specAugment), 0, r, specAugment); // time, then frequency
-            if (f < maxF) x = torch.cat(new TensorVector(x, torch.full(new long[]{m.size(0), maxF - f}, Torch.scalar(Torch.toFloats(m.min())[0]), Torch.options(DType.F32))), 1);
-            padded[i] = x;
-            inLens[i] = (f + 1) / 2;
-            long[] t = targets.get(batch.get(i));
-            tgtLens[i] = t.length;
-            for (long id : t) flat.add(id);
-        }
-        Tensor logits;
-        try (var ac = dev.auris.core.Autocast.bf16If(bf16)) {
-            Tensor h = enc.encode(torch.stack(new TensorVector(padded), 0), false).lastHidden();  // [B, T, D]
-            logits = head.apply(h);                                                              // [B, T, V+1]
-        }
-        Tensor logp = torch.log_softmax(logits.to(torch.ScalarType.Float), -1).transpose(0, 1); // [T, B, V+1], float32
-        Tensor tg = Torch.fromLongs(flat.stream().mapToLong(Long::longValue).toArray(), flat.size());
-        return torch.ctc_loss(logp, tg, inLens, tgtLens, blank, 1 /* mean */, true);
-    }
-
-    /**
-     * SpecAugment-style masking (SpecAugment, Park et al. 2019) of mel [M, F]: one span of up to
-     * {@code fraction} of dimension {@code dim} (1: time frames, 0: mel bins) set to the clip's floor.
-     */
-    private static Tensor maskSpan(Tensor m, int dim, SplittableRandom r, double fraction) {
-        long n = m.size(dim);
-        int width = (int) (r.nextDouble() * fraction * n);
-        if (width < 1) return m;
-        int start = r.nextInt((int) Math.max(1, n - width));
-        Tensor x = m.clone();
-        x.narrow(dim, start, width).fill_(Torch.scalar(Torch.toFloats(m.min())[0]));
-        return x;
-    }
-
-    static double tokenErrorRate(WhisperEncoder enc, Linear head, LogMel mel, Tokenizer vocab, List<Example> held) {
-        long errors = 0, total = 0;
-        try (var guard = new NoGradGuard()) {
-            for (Example e : held) {
-                try (PointerScope scope = new PointerScope()) {
-                    Tensor h = enc.encode(mel.compute(clip(e)), false).lastHidden().select(0, 0);
-                    int[] hyp = dev.auris.hearing.CtcHearing.greedy(head.apply(h), vocab.vocabSize());
-                    int[] ref = vocab.encode(e.answer());
-                    errors += dev.auris.train.eval.Wer.editDistance(ref, hyp);
-                    total += ref.length;
-                }
+            // the loop's settings: warm-up then cosine to 5 %, clipping at 1, one micro-batch a step, the loss logged every 50 steps
+            StageConfig schedule = new StageConfig("encoder-ctc", "sft", List.of("encoder"), null, List.of(new StageConfig.DataSource("-", 1)), null,
+                    c.steps(), c.batchSize(), 1, c.lr(), c.warmupSteps(), 0.05, c.weightDecay(), 1.0, 0, 0, 0, c.seed(), 0, 50);
+            try (Ctc ctc = new Ctc(enc, head, params, vocab, examples, c.batchSize(), c.seed(), new Ctc.Augment(c.warp(), c.specAugment(), c.bf16()))) {
+                long t0 = System.nanoTime();
+                TrainingResult r = new TrainingLoop(schedule, out, progress, new TrainingLoop.Options(false, false)).run(ctc, false);
+                double ter = held.isEmpty() ? Double.NaN : ctc.tokenErrorRate(held);
+                save(enc, wc, head, out);
+                double secs = (System.nanoTime() - t0) / 1e9, audio = r.audioSecondsPerSecond() * r.seconds(); // seconds of audio trained on
+                return new Result(r.firstLoss(), r.trainLoss(), secs, audio / secs, ter);
             }
         }
-        return (double) errors / Math.max(1, total);
     }
 
     static void save(WhisperEncoder enc, WhisperConfig wc, Linear head, Path out) {

@@ -11,6 +11,7 @@ import dev.auris.io.SafeTensorsWriter;
 import dev.auris.io.TensorInfo;
 import dev.auris.pipeline.SpeechLlm;
 import dev.auris.train.eval.Evaluator;
+import dev.auris.train.eval.Report;
 import org.bytedeco.javacpp.PointerScope;
 
 import java.io.IOException;
@@ -27,26 +28,10 @@ import java.util.*;
  * into place.
  */
 final class Publisher {
-    /** Where to publish and what to bundle. */
-    record Spec(String to, int heldOutExamples, int agreementTokens, String examples, int exampleCount, String encoderDtype, Boolean adapters) {
-        /**
-         * Whether the last stage's LoRA adapters ship with the model (default true). With false the model is
-         * published without them, and the card reports the same evaluation with them beside its own.
-         */
-        boolean shipsAdapters() { return adapters == null || adapters; }
-
-        /** The dtype the bundled encoder's weights are stored in: "f32" (default, as trained) or "bf16" (half the size). */
-        DType encoderStorage() {
-            if (encoderDtype == null || encoderDtype.equals("f32")) return DType.F32;
-            if (encoderDtype.equals("bf16")) return DType.BF16;
-            throw new IllegalArgumentException("recipe publish.encoder_dtype '" + encoderDtype + "' is unknown: use f32 or bf16");
-        }
-    }
-
     private Publisher() {}
 
-    static Evaluator.Report publish(Recipe recipe, Spec spec, Path out, Path lastStage, java.util.function.Function<String, Path> paths,
-                                    List<RecipeRunner.StageResult> results, double totalSeconds, Progress progress) {
+    static Report publish(Recipe recipe, Recipe.PublishSpec spec, Path out, Path lastStage, java.util.function.Function<String, Path> paths,
+                                    List<StageResult> results, double totalSeconds, Progress progress) {
         try {
             Path target = paths.apply(spec.to()).toAbsolutePath().normalize();
             Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
@@ -72,7 +57,7 @@ final class Publisher {
             Files.move(tmp, target);
             if (spec.examples() != null) writeExamples(paths.apply(spec.examples()), target.resolve("eval/heldout"), examples, spec.exampleCount());
             progress.message("published " + target + "; evaluating on " + spec.heldOutExamples() + " held-out examples");
-            Evaluator.Report report;
+            Report report;
             try (SpeechLlm m = SpeechLlm.load(target, DType.F32)) {
                 report = Evaluator.run(m, target.resolve("eval/heldout"), spec.agreementTokens(), 0, target.resolve("eval"), "models/" + target.getFileName() + " on held-out voices and sentences");
             }
@@ -204,7 +189,7 @@ final class Publisher {
     /** Where the evaluation of the adapters that were not shipped goes, inside the model directory. */
     static final String WITH_ADAPTERS = "eval/with-adapters";
 
-    private static void writeCard(Recipe recipe, Path target, Path data, List<RecipeRunner.StageResult> results, double totalSeconds, Evaluator.Report r, Spec spec,
+    private static void writeCard(Recipe recipe, Path target, Path data, List<StageResult> results, double totalSeconds, Report r, Recipe.PublishSpec spec,
                                   String droppedFrom) throws IOException {
         ObjectMapper json = new ObjectMapper();
         JsonNode split = json.readTree(data.resolve("split.json").toFile());

@@ -18,7 +18,7 @@ import java.util.Map;
  *  "stages": [{"name": "align", "train": ["connector"], "data": [{"manifest": "asr.jsonl", "weight": 1}], "steps": 200, ...}]}
  * }</pre>
  */
-public record Recipe(String name, String description, SynthSpec synth, EncoderSpec encoder, ModelSource model, List<StageConfig> stages, Publisher.Spec publish) {
+public record Recipe(String name, String description, SynthSpec synth, EncoderSpec encoder, ModelSource model, List<StageConfig> stages, PublishSpec publish) {
     /** Where the first stage's model comes from: an existing directory, or a composition of encoder + LLM. */
     public record ModelSource(String from, Map<String, Object> compose) {}
 
@@ -68,6 +68,22 @@ public record Recipe(String name, String description, SynthSpec synth, EncoderSp
             if (precision == null || precision.equals("f32")) return false;
             if (precision.equals("bf16")) return true;
             throw new IllegalArgumentException("recipe encoder.precision '" + precision + "' is unknown: use f32 or bf16");
+        }
+    }
+
+    /** Optional publishing of the last stage as a self-contained model directory (the publish step): where to, and what to bundle. */
+    public record PublishSpec(String to, int heldOutExamples, int agreementTokens, String examples, int exampleCount, String encoderDtype, Boolean adapters) {
+        /**
+         * Whether the last stage's LoRA adapters ship with the model (default true). With false the model is
+         * published without them, and the card reports the same evaluation with them beside its own.
+         */
+        public boolean shipsAdapters() { return adapters == null || adapters; }
+
+        /** The dtype the bundled encoder's weights are stored in: "f32" (default, as trained) or "bf16" (half the size). */
+        public dev.auris.core.DType encoderStorage() {
+            if (encoderDtype == null || encoderDtype.equals("f32")) return dev.auris.core.DType.F32;
+            if (encoderDtype.equals("bf16")) return dev.auris.core.DType.BF16;
+            throw new IllegalArgumentException("recipe publish.encoder_dtype '" + encoderDtype + "' is unknown: use f32 or bf16");
         }
     }
 

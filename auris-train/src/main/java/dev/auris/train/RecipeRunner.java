@@ -22,8 +22,6 @@ import java.util.Optional;
 public final class RecipeRunner {
     private RecipeRunner() {}
 
-    public record StageResult(String stage, Trainer.Result result) {}
-
     /** A recipe path: {@code $run/...} inside the run directory, anything else relative to the recipe file. */
     static Path resolve(Path base, Path out, String p) {
         return p.startsWith("$run/") ? out.resolve(p.substring(5)) : base.resolve(p);
@@ -70,7 +68,7 @@ public final class RecipeRunner {
             Path enc = out.resolve("encoder");
             if (resume && Files.isRegularFile(enc.resolve("model.safetensors"))) {
                 progress.message("encoder already pretrained: " + enc);
-                results.add(new StageResult("encoder", Trainer.finished(enc, recipe.encoder().steps())));
+                results.add(new StageResult("encoder", TrainingResult.finished(enc, recipe.encoder().steps())));
             } else {
                 Recipe.EncoderSpec e = recipe.encoder();
                 try (var vocab = dev.auris.llm.TextModel.load(paths.apply(e.vocabulary()), DType.F32)) {
@@ -79,8 +77,8 @@ public final class RecipeRunner {
                             vocab.tokenizer(), e.train().stream().map(paths).toList(), e.heldOut() == null ? List.of() : e.heldOut().stream().map(paths).toList(), enc, progress);
                     progress.message(String.format(java.util.Locale.ROOT, "encoder: CTC loss %.3f → %.3f in %.0f s (%.1f audio-s/s); held-out token error rate %.3f",
                             r.firstLoss(), r.lastLoss(), r.seconds(), r.audioSecondsPerSecond(), r.heldOutTokenErrorRate()));
-                    var result = new Trainer.Result(e.steps(), r.lastLoss(), r.firstLoss(), r.heldOutTokenErrorRate(), r.seconds(), 0, r.audioSecondsPerSecond(), Double.NaN);
-                    Trainer.record(enc, result);
+                    var result = new TrainingResult(e.steps(), r.lastLoss(), r.firstLoss(), r.heldOutTokenErrorRate(), r.seconds(), 0, r.audioSecondsPerSecond(), Double.NaN);
+                    result.record(enc);
                     results.add(new StageResult("encoder", result));
                 }
             }
@@ -109,15 +107,15 @@ public final class RecipeRunner {
             Path dir = out.resolve(stage.name());
             if (resume && Files.isRegularFile(dir.resolve("auris.json"))) {
                 progress.message("stage " + stage.name() + " already done: " + dir);
-                results.add(new StageResult(stage.name(), Trainer.finished(dir, stage.steps())));
+                results.add(new StageResult(stage.name(), TrainingResult.finished(dir, stage.steps())));
                 current = dir;
                 continue;
             }
             try (SpeechLlm m = SpeechLlm.load(current, DType.F32, stage.train().contains("lora") ? stage.lora() : null, stage.seed())) {
-                Trainer.Result r = new Trainer(stage, dir, paths, progress).dataParallel(dp).run(m, resume);
+                TrainingResult r = new Trainer(stage, dir, paths, progress).dataParallel(dp).run(m, resume);
                 if (writer) {
                     m.save(dir, stage.train().contains("llm"), stage.train().contains("encoder"));
-                    Trainer.record(dir, r);
+                    r.record(dir);
                 }
                 if (dp != null) dp.barrier(); // the next stage loads what rank 0 wrote
                 results.add(new StageResult(stage.name(), r));

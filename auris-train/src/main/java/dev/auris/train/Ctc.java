@@ -1,0 +1,179 @@
+package dev.auris.train;
+
+import dev.auris.audio.AudioClip;
+import dev.auris.core.Torch;
+import dev.auris.encoder.WhisperEncoder;
+import dev.auris.features.LogMel;
+import dev.auris.features.MelWarp;
+import dev.auris.core.DType;
+import dev.auris.nn.Linear;
+import dev.auris.prompt.Turn;
+import dev.auris.tokenizer.Tokenizer;
+import dev.auris.train.data.Example;
+import dev.auris.train.eval.Wer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.LongOptional;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+import java.util.*;
+
+/**
+ * CTC (Graves et al. 2006) of a speech encoder and a linear head over a token vocabulary (blank = V) on
+ * (audio, transcript) pairs: the encoder pretraining of {@link EncoderPretrainer}. Batches come from a
+ * window of similar-length clips; each clip's log-mel is cached, then warped and SpecAugment-masked with the
+ * draw's own random stream.
+ *
+ * <p>Shapes: B batch, M mels, F frames, T = F/2 positions, D width, V vocabulary (+1 blank).
+ */
+final class Ctc implements Objective {
+    /** What the loss adds to the features: mel/time warping, SpecAugment's span fraction, bf16 autocast. */
+    record Augment(double warp, double specAugment, boolean bf16) {}
+
+    private final WhisperEncoder enc;
+    private final Linear head;
+    private final Map<String, Tensor> parameters;
+    private final Tokenizer vocab;
+    private final Augment augment;
+    private final int batchSize;
+    private final long seed;
+    private final LogMel mel;
+    private final Map<AudioClip, Tensor> mels = new IdentityHashMap<>();
+    private final Map<Example, long[]> targets = new IdentityHashMap<>();
+    private final List<Example> sorted;
+    private final int bucket;
+
+    Ctc(WhisperEncoder enc, Linear head, Map<String, Tensor> parameters, Tokenizer vocab, List<Example> examples, int batchSize, long seed, Augment augment) {
+        this.enc = enc;
+        this.head = head;
+        this.parameters = parameters;
+        this.vocab = vocab;
+        this.augment = augment;
+        this.batchSize = batchSize;
+        this.seed = seed;
+        this.mel = enc.config().features();
+        for (Example e : examples) targets.put(e, ids(vocab, e.answer()));
+        sorted = new ArrayList<>(examples);
+        sorted.sort(Comparator.comparingDouble(Example::audioSeconds));
+        bucket = Math.max(batchSize * 8, 32);
+    }
+
+    @Override
+    public Map<String, Tensor> parameters() { return parameters; }
+
+    /** A window of {@code bucket} clips by length at a random start, the batch from it (one micro-batch a step). */
+    @Override
+    public Draw draw(int step, int micro) {
+        SplittableRandom r = new SplittableRandom(seed * 1_000_003L + step);
+        int start = r.nextInt(Math.max(1, sorted.size() - bucket + 1));
+        List<Example> batch = new ArrayList<>();
+        for (int i = 0; i < batchSize; i++) batch.add(sorted.get(Math.min(sorted.size() - 1, start + r.nextInt(bucket))));
+        return new Draw(batch, seed * 7_919L + step, r);
+    }
+
+    /** Mean CTC loss over the slice (each clip's loss divided by its target length, as torch's "mean"). */
+    @Override
+    public Loss loss(Draw draw, List<Example> batch, Throughput seen) {
+        SplittableRandom r = draw.random();
+        List<Tensor> ms = new ArrayList<>();
+        long maxF = 0;
+        for (Example e : batch) {
+            AudioClip a = clip(e);
+            Tensor m = MelWarp.apply(mels.computeIfAbsent(a, x -> Torch.own(mel.compute(x))), augment.warp(), r, enc.config().maxFrames()); // [M, F], F as warped
+            ms.add(m);
+            maxF = Math.max(maxF, m.size(1));
+        }
+        maxF += maxF % 2;
+        Tensor[] padded = new Tensor[ms.size()];
+        long[] inLens = new long[ms.size()], tgtLens = new long[ms.size()];
+        List<Long> flat = new ArrayList<>();
+        for (int i = 0; i < ms.size(); i++) {
+            Tensor m = ms.get(i);
+            long f = m.size(1);
+            Tensor x = m;
+            if (augment.specAugment() > 0) x = maskSpan(maskSpan(x, 1, r, augment.specAugment()), 0, r, augment.specAugment()); // time, then frequency
+            if (f < maxF) x = torch.cat(new TensorVector(x, torch.full(new long[]{m.size(0), maxF - f}, Torch.scalar(Torch.toFloats(m.min())[0]), Torch.options(DType.F32))), 1);
+            padded[i] = x;
+            inLens[i] = (f + 1) / 2;
+            long[] t = targets.get(batch.get(i));
+            tgtLens[i] = t.length;
+            for (long id : t) flat.add(id);
+        }
+        Tensor logits;
+        try (var ac = dev.auris.core.Autocast.bf16If(augment.bf16())) {
+            Tensor h = enc.encode(torch.stack(new TensorVector(padded), 0), false).lastHidden();  // [B, T, D]
+            logits = head.apply(h);                                                              // [B, T, V+1]
+        }
+        Tensor logp = torch.log_softmax(logits.to(torch.ScalarType.Float), -1).transpose(0, 1); // [T, B, V+1], float32
+        Tensor tg = Torch.fromLongs(flat.stream().mapToLong(Long::longValue).toArray(), flat.size());
+        Tensor loss = torch.ctc_loss(logp, tg, inLens, tgtLens, vocab.vocabSize(), 1 /* mean */, true);
+        for (Example e : batch) seen.audio += e.audioSeconds();
+        return new Loss(loss, Float.NaN);
+    }
+
+    /**
+     * SpecAugment-style masking (SpecAugment, Park et al. 2019) of mel [M, F]: one span of up to
+     * {@code fraction} of dimension {@code dim} (1: time frames, 0: mel bins) set to the clip's floor.
+     */
+    private static Tensor maskSpan(Tensor m, int dim, SplittableRandom r, double fraction) {
+        long n = m.size(dim);
+        int width = (int) (r.nextDouble() * fraction * n);
+        if (width < 1) return m;
+        int start = r.nextInt((int) Math.max(1, n - width));
+        Tensor x = m.clone();
+        x.narrow(dim, start, width).fill_(Torch.scalar(Torch.toFloats(m.min())[0]));
+        return x;
+    }
+
+    /** Token error rate of the encoder's greedy CTC transcripts of {@code held} (edit distance over reference tokens). */
+    double tokenErrorRate(List<Example> held) {
+        long errors = 0, total = 0;
+        try (var guard = new NoGradGuard()) {
+            for (Example e : held) {
+                try (PointerScope scope = new PointerScope()) {
+                    Tensor h = enc.encode(mel.compute(clip(e)), false).lastHidden().select(0, 0);  // [T, D]
+                    int[] hyp = greedy(head.apply(h), vocab.vocabSize());
+                    int[] ref = vocab.encode(e.answer());
+                    errors += Wer.editDistance(ref, hyp);
+                    total += ref.length;
+                }
+            }
+        }
+        return (double) errors / Math.max(1, total);
+    }
+
+    /**
+     * Greedy CTC decoding of logits [T, V+1]: the best class per position, repeats merged, blanks dropped.
+     * Its own copy (the connector's CtcCompress has one too) so that training does not depend on the fusion package.
+     */
+    static int[] greedy(Tensor logits, int blank) {
+        long[] best = Torch.toLongs(torch.argmax(logits, new LongOptional(-1), false));
+        List<Integer> out = new ArrayList<>();
+        long prev = -1;
+        for (long x : best) {
+            if (x != prev && x != blank) out.add((int) x);
+            prev = x;
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    static long[] ids(Tokenizer vocab, String text) {
+        int[] t = vocab.encode(text);
+        long[] l = new long[t.length];
+        for (int i = 0; i < t.length; i++) l[i] = t[i];
+        return l;
+    }
+
+    static AudioClip clip(Example e) {
+        for (Turn t : e.prompt()) for (Turn.Part p : t.parts()) if (p instanceof Turn.Speech s) return s.clip();
+        throw new IllegalArgumentException("manifest line " + e.line() + " has no audio");
+    }
+
+    /** Frees the cached log-mels. */
+    @Override
+    public void close() {
+        mels.values().forEach(Tensor::close);
+    }
+}
