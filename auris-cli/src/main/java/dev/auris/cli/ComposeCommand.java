@@ -78,7 +78,7 @@ final class ComposeCommand implements Runnable {
         try (SpeechLlm m = SpeechLlm.compose(out, Options.resolve(encoder), Options.resolve(llm), sel, con, prompt, pad30s, seed, dtype)) {
             long params = m.trainableTensors().values().stream().mapToLong(t -> t.numel()).sum();
             System.err.printf(Locale.ROOT, "wrote %s: %s → %s → %s, %,d trainable parameters (untrained: train it with `auris train`)%n",
-                    out, m.spec().selector(), m.spec().connector(), m.llm().config().family(), params);
+                    out, m.spec().selector().type(), m.spec().connector().type(), m.llm().config().family(), params);
         }
     }
 }

@@ -44,7 +44,7 @@ final class UnitsCommand implements Runnable {
         try (SpeechLlm m = SpeechLlm.load(dir, dev.auris.core.DType.F32); PointerScope scope = new PointerScope();
              var guard = new org.bytedeco.pytorch.NoGradGuard()) {
             Tensor codebook = m.connector().parameters().get("codebook");
-            if (codebook == null) throw new IllegalArgumentException(model + " has a " + m.spec().connector().get("type") + " connector, which has no codebook");
+            if (codebook == null) throw new IllegalArgumentException(model + " has a " + m.spec().connector().type() + " connector, which has no codebook");
             List<Tensor> feats = new ArrayList<>();
             for (Path p : inputs) {
                 var out = m.encoder().encode(m.mel(Audio.load(p)), m.selector().needsAllLayers());

@@ -46,5 +46,5 @@ public record AudioVocab(Codebook codebook, Tensor embedRows, Tensor headRows, M
     public boolean discrete() { return true; }
 
     @Override
-    public Map<String, Object> spec() { return Map.of("type", "audio-vocab", "units", codebook.size()); }
+    public ConnectorSpec spec() { return new ConnectorSpec.AudioVocab(codebook.size()); }
 }

@@ -29,7 +29,8 @@ public sealed interface Connector permits FrameStackMlp, LinearProjection, ConvD
     /** Extra logit columns this connector adds to the LM head (AudioVocab's audio tokens), else null. */
     default Tensor extraLogits(Tensor hidden) { return null; }
 
-    Map<String, Object> spec();
+    /** The section auris.json stores for it. */
+    ConnectorSpec spec();
 
     /** Rows [T_i, D] of different lengths → [B, max T_i, D], zero-padded at the end. */
     static Tensor padStack(Tensor[] rows) {

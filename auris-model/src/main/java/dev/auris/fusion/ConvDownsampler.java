@@ -29,5 +29,5 @@ public record ConvDownsampler(int k, Tensor convWeight, Tensor convBias, Linear 
     }
 
     @Override
-    public Map<String, Object> spec() { return Map.of("type", "conv", "k", k, "hidden", convWeight.size(0)); }
+    public ConnectorSpec spec() { return new ConnectorSpec.Conv(k, (int) convWeight.size(0)); }
 }

@@ -94,7 +94,7 @@ public record CtcCompress(Linear head, int vocab, double temperature, double bla
     }
 
     @Override
-    public Map<String, Object> spec() {
-        return Map.of("type", "ctc-compress", "temperature", temperature, "blank_threshold", blankThreshold);
+    public ConnectorSpec spec() {
+        return new ConnectorSpec.CtcCompress(temperature, blankThreshold);
     }
 }

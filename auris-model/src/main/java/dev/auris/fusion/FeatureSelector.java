@@ -20,5 +20,5 @@ public sealed interface FeatureSelector permits FinalLayer, WeightedLayers, Wind
     Map<String, Tensor> parameters();
 
     /** The spec as stored in auris.json. */
-    Map<String, Object> spec();
+    SelectorSpec spec();
 }

@@ -17,5 +17,5 @@ public record FinalLayer() implements FeatureSelector {
     public Map<String, Tensor> parameters() { return Map.of(); }
 
     @Override
-    public Map<String, Object> spec() { return Map.of("type", "final"); }
+    public SelectorSpec spec() { return new SelectorSpec.Final(); }
 }

@@ -25,7 +25,7 @@ public record FrameStackMlp(int k, Linear fc1, Linear fc2, Map<String, Tensor> p
     }
 
     @Override
-    public Map<String, Object> spec() {
-        return Map.of("type", "frame-stack-mlp", "k", k, "hidden", fc1.outFeatures());
+    public ConnectorSpec spec() {
+        return new ConnectorSpec.FrameStackMlp(k, (int) fc1.outFeatures());
     }
 }

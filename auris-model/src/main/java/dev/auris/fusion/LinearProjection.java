@@ -19,5 +19,5 @@ public record LinearProjection(int k, Linear proj, Map<String, Tensor> parameter
     }
 
     @Override
-    public Map<String, Object> spec() { return Map.of("type", "linear", "k", k); }
+    public ConnectorSpec spec() { return new ConnectorSpec.Linear(k); }
 }

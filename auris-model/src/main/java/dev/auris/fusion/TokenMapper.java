@@ -54,5 +54,5 @@ public record TokenMapper(Codebook codebook, Tensor tokenIds, Map<String, Tensor
     public boolean discrete() { return true; }
 
     @Override
-    public Map<String, Object> spec() { return Map.of("type", "token-mapper", "units", codebook.size()); }
+    public ConnectorSpec spec() { return new ConnectorSpec.TokenMapper(codebook.size()); }
 }

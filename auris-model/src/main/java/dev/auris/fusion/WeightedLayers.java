@@ -50,5 +50,5 @@ public record WeightedLayers(int[] layers, Tensor weights) implements FeatureSel
     public Map<String, Tensor> parameters() { return Map.of("layer_weights", weights); }
 
     @Override
-    public Map<String, Object> spec() { return Map.of("type", "weighted", "layers", Arrays.stream(layers).boxed().toList()); }
+    public SelectorSpec spec() { return new SelectorSpec.Weighted(Arrays.stream(layers).boxed().toList()); }
 }

@@ -66,7 +66,7 @@ public record WindowQueries(int window, int heads, Tensor queries, Tensor lnQW, 
     public boolean needsAllLayers() { return false; }
 
     @Override
-    public Map<String, Object> spec() {
-        return Map.of("type", "window-queries", "window", window, "queries", queries.size(0), "heads", heads);
+    public SelectorSpec spec() {
+        return new SelectorSpec.WindowQueries(window, (int) queries.size(0), heads);
     }
 }

@@ -4,6 +4,8 @@ import dev.auris.prompt.PromptSpec;
 import dev.auris.core.Torch;
 import dev.auris.encoder.WhisperEncoder;
 import dev.auris.fusion.Connector;
+import dev.auris.fusion.ConnectorSpec;
+import dev.auris.fusion.SelectorSpec;
 import dev.auris.fusion.FeatureSelector;
 import dev.auris.fusion.Fusion;
 import dev.auris.hearing.Decoding;
@@ -76,9 +78,9 @@ public final class ModelDirectory {
             }
             Llm llm = text.llm();
             if (spec.lora() != null) {
-                Path f = dir.resolve(String.valueOf(spec.lora().getOrDefault("weights", "lora.safetensors")));
+                Path f = dir.resolve(spec.lora().weights());
                 try (Checkpoint c = Checkpoint.of(dir, List.of(f))) {
-                    llm = llm.withLora(loraSpec(spec.lora()), c, dtype);
+                    llm = llm.withLora(spec.lora().spec(), c, dtype);
                 }
             } else if (newLora != null) {
                 llm = llm.withLora(newLora, LoraSpec.init(seed), dtype);
@@ -114,7 +116,8 @@ public final class ModelDirectory {
         SpeechModelSpec spec = new SpeechModelSpec(SpeechModelSpec.FORMAT,
                 new SpeechModelSpec.EncoderRef(base.relativize(encoderDir.toAbsolutePath().normalize()).toString(), pad30s),
                 new SpeechModelSpec.LlmRef(base.relativize(llmDir.toAbsolutePath().normalize()).toString()),
-                selector, split.getValue(), split.getKey() != null ? split.getKey() : ctc ? Decoding.DEFAULT : null, prompt, "fusion.safetensors", null);
+                SelectorSpec.of(selector), ConnectorSpec.of(split.getValue()), split.getKey() != null ? split.getKey() : ctc ? Decoding.DEFAULT : null,
+                prompt, "fusion.safetensors", null);
         WeightSource random = WeightSource.random(seed, 0.02);
         Path ctcHead = encoderDir.resolve("ctc_head.safetensors");
         if (ctc && Files.isRegularFile(ctcHead)) {
@@ -148,26 +151,6 @@ public final class ModelDirectory {
         };
     }
 
-    static LoraSpec loraSpec(Map<String, Object> m) {
-        Object t = m.get("targets");
-        List<String> targets = t instanceof List<?> l ? l.stream().map(String::valueOf).toList() : LoraSpec.ALL;
-        Object rank = m.getOrDefault("rank", 8), alpha = m.getOrDefault("alpha", 16), dropout = m.getOrDefault("dropout", 0.0);
-        if (!(rank instanceof Number r) || !(alpha instanceof Number a) || !(dropout instanceof Number d)) {
-            throw new CheckpointException("auris.json: lora.rank, lora.alpha and lora.dropout must be numbers, got " + m);
-        }
-        return new LoraSpec(r.intValue(), a.doubleValue(), d.doubleValue(), targets);
-    }
-
-    static Map<String, Object> loraMap(LoraSpec s) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("rank", s.rank());
-        m.put("alpha", s.alpha());
-        m.put("dropout", s.dropout());
-        m.put("targets", s.targets());
-        m.put("weights", "lora.safetensors");
-        return m;
-    }
-
     private static Map<String, SafeTensorsWriter.Entry> entries(Map<String, Tensor> tensors) {
         Map<String, SafeTensorsWriter.Entry> entries = new LinkedHashMap<>();
         tensors.forEach((n, t) -> entries.put(n, new SafeTensorsWriter.Entry(Torch.dtype(t.scalar_type()), Torch.shape(t), Torch.toBytes(t))));
@@ -198,13 +181,13 @@ public final class ModelDirectory {
         }
         String weights = spec.weights() == null ? "fusion.safetensors" : spec.weights();
         SafeTensorsWriter.write(out.resolve(weights), entries(m.trainedTensors()), Map.of("format", "pt", "auris", SpeechModelSpec.FORMAT));
-        Map<String, Object> lora = m.lora().map(ModelDirectory::loraMap).orElse(null);
+        SpeechModelSpec.Adapters lora = m.lora().map(SpeechModelSpec.Adapters::of).orElse(null);
         if (lora != null) SafeTensorsWriter.write(out.resolve("lora.safetensors"), entries(m.llm().loraTensors()), Map.of("format", "pt"));
         Path base = out.toAbsolutePath().normalize();
         new SpeechModelSpec(spec.format(),
                 new SpeechModelSpec.EncoderRef(base.relativize(encDir.toAbsolutePath().normalize()).toString(), spec.encoder().pad30s()),
                 new SpeechModelSpec.LlmRef(base.relativize(llmDir.toAbsolutePath().normalize()).toString()),
-                m.selector().spec(), new LinkedHashMap<>(m.connector().spec()), spec.decoding(), spec.prompt(), weights, lora).write(out);
+                m.selector().spec(), m.connector().spec(), spec.decoding(), spec.prompt(), weights, lora).write(out);
     }
 
     /** Copies the files of a model directory except its weights (config, tokenizer, ...). */

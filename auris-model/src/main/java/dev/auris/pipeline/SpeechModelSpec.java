@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.auris.fusion.Fusion;
+import dev.auris.fusion.ConnectorSpec;
+import dev.auris.fusion.SelectorSpec;
+import dev.auris.llm.LoraSpec;
 import dev.auris.hearing.Decoding;
 import dev.auris.io.AtomicFiles;
 import dev.auris.io.CheckpointException;
@@ -14,6 +16,7 @@ import dev.auris.io.CheckpointException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -32,9 +35,32 @@ import java.util.Map;
  * }</pre>
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record SpeechModelSpec(String format, EncoderRef encoder, LlmRef llm, Map<String, Object> selector,
-                              Map<String, Object> connector, Decoding decoding, PromptSpec prompt, String weights, Map<String, Object> lora) {
+public record SpeechModelSpec(String format, EncoderRef encoder, LlmRef llm, SelectorSpec selector,
+                              ConnectorSpec connector, Decoding decoding, PromptSpec prompt, String weights, Adapters lora) {
     public static final String FORMAT = "auris/1";
+
+    /**
+     * The LoRA adapters a model carries ({@code lora.safetensors} in PEFT's tensor names): rank 8, alpha 16,
+     * dropout 0 and every projection when absent.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Adapters(Integer rank, Double alpha, Double dropout, List<String> targets, String weights) {
+        public Adapters {
+            rank = rank == null ? 8 : rank;
+            alpha = alpha == null ? 16.0 : alpha;
+            dropout = dropout == null ? 0.0 : dropout;
+            targets = targets == null ? LoraSpec.ALL : List.copyOf(targets);
+            weights = weights == null ? "lora.safetensors" : weights;
+        }
+
+        public static Adapters of(LoraSpec s) {
+            return new Adapters(s.rank(), s.alpha(), s.dropout(), s.targets(), "lora.safetensors");
+        }
+
+        public LoraSpec spec() {
+            return new LoraSpec(rank, alpha, dropout, targets);
+        }
+    }
 
     /** The speech encoder directory and whether clips are padded to Whisper's 30 s window. */
     public record EncoderRef(String path, @com.fasterxml.jackson.annotation.JsonProperty("pad_30s") boolean pad30s) {}
@@ -55,7 +81,11 @@ public record SpeechModelSpec(String format, EncoderRef encoder, LlmRef llm, Map
         }
         SpeechModelSpec s;
         try {
-            s = JSON.treeToValue(migrated(JSON.readTree(f.toFile())), SpeechModelSpec.class);
+            var tree = migrated(JSON.readTree(f.toFile()));
+            sectionTypes(tree);
+            s = JSON.treeToValue(tree, SpeechModelSpec.class);
+        } catch (CheckpointException e) {
+            throw new CheckpointException(f + ": " + e.getMessage(), e);
         } catch (IOException | IllegalArgumentException e) {
             String why = e instanceof IOException ? e.getMessage().lines().findFirst().orElse("") : e.getMessage();
             throw new CheckpointException(f + ": not a valid auris.json (" + why + ")", e);
@@ -63,11 +93,14 @@ public record SpeechModelSpec(String format, EncoderRef encoder, LlmRef llm, Map
         if (!FORMAT.equals(s.format())) throw new CheckpointException(f + ": format is '" + s.format() + "', expected '" + FORMAT + "'");
         if (s.encoder() == null || s.encoder().path() == null) throw new CheckpointException(f + ": missing encoder.path (the Whisper encoder directory)");
         if (s.llm() == null || s.llm().path() == null) throw new CheckpointException(f + ": missing llm.path (the LLM directory)");
-        if (s.selector() == null || !s.selector().containsKey("type")) throw new CheckpointException(f + ": missing selector.type (" + Fusion.SELECTOR_TYPES + ")");
-        if (s.connector() == null || !s.connector().containsKey("type")) {
-            throw new CheckpointException(f + ": missing connector.type (" + Fusion.CONNECTOR_TYPES + ")");
-        }
         return s;
+    }
+
+    /** The selector and connector sections name a type auris.json knows (with the error that lists them). */
+    @SuppressWarnings("unchecked")
+    private static void sectionTypes(com.fasterxml.jackson.databind.JsonNode tree) {
+        SelectorSpec.of(tree.path("selector").isObject() ? JSON.convertValue(tree.get("selector"), Map.class) : null);
+        ConnectorSpec.of(tree.path("connector").isObject() ? JSON.convertValue(tree.get("connector"), Map.class) : null);
     }
 
     /**
@@ -75,11 +108,12 @@ public record SpeechModelSpec(String format, EncoderRef encoder, LlmRef llm, Map
      * ctc_weight, length_bonus and tta_warps itself. They move to {@code decoding}, so old files load as they did.
      */
     private static com.fasterxml.jackson.databind.JsonNode migrated(com.fasterxml.jackson.databind.JsonNode j) {
-        if (!(j instanceof com.fasterxml.jackson.databind.node.ObjectNode o) || o.has("decoding") || !o.path("connector").isObject()) return j;
+        if (!(j instanceof com.fasterxml.jackson.databind.node.ObjectNode o) || !o.path("connector").isObject()) return j;
         @SuppressWarnings("unchecked")
         Map<String, Object> connector = JSON.convertValue(o.get("connector"), Map.class);
         var split = Decoding.split(connector);
         if (split.getKey() == null) return j;
+        if (o.has("decoding")) throw new IllegalArgumentException("decoding settings given both in connector (the older layout) and in decoding: keep the decoding section");
         o.set("connector", JSON.valueToTree(split.getValue()));
         o.set("decoding", JSON.valueToTree(split.getKey()));
         return o;

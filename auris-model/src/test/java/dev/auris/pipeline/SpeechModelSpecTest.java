@@ -15,18 +15,27 @@ class SpeechModelSpecTest {
     Path dir;
 
     @Test
-    void writesMapKeysInOneOrderSoARetrainedModelDiffsOnlyWhereItChanged() throws Exception {
-        // Map.of iterates in an order salted per JVM: without sorting, the same model wrote auris.json's
-        // connector keys differently from one run to the next
+    void typedSectionsWriteTheSameBytesOnEveryRunAndReadBack() throws Exception {
+        // the sections are records: their fields in declaration order, the type first (Map.of's order, salted per
+        // JVM, once wrote the same model's keys differently from one run to the next)
         SpeechModelSpec s = new SpeechModelSpec(SpeechModelSpec.FORMAT, new SpeechModelSpec.EncoderRef("encoder", false),
-                new SpeechModelSpec.LlmRef("../llm"), Map.of("type", "final"),
-                Map.of("type", "ctc-compress", "temperature", 1.0, "blank_threshold", 0.8), new dev.auris.hearing.Decoding(8, 0.4, 2.0, List.of()), null, "fusion.safetensors",
-                Map.of("rank", 8, "alpha", 16.0, "targets", List.of("q_proj", "v_proj"), "weights", "lora.safetensors"));
+                new SpeechModelSpec.LlmRef("../llm"), new dev.auris.fusion.SelectorSpec.Final(),
+                new dev.auris.fusion.ConnectorSpec.CtcCompress(1.0, 0.8), new dev.auris.hearing.Decoding(8, 0.4, 2.0, List.of()), null, "fusion.safetensors",
+                new SpeechModelSpec.Adapters(8, 16.0, null, List.of("q_proj", "v_proj"), null));
         s.write(dir);
         String json = Files.readString(dir.resolve("auris.json"));
-        assertTrue(json.indexOf("blank_threshold") < json.indexOf("temperature") && json.indexOf("temperature") < json.indexOf("\"ctc-compress\""), json);
-        assertTrue(json.indexOf("alpha") < json.indexOf("rank") && json.indexOf("rank") < json.indexOf("targets"), json);
+        assertTrue(json.contains(String.join("\n", "  \"connector\" : {", "    \"type\" : \"ctc-compress\",", "    \"temperature\" : 1.0,",
+                "    \"blank_threshold\" : 0.8", "  },", "  \"decoding\" : {", "    \"beam\" : 8,", "    \"ctc_weight\" : 0.4,", "    \"length_bonus\" : 2.0", "  },")), json);
         assertEquals(s, SpeechModelSpec.read(dir));
+        SpeechModelSpec.read(dir).write(dir);
+        assertEquals(json, Files.readString(dir.resolve("auris.json")));
+        // a misspelt field or an unknown type is an error that names it
+        Files.writeString(dir.resolve("auris.json"), json.replace("\"blank_threshold\"", "\"blank_treshold\""));
+        var e = assertThrows(dev.auris.io.CheckpointException.class, () -> SpeechModelSpec.read(dir));
+        assertTrue(e.getMessage().contains("blank_treshold"), e.getMessage());
+        Files.writeString(dir.resolve("auris.json"), json.replace("\"ctc-compress\"", "\"ctc\""));
+        e = assertThrows(dev.auris.io.CheckpointException.class, () -> SpeechModelSpec.read(dir));
+        assertTrue(e.getMessage().contains("connector.type 'ctc' is unknown: use frame-stack-mlp"), e.getMessage());
     }
 
     @Test
@@ -40,7 +49,7 @@ class SpeechModelSpecTest {
         Files.writeString(dir.resolve("auris.json"), old);
         SpeechModelSpec s = SpeechModelSpec.read(dir);
         assertEquals(new dev.auris.hearing.Decoding(8, 0.4, 2.0, List.of()), s.decoding());
-        assertEquals(Map.of("type", "ctc-compress", "blank_threshold", 0.8, "temperature", 1.0), s.connector());
+        assertEquals(new dev.auris.fusion.ConnectorSpec.CtcCompress(1.0, 0.8), s.connector());
         s.write(dir);                                                  // written back in the new layout, read the same
         assertTrue(Files.readString(dir.resolve("auris.json")).contains("\"decoding\""));
         assertEquals(s, SpeechModelSpec.read(dir));
@@ -49,6 +58,10 @@ class SpeechModelSpecTest {
         var e = assertThrows(dev.auris.io.CheckpointException.class, () -> SpeechModelSpec.read(dir));
         assertTrue(e.getMessage().contains("decoding.ctc_weight must be in [0, 1]"), e.getMessage());
         Files.writeString(dir.resolve("auris.json"), old.replace("\"connector\"", "\"decoding\": {\"beam\": 0}, \"connector\""));
+        e = assertThrows(dev.auris.io.CheckpointException.class, () -> SpeechModelSpec.read(dir));
+        assertTrue(e.getMessage().contains("both in connector (the older layout) and in decoding"), e.getMessage());
+        Files.writeString(dir.resolve("auris.json"), old.replace("\"connector\": {\"beam\": 8, ", "\"decoding\": {\"beam\": 0}, \"connector\": {")
+                .replace("\"ctc_weight\": 0.4, \"length_bonus\": 2.0, ", ""));
         assertEquals(new dev.auris.hearing.Decoding(0, 0.5, 0, List.of()), SpeechModelSpec.read(dir).decoding());
     }
 }
