@@ -209,7 +209,7 @@ final class Publisher {
         md.append(String.format(Locale.ROOT, "- Encoder: Whisper architecture (d_model %d, %d layers, %d heads, FFN %d, %d mels every %d ms, %d positions a second) pretrained here from scratch with CTC over stories260K's 512-token vocabulary (`encoder/`, weights stored as %s).%n",
                 enc.dModel(), enc.layers(), enc.heads(), enc.ffnDim(), enc.numMelBins(),
                 enc.hopLength() * 1000 / dev.auris.features.LogMel.SAMPLE_RATE, dev.auris.features.LogMel.SAMPLE_RATE / enc.hopLength() / 2, spec.encoderStorage().safetensorsName().toLowerCase(Locale.ROOT)));
-        md.append("- Connector: ").append(aur.path("connector")).append(" (`fusion.safetensors`).\n\n");
+        md.append("- Connector: ").append(aur.path("connector")).append(" (`fusion.safetensors`)").append(aur.has("decoding") ? "; decoding: " + aur.get("decoding") : "").append(".\n\n");
         Map<String, int[]> engines = new TreeMap<>(); // engine -> {train voices, held-out voices}
         for (JsonNode v : split.path("train_voices")) engines.computeIfAbsent(v.asText().split(":")[0], k -> new int[2])[0]++;
         for (JsonNode v : split.path("heldout_voices")) engines.computeIfAbsent(v.asText().split(":")[0], k -> new int[2])[1]++;
