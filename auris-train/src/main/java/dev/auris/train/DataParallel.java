@@ -13,8 +13,10 @@ import java.util.Optional;
  * {@link ProcessGroupGloo} (CPU; NCCL would take its place on GPUs) for collectives, configured by
  * torchrun's environment variables {@code MASTER_ADDR}, {@code MASTER_PORT}, {@code RANK}, {@code WORLD_SIZE}.
  * Every rank draws the same global micro-batch and takes its slice; gradients are summed across ranks
- * with losses normalised by the global token count, so N processes compute exactly the update of one
- * process with the same global batch.
+ * with losses normalised by the global token count, so N processes compute the update of one process with
+ * the same global batch: exactly that of one process computing the same slices ({@code Trainer.asRanks}),
+ * and up to float32 rounding that of one computing the whole batch at once (its kernels sum over the batch
+ * in another order).
  */
 public final class DataParallel implements AutoCloseable {
     private final int rank, world;

@@ -88,6 +88,7 @@ public final class EncoderPretrainer {
             params.put("ctc_head.weight", headW);
             params.put("ctc_head.bias", headB);
             // the loop's settings: warm-up then cosine to 5 %, clipping at 1, one micro-batch a step, the loss logged every 50 steps
+            // (its objective, components and data are not read: the loop trains the Ctc objective's own parameters on its own draws)
             StageConfig schedule = new StageConfig("encoder-ctc", "sft", List.of("encoder"), null, List.of(new StageConfig.DataSource("-", 1)), null,
                     c.steps(), c.batchSize(), 1, c.lr(), c.warmupSteps(), 0.05, c.weightDecay(), 1.0, 0, 0, 0, c.seed(), 0, 50);
             try (Ctc ctc = new Ctc(enc, head, params, vocab, examples, c.batchSize(), c.seed(), new Ctc.Augment(c.warp(), c.specAugment(), c.bf16()))) {
