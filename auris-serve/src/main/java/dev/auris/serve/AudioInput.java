@@ -17,6 +17,8 @@ import java.util.Locale;
  * decoders read files). Whatever cannot be read is a 400 naming the field, never a 500.
  */
 final class AudioInput {
+    private static final java.util.regex.Pattern WHITESPACE = java.util.regex.Pattern.compile("\\s+");
+
     private AudioInput() {}
 
     /** Formats a chat {@code input_audio.format} may name. */
@@ -30,7 +32,8 @@ final class AudioInput {
     static byte[] base64(String data, String param) {
         if (data == null || data.isEmpty()) throw ApiError.invalid(param + " is empty: put the base64 of a WAV file there", param, "invalid_value");
         try {
-            return Base64.getMimeDecoder().decode(stripDataUrl(data));
+            // the basic decoder, whitespace removed: the MIME decoder would skip any character outside the alphabet
+            return Base64.getDecoder().decode(WHITESPACE.matcher(stripDataUrl(data)).replaceAll(""));
         } catch (IllegalArgumentException e) {
             throw ApiError.invalid(param + " is not valid base64 (" + e.getMessage() + ")", param, "invalid_base64");
         }
@@ -48,7 +51,7 @@ final class AudioInput {
     static AudioClip decode(byte[] bytes, String param, double maxSeconds) {
         AudioClip clip;
         try {
-            clip = Wav.looksLikeWav(bytes) ? Wav.read(bytes, param) : viaFile(bytes);
+            clip = Wav.looksLikeWav(bytes) ? Wav.read(bytes, param) : viaFile(bytes, param);
         } catch (UncheckedIOException e) {
             throw ApiError.internal("cannot stage the audio for decoding: " + e.getMessage());
         } catch (RuntimeException e) { // AudioException and the decoders' own complaints
@@ -61,12 +64,15 @@ final class AudioInput {
         return clip.resample(AudioClip.SAMPLE_RATE);
     }
 
-    private static AudioClip viaFile(byte[] bytes) {
+    private static AudioClip viaFile(byte[] bytes, String param) {
         Path tmp = null;
         try {
             tmp = Files.createTempFile("auris-serve-", ".audio");
             Files.write(tmp, bytes);
             return Audio.load(tmp);
+        } catch (RuntimeException e) { // name the field, not the server's temporary file
+            String msg = String.valueOf(e.getMessage()).replace(tmp.toString(), param).replace(param + ": ", "");
+            throw new IllegalArgumentException(msg, e);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {

@@ -47,7 +47,7 @@ public final class Server implements AutoCloseable {
             c.routes.exception(HttpResponseException.class, (e, ctx) -> respond(mapJavalin(e), ctx));
             c.routes.exception(Exception.class, (e, ctx) -> respond(mapOther(e, ctx), ctx));
             c.routes.error(404, ctx -> {
-                if (ctx.result() == null) respond(ApiError.notFound("no such endpoint: " + ctx.method() + " " + ctx.path(), null, "unknown_url"), ctx);
+                if (ctx.attribute(ERROR_SENT) == null) respond(ApiError.notFound("no such endpoint: " + ctx.method() + " " + ctx.path(), null, "unknown_url"), ctx);
             });
             c.routes.error(405, ctx -> respond(ApiError.status(405, "method " + ctx.method() + " is not allowed on " + ctx.path()), ctx));
         });
@@ -78,14 +78,21 @@ public final class Server implements AutoCloseable {
         });
     }
 
+    private static final String ERROR_SENT = "auris.error";
+
     static void respond(ApiError e, Context ctx) {
+        ctx.attribute(ERROR_SENT, Boolean.TRUE);
         ctx.status(e.status());
         if (e.retryAfterSeconds() != null) ctx.header("Retry-After", Integer.toString(e.retryAfterSeconds()));
         ctx.contentType("application/json").result(Json.write(e.body()));
     }
 
     private static ApiError mapJavalin(HttpResponseException e) {
-        return e.getStatus() == 413 ? ApiError.tooLarge(ServeConfig.OPENAI_BODY_LIMIT) : ApiError.status(e.getStatus(), e.getMessage());
+        return switch (e.getStatus()) {
+            case 413 -> ApiError.tooLarge(ServeConfig.OPENAI_BODY_LIMIT);
+            case 404 -> ApiError.notFound(e.getMessage() + ": the API is under /v1 (chat/completions, audio/transcriptions, models, realtime)", null, "unknown_url");
+            default -> ApiError.status(e.getStatus(), e.getMessage());
+        };
     }
 
     /** What Jetty or a decoder throws past our checks: malformed multipart is the client's; the rest is ours, without a trace. */
