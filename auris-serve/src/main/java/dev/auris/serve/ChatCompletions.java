@@ -24,6 +24,7 @@ final class ChatCompletions {
     private final String modelId;
     private final ServeConfig config;
     private final InferencePool pool;
+    private final java.util.concurrent.atomic.AtomicLong disconnects = new java.util.concurrent.atomic.AtomicLong();
 
     ChatCompletions(SpeechLlm model, String modelId, ServeConfig config, InferencePool pool) {
         this.model = model;
@@ -60,7 +61,7 @@ final class ChatCompletions {
                 return a;
             });
         } catch (ClientGone gone) {
-            // nothing to answer: the session is already closed
+            disconnects.incrementAndGet(); // nothing to answer: the session is already closed
         } catch (ApiError e) {
             if (sse[0] == null) throw e;   // before the stream started: an ordinary error response
             try {
@@ -70,6 +71,8 @@ final class ChatCompletions {
             }
         }
     }
+
+    long disconnects() { return disconnects.get(); }
 
     /** Answers on the calling (inference) thread; the session lives exactly as long as this call. */
     private Answer answer(ChatTurns turns, InferencePool.Token token, Consumer<String> onText) {

@@ -22,10 +22,12 @@ import io.javalin.http.staticfiles.Location;
 public final class Server implements AutoCloseable {
     private final Javalin app;
     private final InferencePool pool;
+    private final ChatCompletions chat;
 
-    private Server(Javalin app, InferencePool pool) {
+    private Server(Javalin app, InferencePool pool, ChatCompletions chat) {
         this.app = app;
         this.pool = pool;
+        this.chat = chat;
     }
 
     /** Starts serving {@code model} under the name {@code modelId} (what clients put in "model"). */
@@ -58,7 +60,7 @@ public final class Server implements AutoCloseable {
             throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port() + ": "
                     + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()) + " (is another server on that port? try --port)", e);
         }
-        return new Server(app, pool);
+        return new Server(app, pool, chat);
     }
 
     private static void configure(JavalinConfig c, ServeConfig config) {
@@ -111,6 +113,14 @@ public final class Server implements AutoCloseable {
     }
 
     public int port() { return app.port(); }
+
+    /** Requests decoding now and waiting for a session (for tests and monitoring). */
+    int activeSessions() { return pool.active(); }
+
+    /** Streamed answers cut short because their client left. */
+    long disconnects() { return chat.disconnects(); }
+
+    InferencePool pool() { return pool; }
 
     /** Stops listening, then the inference threads (answers in flight end with the process). */
     @Override
