@@ -37,6 +37,7 @@ public final class Server implements AutoCloseable {
         long created = System.currentTimeMillis() / 1000;
         var chat = new ChatCompletions(model, modelId, config, pool);
         var transcriptions = new Transcriptions(model, modelId, config, pool);
+        var realtime = new Realtime(model, modelId, config, pool, auth);
         Javalin app = Javalin.create(c -> {
             configure(c, config);
             c.routes.before("/v1/*", ctx -> {
@@ -45,6 +46,8 @@ public final class Server implements AutoCloseable {
             c.routes.get("/v1/models", ctx -> ctx.contentType("application/json").result(Json.write(Models.list(modelId, created))));
             c.routes.post("/v1/chat/completions", chat::handle);
             c.routes.post("/v1/audio/transcriptions", transcriptions::handle);
+            c.routes.wsBeforeUpgrade("/v1/realtime", realtime::beforeUpgrade);
+            c.routes.ws("/v1/realtime", realtime::configure);
             c.routes.exception(ApiError.class, Server::respond);
             c.routes.exception(HttpResponseException.class, (e, ctx) -> respond(mapJavalin(e), ctx));
             c.routes.exception(Exception.class, (e, ctx) -> respond(mapOther(e, ctx), ctx));
