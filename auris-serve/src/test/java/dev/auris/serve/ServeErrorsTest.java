@@ -125,6 +125,20 @@ class ServeErrorsTest {
     }
 
     @Test
+    void servesTheTalkPageFromTheJar() {
+        var noKey = new Http(server.port(), null);
+        var page = noKey.get("/");
+        assertEquals(200, page.status());
+        assertTrue(page.body().contains("<script src=\"app.js\">") && !page.body().contains("http"), "no CDN: " + page.body());
+        for (String js : new String[]{"/app.js", "/pcm-worklet.js"}) {
+            var r = noKey.get(js);
+            assertEquals(200, r.status(), js);
+            assertTrue(r.headers().firstValue("Content-Type").orElse("").contains("javascript"), js);
+        }
+        assertTrue(noKey.get("/app.js").body().contains("/v1/realtime"));
+    }
+
+    @Test
     void streamEndsWithDone() {
         var r = http.postJson("/v1/chat/completions", Http.chatWithText("Once upon a time", 8).replace("\"temperature\": 0", "\"temperature\": 0, \"stream\": true"));
         assertEquals(200, r.status(), r.body());
