@@ -32,6 +32,9 @@ final class Realtime {
     void beforeUpgrade(Context ctx) {
         String header = ctx.header("Authorization");
         auth.check(header != null ? header : ctx.queryParam("api_key"));
+        // each open conversation keeps its turns' audio: as many as could be decoding or queued at once
+        int limit = config.maxSessions() + config.maxQueue();
+        if (connections.size() >= limit) throw ApiError.busy(pool.retryAfterSeconds(), pool.active(), pool.queued());
         String requested = ctx.queryParam("model");
         if (requested != null) Models.check(requested, modelId);
     }
