@@ -4,20 +4,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * End of speech by short-time energy: the documented fallback for OpenAI's {@code server_vad} until the
- * Silero VAD model runs here through ONNX Runtime. Frames of 20 ms; a frame is speech when its RMS
+ * End of speech by short-time energy: the documented fallback for OpenAI's {@code server_vad} when
+ * {@link SileroVad} cannot run (ONNX Runtime's natives do not load). Frames of 20 ms; a frame is speech when its RMS
  * is {@code marginDb} above the tracked noise floor and above an absolute floor of -50 dBFS; speech starts
  * after 60 ms of speech frames and stops after {@code silenceMs} without one. It hears loud noise as speech
  * and misses whispers in noise: that is what a learned VAD fixes.
  */
-final class EnergyVad {
-    /** What the detector saw, at a time in ms from the start of the buffer. */
-    sealed interface Change permits Started, Stopped {}
-
-    record Started(long ms) implements Change {}
-
-    record Stopped(long ms) implements Change {}
-
+final class EnergyVad implements Vad {
     private static final double ABSOLUTE_FLOOR_DB = -50, START_MS = 60;
 
     private final double marginDb;
@@ -37,10 +30,12 @@ final class EnergyVad {
         this.silenceMs = silenceMs;
     }
 
-    boolean speaking() { return speaking; }
+    @Override
+    public String name() { return "energy"; }
 
     /** Feeds samples; returns the starts and stops they complete. */
-    List<Change> feed(float[] samples) {
+    @Override
+    public List<Change> feed(float[] samples) {
         List<Change> out = new ArrayList<>();
         for (float s : samples) {
             pending[filled++] = s;
@@ -78,7 +73,8 @@ final class EnergyVad {
         }
     }
 
-    void reset() {
+    @Override
+    public void reset() {
         filled = 0;
         speaking = false;
         speechRun = silenceRun = 0;

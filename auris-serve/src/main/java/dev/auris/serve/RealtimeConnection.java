@@ -16,7 +16,7 @@ import java.util.function.Consumer;
  * One realtime conversation. Client events: {@code session.update}, {@code input_audio_buffer.append} (base64
  * pcm16 mono, 24 kHz as OpenAI's, resampled to 16 kHz here), {@code input_audio_buffer.commit} / {@code clear},
  * {@code conversation.item.create} (user text), {@code response.create}, {@code response.cancel}. With
- * {@code turn_detection} {@code server_vad} (the default) the {@link EnergyVad} ends a turn by itself:
+ * {@code turn_detection} {@code server_vad} (the default) the {@link Vad} (Silero, or the energy fallback) ends a turn by itself:
  * speech_started / speech_stopped, commit, and a response; speech while an answer streams cancels it
  * (barge-in). Each response opens its own SpeechSession on an inference thread and closes it at the end, the
  * conversation so far replayed as history, so no native memory outlives a response.
@@ -37,9 +37,9 @@ final class RealtimeConnection {
     private String lastItemId;
     private String instructions;
     private boolean serverVad = true, createResponse = true, interrupt = true, transcribeInput;
-    private double thresholdDb = 12, temperature = 0.8;
+    private double threshold = 0.5, thresholdDb = 12, temperature = 0.8;
     private int silenceMs = 500, maxOutputTokens = ChatTurns.UNBOUNDED;
-    private EnergyVad vad = new EnergyVad(INPUT_RATE, thresholdDb, silenceMs);
+    private Vad vad = newVad();
     private RealtimeResponse active;
 
     RealtimeConnection(SpeechLlm model, String modelId, ServeConfig config, InferencePool pool, Consumer<String> out) {
@@ -104,11 +104,12 @@ final class RealtimeConnection {
             serverVad = !td.isNull();
             if (serverVad) {
                 if (td.has("silence_duration_ms")) silenceMs = td.get("silence_duration_ms").asInt();
+                if (td.has("threshold")) threshold = td.get("threshold").asDouble();
                 if (td.has("threshold_db")) thresholdDb = td.get("threshold_db").asDouble();
                 if (td.has("create_response")) createResponse = td.get("create_response").asBoolean();
                 if (td.has("interrupt_response")) interrupt = td.get("interrupt_response").asBoolean();
                 try {
-                    vad = new EnergyVad(INPUT_RATE, thresholdDb, silenceMs);
+                    vad = newVad();
                 } catch (IllegalArgumentException ex) {
                     throw ApiError.invalid(ex.getMessage(), "session.turn_detection", "invalid_value");
                 }
@@ -117,9 +118,15 @@ final class RealtimeConnection {
         send(new RealtimeEvent.SessionUpdated(session()));
     }
 
+    /** Silero when ONNX Runtime runs here, else the energy detector. */
+    private Vad newVad() {
+        Vad silero = SileroVad.create(threshold, silenceMs);
+        return silero != null ? silero : new EnergyVad(Vad.RATE, thresholdDb, silenceMs);
+    }
+
     private RealtimeEvent.Session session() {
         return new RealtimeEvent.Session(id, "realtime.session", modelId, List.of("text"), instructions,
-                serverVad ? new RealtimeEvent.TurnDetection("server_vad", thresholdDb, silenceMs, createResponse, interrupt) : null, "pcm16", INPUT_RATE);
+                serverVad ? new RealtimeEvent.TurnDetection("server_vad", vad.name(), threshold, thresholdDb, silenceMs, createResponse, interrupt) : null, "pcm16", INPUT_RATE);
     }
 
     private void append(byte[] pcm16) {
@@ -135,13 +142,13 @@ final class RealtimeConnection {
         System.arraycopy(x, 0, grown, buffer.length, x.length);
         buffer = grown;
         if (!serverVad) return;
-        for (EnergyVad.Change c : vad.feed(x)) {
+        for (Vad.Change c : vad.feed(Resampler.resample(x, INPUT_RATE, Vad.RATE))) {
             switch (c) {
-                case EnergyVad.Started st -> {
+                case Vad.Started st -> {
                     if (active != null && interrupt) active.cancel("barge-in"); // the user speaks over the answer
                     send(new RealtimeEvent.SpeechStarted(st.ms(), "item_" + (IDS.get() + 1)));
                 }
-                case EnergyVad.Stopped sp -> {
+                case Vad.Stopped sp -> {
                     send(new RealtimeEvent.SpeechStopped(sp.ms(), "item_" + (IDS.get() + 1)));
                     commit();
                     if (createResponse && active == null) respond();

@@ -22,7 +22,8 @@ sealed interface RealtimeEvent {
     record Session(String id, String object, String model, List<String> outputModalities, String instructions, TurnDetection turnDetection,
                    String inputAudioFormat, int inputSampleRate) {}
 
-    record TurnDetection(String type, double thresholdDb, int silenceDurationMs, boolean createResponse, boolean interruptResponse) {}
+    /** {@code detector}: silero-v5, or energy when ONNX Runtime cannot run; {@code threshold} is Silero's, {@code threshold_db} the energy detector's. */
+    record TurnDetection(String type, String detector, double threshold, double thresholdDb, int silenceDurationMs, boolean createResponse, boolean interruptResponse) {}
 
     record Item(String id, String type, String role, String status, List<Content> content) {}
 

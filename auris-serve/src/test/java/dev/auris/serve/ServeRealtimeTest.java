@@ -143,7 +143,7 @@ class ServeRealtimeTest {
         try (Client c = new Client("?api_key=rt-key")) {
             c.next();
             c.send("{\"type\": \"session.update\", \"session\": {\"temperature\": 0, \"max_output_tokens\": 16}}");
-            c.next();
+            assertEquals("silero-v5", c.next().path("session").path("turn_detection").path("detector").asText());
             for (String a : appends(new float[]{0.5f, 1.0f})) c.send(a);
             List<String> types = types(c.until("response.done"));
             assertEquals(List.of("input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped", "input_audio_buffer.committed",
