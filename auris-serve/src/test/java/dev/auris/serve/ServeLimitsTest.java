@@ -84,9 +84,11 @@ class ServeLimitsTest {
     @Test
     void clientThatLeavesMidStreamFreesItsSession() throws Exception {
         try (Server server = start(1, 0, Duration.ofSeconds(60))) {
-            String body = """
-                    {"model": "tiny", "stream": true, "temperature": 1, "seed": 3, "stop": ["never-said"],
-                     "messages": [{"role": "user", "content": "Once upon a time"}]}""";
+            // greedy and unbounded, this answer runs until the context is full: hundreds of tokens to cut
+            String whole = "{\"model\": \"tiny\", \"temperature\": 0, \"messages\": [{\"role\": \"user\", \"content\": \"Once upon a time\"}]}";
+            var full = new Http(server.port(), null).postJson("/v1/chat/completions", whole);
+            assertTrue(full.json().path("usage").path("completion_tokens").asInt() > 300, full.body());
+            String body = whole.replace("\"temperature\": 0", "\"temperature\": 0, \"stream\": true");
             long t0 = System.nanoTime();
             try (Socket s = new Socket("127.0.0.1", server.port())) {
                 OutputStream out = s.getOutputStream();
