@@ -14,7 +14,7 @@ import java.util.concurrent.CountDownLatch;
 /** {@code auris serve [--model DIR] [--host 127.0.0.1] [--port 8080] [--api-key KEY] [--max-sessions N]}: OpenAI-compatible HTTP server. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serve a speech LLM over OpenAI's HTTP API: POST /v1/chat/completions (text and input_audio parts, stream: true),",
-                "POST /v1/audio/transcriptions, GET /v1/models, and a page to talk to it at /. Loopback only unless --host says otherwise."})
+                "POST /v1/audio/transcriptions, GET /v1/models, live voice on the WebSocket /v1/realtime, and a page to talk to it at /.", "Loopback only unless --host says otherwise."})
 final class ServeCommand implements Runnable {
     @Option(names = "--model", defaultValue = "models/tiny", description = "Auris model directory (default: ${DEFAULT-VALUE}).")
     Path model;

@@ -49,6 +49,7 @@ sealed interface RealtimeEvent {
 
     record ItemCreated(String previousItemId, Item item) implements RealtimeEvent { public String type() { return "conversation.item.created"; } }
 
+    /** What was heard in a user's audio item; sent after the answer's text (see RealtimeResponse). */
     record TranscriptionCompleted(String itemId, int contentIndex, String transcript) implements RealtimeEvent {
         public String type() { return "conversation.item.input_audio_transcription.completed"; }
     }

@@ -68,18 +68,13 @@ final class RealtimeResponse {
         }
     }
 
-    /** On the inference thread: the input's transcript when asked for, then the answer; the session lives for this call only. */
+    /**
+     * On the inference thread: the answer, then the input's transcript when asked for (after, so it does not
+     * delay the first token: a ctc-compress model's hearing and its transcript are two runs of the joint
+     * decoder); each session lives for its call only.
+     */
     private void answer(InferencePool.Token t, int[] usage) {
         SpeechLlm m = conn.model();
-        if (conn.transcribeInput()) {
-            for (Turn.Part p : question.parts()) {
-                if (p instanceof Turn.Speech sp) {
-                    String transcript = m.transcribe(sp.clip(), m.defaultDecoder(), Transcriptions.MAX_TOKENS);
-                    t.check();
-                    conn.send(new RealtimeEvent.TranscriptionCompleted(userItem, 0, transcript));
-                }
-            }
-        }
         try (SpeechSession s = m.newSession()) {
             past.forEach(s::add);
             Event.Done d = s.respond(question, sampling, e -> {
@@ -91,6 +86,14 @@ final class RealtimeResponse {
             });
             usage[1] = d.tokens();
             usage[0] = Math.max(0, s.position() - d.tokens());
+        }
+        if (!conn.transcribeInput()) return;
+        for (Turn.Part p : question.parts()) {
+            if (p instanceof Turn.Speech sp) {
+                t.check();
+                String transcript = m.transcribe(sp.clip(), m.defaultDecoder(), Transcriptions.MAX_TOKENS);
+                conn.send(new RealtimeEvent.TranscriptionCompleted(userItem, 0, transcript));
+            }
         }
     }
 
