@@ -52,10 +52,10 @@ function onEvent(e) {
     case 'input_audio_buffer.speech_started': status('hearing you…'); break;
     case 'input_audio_buffer.speech_stopped': turnEnd = performance.now(); status('thinking…'); break;
     case 'conversation.item.created':
-      if (e.item.role === 'user') userEl = line('user', e.item.content[0].text || '🎤 …');
+      if (e.item.role === 'user') userEl = line('user', e.item.content[0].text ? 'You: ' + e.item.content[0].text : 'You (spoken): …');
       break;
     case 'conversation.item.input_audio_transcription.completed':
-      if (userEl) userEl.textContent = '🎤 ' + e.transcript;
+      if (userEl) userEl.textContent = 'You (spoken): ' + e.transcript;
       break;
     case 'response.created': answerEl = line('assistant', ''); break;
     case 'response.output_text.delta':
@@ -79,7 +79,7 @@ function onEvent(e) {
 
 async function startMic() {
   if (ctx) return;
-  stream = await navigator.mediaDevices.getUserMedia({audio: {channelCount: 1, echoCancellation: true, noiseSuppression: true}});
+  stream = await navigator.mediaDevices.getUserMedia({audio: {channelCount: 1, echoCancellation: true, noiseSuppression: false, autoGainControl: false}});
   ctx = new AudioContext();
   await ctx.audioWorklet.addModule('pcm-worklet.js');
   node = new AudioWorkletNode(ctx, 'pcm-worklet');
