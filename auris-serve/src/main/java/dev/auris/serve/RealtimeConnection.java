@@ -81,6 +81,9 @@ final class RealtimeConnection {
                     if (active == null) throw ApiError.invalid("no response is in progress to cancel", null, "response_cancel_not_active");
                     active.cancel("response.cancel");
                 }
+                // it cuts an answer's audio where playback stopped; answers here are text, so there is no audio to cut yet
+                case "conversation.item.truncate" -> throw ApiError.invalid("conversation.item.truncate cuts an answer's audio, and "
+                        + modelId + " answers in text only: nothing to truncate", "audio_end_ms", "truncate_unsupported");
                 default -> throw ApiError.invalid("unknown event type '" + e.path("type").asText("") + "': this server takes session.update, "
                         + "input_audio_buffer.append / commit / clear, conversation.item.create, response.create, response.cancel", "type", "unknown_event");
             }

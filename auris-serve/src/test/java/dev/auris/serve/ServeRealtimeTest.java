@@ -189,6 +189,8 @@ class ServeRealtimeTest {
             JsonNode e = c.next();
             assertEquals("error", e.path("type").asText());
             assertEquals("unknown_event", e.path("error").path("code").asText());
+            c.send("{\"type\": \"conversation.item.truncate\", \"item_id\": \"item_1\", \"content_index\": 0, \"audio_end_ms\": 500}");
+            assertEquals("truncate_unsupported", c.next().path("error").path("code").asText());
             c.send("not json");
             assertEquals("invalid_json", c.next().path("error").path("code").asText());
             c.send("{\"type\": \"input_audio_buffer.append\", \"audio\": \"***\"}");
