@@ -1,0 +1,225 @@
+package dev.auris.serve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.auris.audio.AudioClip;
+import dev.auris.audio.Resampler;
+import dev.auris.pipeline.SpeechLlm;
+import dev.auris.prompt.Turn;
+import dev.auris.sample.SamplingOptions;
+
+import java.io.IOException;
+import java.util.*;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * One realtime conversation. Client events: {@code session.update}, {@code input_audio_buffer.append} (base64
+ * pcm16 mono, 24 kHz as OpenAI's, resampled to 16 kHz here), {@code input_audio_buffer.commit} / {@code clear},
+ * {@code conversation.item.create} (user text), {@code response.create}, {@code response.cancel}. With
+ * {@code turn_detection} {@code server_vad} (the default) the {@link Vad} (Silero, or the energy fallback) ends a turn by itself:
+ * speech_started / speech_stopped, commit, and a response; speech while an answer streams cancels it
+ * (barge-in). Each response opens its own SpeechSession on an inference thread and closes it at the end, the
+ * conversation so far replayed as history, so no native memory outlives a response.
+ */
+final class RealtimeConnection {
+    static final int INPUT_RATE = 24_000;
+    private static final int MAX_HISTORY_TURNS = 16;
+    private static final AtomicLong IDS = new AtomicLong();
+
+    private final SpeechLlm model;
+    private final String modelId;
+    private final ServeConfig config;
+    private final InferencePool pool;
+    private final Consumer<String> out;
+    private final String id = "sess_" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
+    private final List<Turn> history = new ArrayList<>();
+    private float[] buffer = new float[0];    // 24 kHz, since the last commit
+    private String lastItemId;
+    private String instructions;
+    private boolean serverVad = true, createResponse = true, interrupt = true, transcribeInput;
+    private double threshold = 0.5, thresholdDb = 12, temperature = 0.8;
+    private int silenceMs = 500, maxOutputTokens = ChatTurns.UNBOUNDED;
+    private Vad vad = newVad();
+    private RealtimeResponse active;
+
+    RealtimeConnection(SpeechLlm model, String modelId, ServeConfig config, InferencePool pool, Consumer<String> out) {
+        this.model = model;
+        this.modelId = modelId;
+        this.config = config;
+        this.pool = pool;
+        this.out = out;
+    }
+
+    synchronized void opened() { send(new RealtimeEvent.SessionCreated(session())); }
+
+    synchronized void closed() {
+        if (active != null) active.cancel("client gone");
+    }
+
+    synchronized void onMessage(String text) {
+        JsonNode e;
+        try {
+            e = Json.MAPPER.readTree(text);
+        } catch (IOException ex) {
+            send(RealtimeEvent.error("invalid_json", "the event is not valid JSON: " + ex.getMessage().lines().findFirst().orElse(""), null));
+            return;
+        }
+        String eventId = e.path("event_id").asText(null);
+        try {
+            switch (e.path("type").asText("")) {
+                case "session.update" -> update(e.path("session"));
+                case "input_audio_buffer.append" -> append(AudioInput.base64(e.path("audio").asText(null), "audio"));
+                case "input_audio_buffer.commit" -> commit();
+                case "input_audio_buffer.clear" -> {
+                    buffer = new float[0];
+                    vad.reset();
+                    send(new RealtimeEvent.Cleared());
+                }
+                case "conversation.item.create" -> createItem(e.path("item"));
+                case "response.create" -> respond();
+                case "response.cancel" -> {
+                    if (active == null) throw ApiError.invalid("no response is in progress to cancel", null, "response_cancel_not_active");
+                    active.cancel("response.cancel");
+                }
+                // it cuts an answer's audio where playback stopped; answers here are text, so there is no audio to cut yet
+                case "conversation.item.truncate" -> throw ApiError.invalid("conversation.item.truncate cuts an answer's audio, and "
+                        + modelId + " answers in text only: nothing to truncate", "audio_end_ms", "truncate_unsupported");
+                default -> throw ApiError.invalid("unknown event type '" + e.path("type").asText("") + "': this server takes session.update, "
+                        + "input_audio_buffer.append / commit / clear, conversation.item.create, response.create, response.cancel", "type", "unknown_event");
+            }
+        } catch (ApiError err) {
+            send(new RealtimeEvent.Error(new RealtimeEvent.ErrorDetail(err.body().error().type(), err.body().error().code(), err.getMessage(), err.body().error().param(), eventId)));
+        }
+    }
+
+    private void update(JsonNode s) {
+        if (s.has("instructions")) instructions = s.get("instructions").isNull() ? null : s.get("instructions").asText();
+        if (s.has("temperature")) temperature = s.get("temperature").asDouble();
+        JsonNode max = s.has("max_output_tokens") ? s.get("max_output_tokens") : s.path("max_response_output_tokens");
+        if (max.isInt()) maxOutputTokens = Math.max(1, max.asInt());
+        else if (max.isTextual() && max.asText().equals("inf")) maxOutputTokens = ChatTurns.UNBOUNDED;
+        if (s.path("output_modalities").toString().contains("audio") || s.path("modalities").toString().contains("audio")) {
+            throw ApiError.invalid("audio output is not available yet: " + modelId + " answers in text only; use output_modalities [\"text\"]", "session.output_modalities", "audio_output_unsupported");
+        }
+        if (s.has("input_audio_transcription")) transcribeInput = !s.get("input_audio_transcription").isNull();
+        if (s.has("turn_detection")) {
+            JsonNode td = s.get("turn_detection");
+            serverVad = !td.isNull();
+            if (serverVad) {
+                if (td.has("silence_duration_ms")) silenceMs = td.get("silence_duration_ms").asInt();
+                if (td.has("threshold")) threshold = td.get("threshold").asDouble();
+                if (td.has("threshold_db")) thresholdDb = td.get("threshold_db").asDouble();
+                if (td.has("create_response")) createResponse = td.get("create_response").asBoolean();
+                if (td.has("interrupt_response")) interrupt = td.get("interrupt_response").asBoolean();
+                try {
+                    vad = newVad();
+                } catch (IllegalArgumentException ex) {
+                    throw ApiError.invalid(ex.getMessage(), "session.turn_detection", "invalid_value");
+                }
+            }
+        }
+        send(new RealtimeEvent.SessionUpdated(session()));
+    }
+
+    /** Silero when ONNX Runtime runs here, else the energy detector. */
+    private Vad newVad() {
+        Vad silero = SileroVad.create(threshold, silenceMs);
+        return silero != null ? silero : new EnergyVad(Vad.RATE, thresholdDb, silenceMs);
+    }
+
+    private RealtimeEvent.Session session() {
+        return new RealtimeEvent.Session(id, "realtime.session", modelId, List.of("text"), instructions,
+                serverVad ? new RealtimeEvent.TurnDetection("server_vad", vad.name(), threshold, thresholdDb, silenceMs, createResponse, interrupt) : null, "pcm16", INPUT_RATE);
+    }
+
+    private void append(byte[] pcm16) {
+        if (pcm16.length % 2 != 0) throw ApiError.invalid("audio must be pcm16: an even number of bytes, got " + pcm16.length, "audio", "invalid_audio");
+        float[] x = new float[pcm16.length / 2];
+        for (int i = 0; i < x.length; i++) x[i] = (short) ((pcm16[2 * i] & 0xFF) | (pcm16[2 * i + 1] << 8)) / 32768f;
+        if ((buffer.length + x.length) / (double) INPUT_RATE > config.maxAudioSeconds()) {
+            buffer = new float[0];
+            vad.reset();
+            throw ApiError.invalid("the input audio buffer passed " + (int) config.maxAudioSeconds() + " s without a commit: it was cleared", "audio", "audio_too_long");
+        }
+        float[] grown = Arrays.copyOf(buffer, buffer.length + x.length);
+        System.arraycopy(x, 0, grown, buffer.length, x.length);
+        buffer = grown;
+        if (!serverVad) return;
+        for (Vad.Change c : vad.feed(Resampler.resample(x, INPUT_RATE, Vad.RATE))) {
+            switch (c) {
+                case Vad.Started st -> {
+                    if (active != null && interrupt) active.cancel("barge-in"); // the user speaks over the answer
+                    send(new RealtimeEvent.SpeechStarted(st.ms(), "item_" + (IDS.get() + 1)));
+                }
+                case Vad.Stopped sp -> {
+                    send(new RealtimeEvent.SpeechStopped(sp.ms(), "item_" + (IDS.get() + 1)));
+                    commit();
+                    if (createResponse && active == null) respond();
+                }
+            }
+        }
+    }
+
+    private void commit() {
+        if (buffer.length < INPUT_RATE / 10) {
+            throw ApiError.invalid("the input audio buffer holds " + buffer.length * 1000 / INPUT_RATE + " ms: commit at least 100 ms of audio", null, "input_audio_buffer_commit_empty");
+        }
+        AudioClip clip = new AudioClip(Resampler.resample(buffer, INPUT_RATE, AudioClip.SAMPLE_RATE), AudioClip.SAMPLE_RATE);
+        buffer = new float[0];
+        vad.reset();
+        String item = "item_" + IDS.incrementAndGet();
+        addTurn(Turn.user(Turn.speech(clip)));
+        send(new RealtimeEvent.Committed(lastItemId, item));
+        send(new RealtimeEvent.ItemCreated(lastItemId, new RealtimeEvent.Item(item, "message", "user", "completed",
+                List.of(new RealtimeEvent.Content("input_audio", null, null)))));
+        lastItemId = item;
+    }
+
+    private void createItem(JsonNode item) {
+        if (!item.path("type").asText("message").equals("message") || !item.path("role").asText("").equals("user")) {
+            throw ApiError.invalid("conversation.item.create takes a user message with input_text content", "item", "invalid_value");
+        }
+        StringBuilder text = new StringBuilder();
+        for (JsonNode c : item.path("content")) if (c.path("type").asText().equals("input_text")) text.append(c.path("text").asText());
+        if (text.isEmpty()) throw ApiError.invalid("the item has no input_text content", "item.content", "invalid_value");
+        String id = "item_" + IDS.incrementAndGet();
+        addTurn(Turn.user(Turn.text(text.toString())));
+        send(new RealtimeEvent.ItemCreated(lastItemId, new RealtimeEvent.Item(id, "message", "user", "completed",
+                List.of(new RealtimeEvent.Content("input_text", text.toString(), null)))));
+        lastItemId = id;
+    }
+
+    private void addTurn(Turn t) {
+        history.add(t);
+        while (history.size() > MAX_HISTORY_TURNS) history.removeFirst();
+    }
+
+    private void respond() {
+        if (active != null) throw ApiError.invalid("a response is already in progress: cancel it or wait for response.done", null, "conversation_already_has_active_response");
+        if (history.isEmpty() || !history.getLast().role().equals("user")) {
+            throw ApiError.invalid("nothing to answer: commit audio or create a user item first", null, "no_user_input");
+        }
+        List<Turn> past = new ArrayList<>(history.subList(0, history.size() - 1));
+        if (instructions != null && !instructions.isBlank()) past.addFirst(new Turn("system", List.of(Turn.text(instructions))));
+        var sampling = new SamplingOptions(temperature, 0, 1, 0, 1, new Random().nextLong(), maxOutputTokens, Set.of(), List.of());
+        active = new RealtimeResponse(this, past, history.getLast(), lastItemId, sampling);
+        active.start();
+    }
+
+    /** Called by the response when it ends, whatever the reason; its answer (or what was said of it) joins the history. */
+    synchronized void finished(RealtimeResponse r, String text) {
+        if (active == r) active = null;
+        if (text != null && !text.isEmpty()) addTurn(Turn.assistant(text));
+    }
+
+    // what a response needs from the connection
+    SpeechLlm model() { return model; }
+
+    InferencePool pool() { return pool; }
+
+    ServeConfig config() { return config; }
+
+    boolean transcribeInput() { return transcribeInput; }
+
+    void send(RealtimeEvent e) { out.accept(Json.write(e)); }
+}

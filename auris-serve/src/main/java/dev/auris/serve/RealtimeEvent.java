@@ -1,0 +1,75 @@
+package dev.auris.serve;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What {@code /v1/realtime} sends, under OpenAI Realtime's event names. Audio output events
+ * ({@code response.output_audio.delta}, {@code response.output_audio_transcript.delta}) join this interface
+ * when the speech decoder lands; the answer's text is {@code response.output_text.delta} until then.
+ */
+sealed interface RealtimeEvent {
+    AtomicLong IDS = new AtomicLong();
+
+    @JsonProperty("type")
+    String type();
+
+    @JsonProperty("event_id")
+    default String eventId() { return "event_" + IDS.incrementAndGet(); }
+
+    record Session(String id, String object, String model, List<String> outputModalities, String instructions, TurnDetection turnDetection,
+                   String inputAudioFormat, int inputSampleRate) {}
+
+    /** {@code detector}: silero-v5, or energy when ONNX Runtime cannot run; {@code threshold} is Silero's, {@code threshold_db} the energy detector's. */
+    record TurnDetection(String type, String detector, double threshold, double thresholdDb, int silenceDurationMs, boolean createResponse, boolean interruptResponse) {}
+
+    record Item(String id, String type, String role, String status, List<Content> content) {}
+
+    record Content(String type, String text, String transcript) {}
+
+    record Usage(int inputTokens, int outputTokens, int totalTokens) {}
+
+    record Response(String id, String object, String status, List<Item> output, Usage usage) {}
+
+    record ErrorDetail(String type, String code, String message, String param, String eventId) {}
+
+    record SessionCreated(Session session) implements RealtimeEvent { public String type() { return "session.created"; } }
+
+    record SessionUpdated(Session session) implements RealtimeEvent { public String type() { return "session.updated"; } }
+
+    record SpeechStarted(long audioStartMs, String itemId) implements RealtimeEvent { public String type() { return "input_audio_buffer.speech_started"; } }
+
+    record SpeechStopped(long audioEndMs, String itemId) implements RealtimeEvent { public String type() { return "input_audio_buffer.speech_stopped"; } }
+
+    record Committed(String previousItemId, String itemId) implements RealtimeEvent { public String type() { return "input_audio_buffer.committed"; } }
+
+    record Cleared() implements RealtimeEvent { public String type() { return "input_audio_buffer.cleared"; } }
+
+    record ItemCreated(String previousItemId, Item item) implements RealtimeEvent { public String type() { return "conversation.item.created"; } }
+
+    /** What was heard in a user's audio item; sent after the answer's text (see RealtimeResponse). */
+    record TranscriptionCompleted(String itemId, int contentIndex, String transcript) implements RealtimeEvent {
+        public String type() { return "conversation.item.input_audio_transcription.completed"; }
+    }
+
+    record ResponseCreated(Response response) implements RealtimeEvent { public String type() { return "response.created"; } }
+
+    record TextDelta(String responseId, String itemId, int outputIndex, int contentIndex, String delta) implements RealtimeEvent {
+        public String type() { return "response.output_text.delta"; }
+    }
+
+    record TextDone(String responseId, String itemId, int outputIndex, int contentIndex, String text) implements RealtimeEvent {
+        public String type() { return "response.output_text.done"; }
+    }
+
+    /** {@code status}: completed, cancelled (response.cancel, barge-in, client gone) or failed. */
+    record ResponseDone(Response response) implements RealtimeEvent { public String type() { return "response.done"; } }
+
+    record Error(ErrorDetail error) implements RealtimeEvent { public String type() { return "error"; } }
+
+    static Error error(String code, String message, String eventId) {
+        return new Error(new ErrorDetail("invalid_request_error", code, message, null, eventId));
+    }
+}
