@@ -41,8 +41,8 @@ public sealed interface Transcriber permits Transcriber.Llm, Transcriber.Ctc, Jo
     /** The transcriber of {@code kind}; CTC and JOINT need a ctc-compress connector, and say so otherwise. */
     static Transcriber of(SpeechLlm m, Kind kind) {
         if (kind == Kind.LLM) return new Llm(m);
-        CtcCompress ctc = m.ctc().orElseThrow(() -> new IllegalArgumentException("this model's connector is " + m.connector().spec().type()
-                + ": the " + kind.name().toLowerCase(Locale.ROOT) + " decoder needs a ctc-compress connector (use --decoder llm)"));
+        CtcCompress ctc = m.ctc().orElseThrow(() -> new IllegalArgumentException("the " + kind.name().toLowerCase(Locale.ROOT)
+                + " decoder needs a CTC head, and this model's connector is " + m.connector().spec().type() + " (only ctc-compress has one): use --decoder llm"));
         return kind == Kind.CTC ? new Ctc(m, ctc) : new JointTranscriber(m, ctc, m.decoding());
     }
 

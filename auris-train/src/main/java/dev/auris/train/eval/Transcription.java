@@ -22,7 +22,7 @@ record Transcription(int clips, long words, long errors, long llmErrors, long ct
     static Transcription measure(SpeechLlm model, Path asr, int limit) {
         dev.auris.pipeline.Transcriber.Kind how = dev.auris.pipeline.Transcriber.Kind.defaultFor(model);
         boolean llmAlone = how != dev.auris.pipeline.Transcriber.Kind.LLM;
-        boolean ctcAlone = model.connector() instanceof dev.auris.fusion.CtcCompress;
+        boolean ctcAlone = model.ctc().isPresent();
         List<Map<String, Object>> rows = new ArrayList<>();
         long errors = 0, words = 0, ctcErrors = 0, llmErrors = 0;
         int clips = 0;
