@@ -12,7 +12,6 @@ import dev.auris.tokenizer.Tokenizer;
 import dev.auris.train.data.Example;
 import dev.auris.train.eval.Wer;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -134,7 +133,7 @@ final class Ctc implements Objective {
             for (Example e : held) {
                 try (PointerScope scope = new PointerScope()) {
                     Tensor h = enc.encode(mel.compute(clip(e)), false).lastHidden().select(0, 0);  // [T, D]
-                    int[] hyp = greedy(head.apply(h), vocab.vocabSize());
+                    int[] hyp = dev.auris.hearing.CtcHearing.greedy(head.apply(h), vocab.vocabSize()); // the hearing stage's greedy CTC
                     int[] ref = vocab.encode(e.answer());
                     errors += Wer.editDistance(ref, hyp);
                     total += ref.length;
@@ -142,21 +141,6 @@ final class Ctc implements Objective {
             }
         }
         return (double) errors / Math.max(1, total);
-    }
-
-    /**
-     * Greedy CTC decoding of logits [T, V+1]: the best class per position, repeats merged, blanks dropped.
-     * Its own copy (the connector's CtcCompress has one too) so that training does not depend on the fusion package.
-     */
-    static int[] greedy(Tensor logits, int blank) {
-        long[] best = Torch.toLongs(torch.argmax(logits, new LongOptional(-1), false));
-        List<Integer> out = new ArrayList<>();
-        long prev = -1;
-        for (long x : best) {
-            if (x != prev && x != blank) out.add((int) x);
-            prev = x;
-        }
-        return out.stream().mapToInt(Integer::intValue).toArray();
     }
 
     static long[] ids(Tokenizer vocab, String text) {
