@@ -1,0 +1,204 @@
+"""GGUF test files for Auris's GGUF reader, written by llama.cpp's own gguf-py.
+
+Usage: GGUF_PY=/path/to/llama.cpp/gguf-py python3 make.py   (numpy only; run in this folder)
+
+* llama-tiny-{f32,q8_0,q4_0}.gguf: ../llama-tiny/model.safetensors converted as convert_hf_to_gguf.py does for
+  `llama` (q_proj / k_proj rows permuted by LlamaModel.permute; 1-D norms stay F32; matrices quantized by
+  gguf.quants.quantize), with a synthetic 256-piece SentencePiece vocabulary (tokenizer.ggml.model = llama).
+* expected_logits_{q8_0,q4_0}.npy [12, 256]: a plain-numpy float64 Llama forward (HF LlamaForCausalLM semantics,
+  as ../README.md defines) on gguf-py's dequantization of those files (rows un-permuted), input_ids of
+  ../llama-tiny/expected.json. The same forward on the F32 weights is checked against ../llama-tiny/expected_logits.npy.
+* types.gguf: one [3, 512] tensor per type (F32, F16, BF16, Q8_0, Q4_0 quantized by gguf-py from N(0, 1);
+  Q4_K and Q6_K, which gguf-py cannot quantize, as random blocks with finite f16 scales) and beside each
+  `<name>.expected`, F32 = gguf.quants.dequantize of it; plus metadata of every GGUF value type.
+* vocab.gguf: ../../../assets/llm/stories260K/tok512.bin as GGUF tokenizer metadata (no tensors).
+"""
+import json, os, struct, sys, types
+import numpy as np
+
+sys.path.insert(0, os.environ.get("GGUF_PY", "/tmp/ggufpy/lc/gguf-py"))
+for mod, attrs in (("sentencepiece", {"SentencePieceProcessor": object}), ("yaml", {})):
+    try:
+        __import__(mod)
+    except ImportError:
+        m = types.ModuleType(mod); m.__dict__.update(attrs); sys.modules[mod] = m
+import gguf  # noqa: E402
+from gguf.quants import quantize, dequantize  # noqa: E402
+
+Q = gguf.GGMLQuantizationType
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.join(HERE, "..", "llama-tiny")
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n)); data = f.read()
+    out = {}
+    for k, v in header.items():
+        if k == "__metadata__": continue
+        a, b = v["data_offsets"]
+        out[k] = np.frombuffer(data[a:b], dtype=np.float32).reshape(v["shape"]).copy()
+    return out
+
+
+def permute(w, n_head):  # convert_hf_to_gguf.py LlamaModel.permute
+    return w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
+
+
+def unpermute(w, n_head):
+    return w.reshape(n_head, w.shape[0] // n_head // 2, 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
+
+
+HF_TO_GGUF = {"input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",
+              "self_attn.o_proj": "attn_output", "post_attention_layernorm": "ffn_norm", "mlp.gate_proj": "ffn_gate",
+              "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down"}
+
+
+def gguf_name(hf):
+    if hf.startswith("model.layers."):
+        i, rest = hf[len("model.layers."):].split(".", 1)
+        mod, kind = rest.rsplit(".", 1)
+        return f"blk.{i}.{HF_TO_GGUF[mod]}.{kind}"
+    return {"model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight", "lm_head.weight": "output.weight"}[hf]
+
+
+def vocab256():
+    """<unk> <s> </s>, ▁ and printable ASCII, then ▁-prefixed lowercase letters and a few bigrams (scores favour longer pieces)."""
+    pieces = ["<unk>", "<s>", "</s>", "\u2581"] + [chr(c) for c in range(33, 127)]
+    pieces += ["\u2581" + chr(c) for c in range(ord("a"), ord("z") + 1)]
+    for a in "etaoinshrdlu":
+        for b in "etaoinshrdlu":
+            if len(pieces) < 256 and a + b not in pieces: pieces.append(a + b)
+    pieces = pieces[:256]
+    scores = [0.0, 0.0, 0.0] + [-float(i) for i in range(len(pieces) - 3)]
+    ttypes = [2, 3, 3] + [1] * (len(pieces) - 3)
+    return pieces, scores, ttypes
+
+
+def llama_forward(w, cfg, ids):
+    """HF LlamaForCausalLM in float64 (../README.md's reference semantics)."""
+    H, nh, nkv, hd, eps = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"], cfg["rms_norm_eps"]
+    W = {k: v.astype(np.float64) for k, v in w.items()}
+    T = len(ids)
+    rms = lambda x, g: g * x / np.sqrt((x * x).mean(-1, keepdims=True) + eps)
+    inv = 1.0 / cfg["rope_theta"] ** (np.arange(0, hd, 2, dtype=np.float64) / hd)
+    ang = np.outer(np.arange(T), inv); emb = np.concatenate([ang, ang], -1); cos, sin = np.cos(emb), np.sin(emb)
+    rot = lambda x: np.concatenate([-x[..., hd // 2:], x[..., :hd // 2]], -1)
+    x = W["model.embed_tokens.weight"][ids]
+    mask = np.triu(np.full((T, T), -np.inf), 1)
+    for l in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{l}."
+        h = rms(x, W[p + "input_layernorm.weight"])
+        q = (h @ W[p + "self_attn.q_proj.weight"].T).reshape(T, nh, hd).transpose(1, 0, 2)
+        k = (h @ W[p + "self_attn.k_proj.weight"].T).reshape(T, nkv, hd).transpose(1, 0, 2)
+        v = (h @ W[p + "self_attn.v_proj.weight"].T).reshape(T, nkv, hd).transpose(1, 0, 2)
+        q, k = q * cos + rot(q) * sin, k * cos + rot(k) * sin
+        k, v = np.repeat(k, nh // nkv, 0), np.repeat(v, nh // nkv, 0)
+        s = q @ k.transpose(0, 2, 1) / np.sqrt(hd) + mask
+        s = np.exp(s - s.max(-1, keepdims=True)); s /= s.sum(-1, keepdims=True)
+        o = (s @ v).transpose(1, 0, 2).reshape(T, nh * hd)
+        x = x + o @ W[p + "self_attn.o_proj.weight"].T
+        h = rms(x, W[p + "post_attention_layernorm.weight"])
+        g = h @ W[p + "mlp.gate_proj.weight"].T
+        x = x + ((g / (1 + np.exp(-g))) * (h @ W[p + "mlp.up_proj.weight"].T)) @ W[p + "mlp.down_proj.weight"].T
+    return rms(x, W["model.norm.weight"]) @ W["lm_head.weight"].T
+
+
+def write_llama(path, weights, cfg, qtype):
+    """Returns the HF-layout weights as gguf-py dequantizes what it wrote."""
+    w = gguf.GGUFWriter(path, "llama")
+    w.add_name("llama-tiny"); w.add_context_length(cfg["max_position_embeddings"]); w.add_embedding_length(cfg["hidden_size"])
+    w.add_block_count(cfg["num_hidden_layers"]); w.add_feed_forward_length(cfg["intermediate_size"]); w.add_head_count(cfg["num_attention_heads"])
+    w.add_head_count_kv(cfg["num_key_value_heads"]); w.add_rope_freq_base(cfg["rope_theta"]); w.add_layer_norm_rms_eps(cfg["rms_norm_eps"])
+    w.add_rope_dimension_count(cfg["head_dim"]); w.add_file_type({Q.F32: 0, Q.Q8_0: 7, Q.Q4_0: 2}[qtype])
+    pieces, scores, ttypes = vocab256()
+    w.add_tokenizer_model("llama"); w.add_token_list(pieces); w.add_token_scores(scores); w.add_token_types(ttypes)
+    w.add_bos_token_id(1); w.add_eos_token_id(2); w.add_unk_token_id(0)
+    back = {}
+    for name, t in weights.items():
+        if name.endswith("q_proj.weight"): t = permute(t, cfg["num_attention_heads"])
+        if name.endswith("k_proj.weight"): t = permute(t, cfg["num_key_value_heads"])
+        if t.ndim == 1 or qtype == Q.F32:
+            w.add_tensor(gguf_name(name), t); d = t
+        else:
+            qd = quantize(t, qtype); w.add_tensor(gguf_name(name), qd, raw_dtype=qtype); d = dequantize(qd, qtype)
+        if name.endswith("q_proj.weight"): d = unpermute(d, cfg["num_attention_heads"])
+        if name.endswith("k_proj.weight"): d = unpermute(d, cfg["num_key_value_heads"])
+        back[name] = d.astype(np.float32)
+    w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
+    return back
+
+
+def random_kquant_blocks(rng, qtype, n_blocks):
+    """Random bytes with the f16 scale fields set to finite values in [-0.05, 0.05] (Q4_K: d, dmin first; Q6_K: d last)."""
+    size = gguf.GGML_QUANT_SIZES[qtype][1]
+    b = rng.integers(0, 256, (n_blocks, size), dtype=np.uint8)
+    scale = lambda: rng.uniform(-0.05, 0.05, (n_blocks, 1)).astype(np.float16).view(np.uint8)
+    if qtype == Q.Q4_K: b[:, 0:2] = scale(); b[:, 2:4] = scale()
+    else: b[:, size - 2:] = scale()
+    return b
+
+
+def write_types(path):
+    rng = np.random.default_rng(20261203)
+    w = gguf.GGUFWriter(path, "llama")
+    for key, val, vt in (("test.u8", 200, "UINT8"), ("test.i8", -100, "INT8"), ("test.u16", 60000, "UINT16"), ("test.i16", -30000, "INT16"),
+                         ("test.u32", 4000000000, "UINT32"), ("test.i32", -2000000000, "INT32"), ("test.f32", 0.25, "FLOAT32"),
+                         ("test.bool", True, "BOOL"), ("test.string", "héllo ▁", "STRING"), ("test.u64", 2 ** 63 + 5, "UINT64"),
+                         ("test.i64", -(2 ** 40), "INT64"), ("test.f64", 1e-300, "FLOAT64")):
+        w.add_key_value(key, val, getattr(gguf.GGUFValueType, vt))
+    w.add_array("test.ints", [1, -2, 3]); w.add_array("test.strings", ["a", "", "ccc"]); w.add_array("test.nested", [[1, 2], [3]])
+    w.add_array("test.floats", [0.5, -1.5])
+    for qt in (Q.F32, Q.F16, Q.BF16, Q.Q8_0, Q.Q4_0, Q.Q4_K, Q.Q6_K):
+        x = rng.standard_normal((3, 512)).astype(np.float32)
+        name = qt.name.lower()
+        if qt == Q.F32: data, raw = x, None
+        elif qt == Q.F16: data, raw = x.astype(np.float16), None
+        elif qt in (Q.Q4_K, Q.Q6_K): data, raw = random_kquant_blocks(rng, qt, 3 * 2).reshape(3, -1), qt
+        else: data, raw = quantize(x, qt), qt
+        w.add_tensor(name, data, raw_dtype=raw)
+        exp = data.astype(np.float32) if raw is None else dequantize(data, qt)
+        assert exp.shape == (3, 512) and np.isfinite(exp).all(), name
+        w.add_tensor(name + ".expected", exp.astype(np.float32))
+    w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
+
+
+def write_vocab(path, tok):
+    with open(tok, "rb") as f: data = f.read()
+    pos = 4; pieces, scores = [], []
+    while pos + 8 <= len(data):
+        score, n = struct.unpack_from("<fi", data, pos); pos += 8
+        pieces.append(data[pos:pos + n].decode("utf-8")); scores.append(score); pos += n
+    types_ = [2 if i == 0 else 3 if i in (1, 2) else 6 if p.startswith("<0x") and len(p) == 6 else 1 for i, p in enumerate(pieces)]
+    w = gguf.GGUFWriter(path, "llama")
+    w.add_tokenizer_model("llama"); w.add_token_list([p.replace(" ", "\u2581") for p in pieces]); w.add_token_scores(scores)
+    w.add_token_types(types_); w.add_bos_token_id(1); w.add_eos_token_id(2); w.add_unk_token_id(0)
+    w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
+
+
+def main():
+    cfg = json.load(open(os.path.join(SRC, "config.json")))
+    ids = json.load(open(os.path.join(SRC, "expected.json")))["input_ids"]
+    weights = read_safetensors(os.path.join(SRC, "model.safetensors"))
+    ref = np.load(os.path.join(SRC, "expected_logits.npy"))
+    err = np.abs(llama_forward(weights, cfg, ids) - ref).max()
+    assert err < 1e-5, f"numpy forward disagrees with the golden logits: {err}"
+    print(f"numpy forward vs ../llama-tiny/expected_logits.npy: max |d| {err:.2e}")
+    for qt in (Q.F32, Q.Q8_0, Q.Q4_0):
+        name = qt.name.lower()
+        back = write_llama(os.path.join(HERE, f"llama-tiny-{name}.gguf"), weights, cfg, qt)
+        if qt == Q.F32:
+            assert all(np.array_equal(back[k], weights[k]) for k in weights)
+            continue
+        logits = llama_forward(back, cfg, ids).astype(np.float32)
+        np.save(os.path.join(HERE, f"expected_logits_{name}.npy"), logits)
+        print(f"{name}: logits move by max |d| {np.abs(logits - ref).max():.3e} from the F32 model's")
+    write_types(os.path.join(HERE, "types.gguf"))
+    write_vocab(os.path.join(HERE, "vocab.gguf"), os.path.join(HERE, "..", "..", "..", "assets", "llm", "stories260K", "tok512.bin"))
+    for f in sorted(os.listdir(HERE)):
+        print(f"{f:28s} {os.path.getsize(os.path.join(HERE, f)):8d} bytes")
+
+
+if __name__ == "__main__":
+    main()
