@@ -56,7 +56,7 @@ public final class GgufNames {
     }
 
     /** Whether llama.cpp's converter permuted this tensor's rows for its RoPE (q and k of the {@code llama} architecture). */
-    static boolean isRopePermuted(String architecture, String hf) {
+    public static boolean isRopePermuted(String architecture, String hf) {
         return architecture.equals("llama") && (hf.matches(".*self_attn\\.[qk]_proj\\.(weight|bias)"));
     }
 }

@@ -75,7 +75,7 @@ public final class GgufWeights implements WeightSource {
     }
 
     /** The inverse of {@link #unpermute}: HF rows to llama.cpp's interleaved order (for writing GGUF). */
-    static float[] permute(float[] x, int nHead, int rows, int cols) {
+    public static float[] permute(float[] x, int nHead, int rows, int cols) {
         int hd = rows / nHead, half = hd / 2;
         float[] y = new float[x.length];
         for (int h = 0; h < nHead; h++) {

@@ -152,6 +152,12 @@ public final class Llama2cTokenizer implements Tokenizer {
     @Override
     public int vocabSize() { return pieces.length; }
 
+    /** The pieces as llama2.c stores them (a word boundary is a plain space), by id. */
+    public List<String> pieces() { return List.of(pieces); }
+
+    /** The merge scores by id. */
+    public float[] scores() { return scores.clone(); }
+
     @Override
     public OptionalInt tokenId(String token) {
         Integer id = ids.get(token);
