@@ -8,6 +8,8 @@ Usage: GGUF_PY=/path/to/llama.cpp/gguf-py python3 make.py   (numpy only; run in 
 * expected_logits_{q8_0,q4_0}.npy [12, 256]: a plain-numpy float64 Llama forward (HF LlamaForCausalLM semantics,
   as ../README.md defines) on gguf-py's dequantization of those files (rows un-permuted), input_ids of
   ../llama-tiny/expected.json. The same forward on the F32 weights is checked against ../llama-tiny/expected_logits.npy.
+* llama3-tiny-q8_0.gguf: ../llama3-tiny (Llama-3.1 RoPE scaling, tied embeddings) the same way, its rope_scaling as
+  convert writes it: a rope_freqs.weight table of per-frequency divisors (LlamaModel.generate_extra_tensors).
 * types.gguf: one [3, 512] tensor per type (F32, F16, BF16, Q8_0, Q4_0 quantized by gguf-py from N(0, 1);
   Q4_K and Q6_K, which gguf-py cannot quantize, as random blocks with finite f16 scales) and beside each
   `<name>.expected`, F32 = gguf.quants.dequantize of it; plus metadata of every GGUF value type.
@@ -105,10 +107,26 @@ def llama_forward(w, cfg, ids):
     return rms(x, W["model.norm.weight"]) @ W["lm_head.weight"].T
 
 
-def write_llama(path, weights, cfg, qtype):
+def llama3_rope_factors(cfg):
+    """convert_hf_to_gguf.py LlamaModel.generate_extra_tensors: rope_freqs.weight for rope_type llama3."""
+    s, hd = cfg["rope_scaling"], cfg["head_dim"]
+    freqs = 1.0 / (cfg["rope_theta"] ** (np.arange(0, hd, 2, dtype=np.float32) / hd))
+    factor, low, high, old = s["factor"], s["low_freq_factor"], s["high_freq_factor"], s["original_max_position_embeddings"]
+    out = []
+    for freq in freqs:
+        wavelen = 2 * np.pi / freq
+        if wavelen < old / high: out.append(1)
+        elif wavelen > old / low: out.append(factor)
+        else:
+            smooth = (old / wavelen - low) / (high - low)
+            out.append(1 / ((1 - smooth) / factor + smooth))
+    return np.array(out, dtype=np.float32)
+
+
+def write_llama(path, weights, cfg, qtype, name="llama-tiny"):
     """Returns the HF-layout weights as gguf-py dequantizes what it wrote."""
     w = gguf.GGUFWriter(path, "llama")
-    w.add_name("llama-tiny"); w.add_context_length(cfg["max_position_embeddings"]); w.add_embedding_length(cfg["hidden_size"])
+    w.add_name(name); w.add_context_length(cfg["max_position_embeddings"]); w.add_embedding_length(cfg["hidden_size"])
     w.add_block_count(cfg["num_hidden_layers"]); w.add_feed_forward_length(cfg["intermediate_size"]); w.add_head_count(cfg["num_attention_heads"])
     w.add_head_count_kv(cfg["num_key_value_heads"]); w.add_rope_freq_base(cfg["rope_theta"]); w.add_layer_norm_rms_eps(cfg["rms_norm_eps"])
     w.add_rope_dimension_count(cfg["head_dim"]); w.add_file_type({Q.F32: 0, Q.Q8_0: 7, Q.Q4_0: 2}[qtype])
@@ -126,6 +144,8 @@ def write_llama(path, weights, cfg, qtype):
         if name.endswith("q_proj.weight"): d = unpermute(d, cfg["num_attention_heads"])
         if name.endswith("k_proj.weight"): d = unpermute(d, cfg["num_key_value_heads"])
         back[name] = d.astype(np.float32)
+    if cfg.get("rope_scaling"):
+        w.add_tensor("rope_freqs.weight", llama3_rope_factors(cfg))
     w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
     return back
 
@@ -194,6 +214,9 @@ def main():
         logits = llama_forward(back, cfg, ids).astype(np.float32)
         np.save(os.path.join(HERE, f"expected_logits_{name}.npy"), logits)
         print(f"{name}: logits move by max |d| {np.abs(logits - ref).max():.3e} from the F32 model's")
+    l3 = os.path.join(HERE, "..", "llama3-tiny")
+    write_llama(os.path.join(HERE, "llama3-tiny-q8_0.gguf"), read_safetensors(os.path.join(l3, "model.safetensors")),
+                json.load(open(os.path.join(l3, "config.json"))), Q.Q8_0, "llama3-tiny")
     write_types(os.path.join(HERE, "types.gguf"))
     write_vocab(os.path.join(HERE, "vocab.gguf"), os.path.join(HERE, "..", "..", "..", "assets", "llm", "stories260K", "tok512.bin"))
     for f in sorted(os.listdir(HERE)):

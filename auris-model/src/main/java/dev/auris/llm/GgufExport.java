@@ -17,7 +17,7 @@ import java.util.Locale;
  * A Hugging Face Llama-family directory written as a llama.cpp GGUF file, as {@code convert_hf_to_gguf.py}
  * writes it: llama.cpp's tensor and metadata names, q/k rows of the {@code llama} architecture permuted for
  * its RoPE ({@code LlamaModel.permute}), 1-D tensors F32, matrices in the chosen type (F32, F16, Q8_0 or Q4_0;
- * a matrix whose rows are not whole blocks stays F32). A llama2.c {@code tokenizer.bin} travels as a
+ * a matrix whose rows are not whole blocks stays F32), Llama 3.1 RoPE scaling as a {@code rope_freqs.weight} table. A llama2.c {@code tokenizer.bin} travels as a
  * SentencePiece vocabulary ({@code tokenizer.ggml.model = llama}); other tokenizers are not written
  * ({@code none}).
  *
@@ -32,9 +32,7 @@ public final class GgufExport {
             throw new IllegalArgumentException("Auris writes GGUF as f32, f16, q8_0 or q4_0, not " + to.name().toLowerCase(Locale.ROOT));
         }
         LlmConfig c = LlmConfig.read(dir.resolve("config.json"));
-        if (c.ropeScaling() != null && !List.of("default", "linear").contains(c.ropeScaling().type())) {
-            throw new IllegalArgumentException(dir + ": rope_scaling " + c.ropeScaling().type() + " is not written to GGUF by Auris (llama.cpp's convert_hf_to_gguf.py writes it as rope_freqs.weight)");
-        }
+        boolean llama3 = c.ropeScaling() != null && c.ropeScaling().type().equals("llama3");
         String arch = switch (c.family()) {
             case LLAMA, MISTRAL -> "llama";
             case QWEN2 -> "qwen2";
@@ -71,8 +69,30 @@ public final class GgufExport {
                 n++;
             }
         }
+        if (llama3) {
+            float[] ff = ropeFactors(c);
+            w.tensor("rope_freqs.weight", GgmlType.F32, GgmlQuant.quantize(GgmlType.F32, ff), ff.length);
+            n++;
+        }
         w.write(out);
         return n;
+    }
+
+    /**
+     * Llama 3.1's RoPE scaling as llama.cpp reads it: a divisor per frequency (convert_hf_to_gguf.py
+     * {@code LlamaModel.generate_extra_tensors}); {@link GgufConfig#llama3} reads it back.
+     */
+    static float[] ropeFactors(LlmConfig c) {
+        LlmConfig.RopeScaling s = c.ropeScaling();
+        int half = c.headDim() / 2;
+        float[] ff = new float[half];
+        double low = s.originalMaxPositions() / s.lowFreqFactor(), high = s.originalMaxPositions() / s.highFreqFactor();
+        for (int i = 0; i < half; i++) {
+            double wavelen = 2 * Math.PI * Math.pow(c.ropeTheta(), (2.0 * i) / c.headDim());
+            double smooth = (s.originalMaxPositions() / wavelen - s.lowFreqFactor()) / (s.highFreqFactor() - s.lowFreqFactor());
+            ff[i] = (float) (wavelen < high ? 1 : wavelen > low ? s.factor() : 1 / ((1 - smooth) / s.factor() + smooth));
+        }
+        return ff;
     }
 
     /** llama.cpp's order: token_embd, each block, output_norm, output. */

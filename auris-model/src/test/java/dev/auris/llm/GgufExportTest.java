@@ -60,6 +60,23 @@ class GgufExportTest {
         }
     }
 
+    /** llama3-tiny (tied embeddings, Llama 3.1 RoPE scaling): the weights byte for byte as gguf-py's, rope_freqs within float rounding. */
+    @Test
+    void llama3ScalingTravelsAsRopeFreqs() {
+        Path out = tmp.resolve("llama3-tiny-q8_0.gguf");
+        GgufExport.write(Golden.dir("llama3-tiny"), GgmlType.Q8_0, out);
+        try (Gguf mine = Gguf.open(out); Gguf ref = Gguf.open(Golden.dir("gguf-tiny").resolve("llama3-tiny-q8_0.gguf"))) {
+            assertEquals(ref.tensors().keySet(), mine.tensors().keySet());
+            for (String name : ref.tensors().keySet()) {
+                if (name.equals("rope_freqs.weight")) continue;
+                assertArrayEquals(ref.data(name).toArray(ValueLayout.JAVA_BYTE), mine.data(name).toArray(ValueLayout.JAVA_BYTE), name);
+            }
+            float[] a = ref.floats("rope_freqs.weight"), b = mine.floats("rope_freqs.weight");
+            for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-6 * a[i], "rope_freqs " + i);
+            assertEquals(LlmConfig.read(Golden.dir("llama3-tiny").resolve("config.json")).ropeScaling(), GgufConfig.read(mine).ropeScaling());
+        }
+    }
+
     @Test
     void stories260KAsF32GgufWithItsVocabulary() {
         Path dir = Fixtures.stories260K(tmp);

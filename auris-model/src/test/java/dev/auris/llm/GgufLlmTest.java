@@ -80,6 +80,27 @@ class GgufLlmTest {
         }
     }
 
+    /** Llama 3.1 RoPE scaling travels in GGUF as a rope_freqs.weight table; it reads back as config.json's rope_scaling. */
+    @Test
+    void llama3RopeFactorsReadBackAsTheConfigsScaling() {
+        Path file = Golden.dir("gguf-tiny").resolve("llama3-tiny-q8_0.gguf");
+        LlmConfig json = LlmConfig.read(Golden.dir("llama3-tiny").resolve("config.json"));
+        try (dev.auris.io.Gguf g = dev.auris.io.Gguf.open(file)) {
+            LlmConfig c = GgufConfig.read(g);
+            assertEquals(json.ropeScaling(), c.ropeScaling());
+            assertTrue(c.tieWordEmbeddings());
+            float[] want = Golden.npy("llama3-tiny", "expected_rope_inv_freq.npy").data();
+            double[] got = new Rope(c).invFreq();
+            for (int i = 0; i < want.length; i++) assertEquals(want[i], got[i], 1e-6 * want[i], "inv_freq " + i);
+        }
+        int[] ids = Golden.ints(Golden.json("llama3-tiny").get("input_ids"));
+        try (var scope = new PointerScope(); Llm llm = Llm.load(file, DType.F32)) {
+            double err = Golden.maxAbsDiff(Golden.npy("llama3-tiny", "expected_logits.npy").data(), logits(llm, ids));
+            System.out.printf("GGUF Q8_0 llama3-tiny: logits within %.1e of the F32 reference (Q8_0 rounding)%n", err);
+            assertTrue(err < 0.05, "" + err);
+        }
+    }
+
     @Test
     void textModelFromGgufHasItsTokenizer() {
         try (var scope = new PointerScope(); TextModel m = TextModel.load(gguf("q8_0"), DType.F32)) {
