@@ -13,6 +13,8 @@ Usage: GGUF_PY=/path/to/llama.cpp/gguf-py python3 make.py   (numpy only; run in 
 * types.gguf: one [3, 512] tensor per type (F32, F16, BF16, Q8_0, Q4_0 quantized by gguf-py from N(0, 1);
   Q4_K and Q6_K, which gguf-py cannot quantize, as random blocks with finite f16 scales) and beside each
   `<name>.expected`, F32 = gguf.quants.dequantize of it; plus metadata of every GGUF value type.
+* bpe-vocab.gguf: a Llama-3-style byte-level BPE vocabulary (tokenizer.ggml.model = gpt2, pre = llama-bpe; GPT-2 byte
+  map, 15 merges, specials) and test.texts / test.ids: the ids of a plain-Python BPE encoder (ASCII pre-tokenization).
 * vocab.gguf: ../../../assets/llm/stories260K/tok512.bin as GGUF tokenizer metadata (no tensors).
 """
 import json, os, struct, sys, types
@@ -197,6 +199,58 @@ def write_vocab(path, tok):
     w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
 
 
+def bytes_to_unicode():  # GPT-2's byte -> printable character map (openai/gpt-2 encoder.py)
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("\u00a1"), ord("\u00ac") + 1)) + list(range(ord("\u00ae"), ord("\u00ff") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b); cs.append(256 + n); n += 1
+    return dict(zip(bs, map(chr, cs)))
+
+
+def write_bpe(path):
+    """A byte-level BPE vocabulary (Llama 3 style: tokenizer.ggml.pre = llama-bpe, ignore_merges) with a few merges,
+    and test texts with the ids a reference encoder gives (ASCII pre-tokenization equal to Llama 3's regex there)."""
+    import re
+    b2u = bytes_to_unicode()
+    tokens = [b2u[b] for b in range(256)]
+    merge_pairs = [("\u0120", "t"), ("h", "e"), ("\u0120t", "he"), ("l", "l"), ("o", "w"), ("\u0120", "w"), ("\u0120w", "o"), ("r", "l"),
+                   ("\u0120wo", "rl"), ("\u0120worl", "d"), ("e", "r"), ("\u0120", "h"), ("\u0120h", "e"), ("\u0120he", "ll"), ("1", "2")]
+    for a, b in merge_pairs: tokens.append(a + b)
+    tokens.append("\u0120wonder")                       # in the vocabulary without a merge path: ignore_merges takes it whole
+    specials = ["<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>"]
+    tokens += specials
+    types_ = [1] * (len(tokens) - len(specials)) + [3] * len(specials)
+    ranks = {p: i for i, p in enumerate(merge_pairs)}
+    ids = {t: i for i, t in enumerate(tokens)}
+    pat = re.compile(r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\nA-Za-z0-9]?[A-Za-z]+|[0-9]{1,3}| ?[^\sA-Za-z0-9]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+
+    def bpe(word):
+        if word in ids: return [ids[word]]                # ignore_merges
+        parts = list(word)
+        while len(parts) > 1:
+            best = min(((ranks.get((parts[i], parts[i + 1]), 1 << 30), i) for i in range(len(parts) - 1)))
+            if best[0] == 1 << 30: break
+            i = best[1]; parts[i:i + 2] = [parts[i] + parts[i + 1]]
+        return [ids[p] for p in parts]
+
+    def encode(text):
+        out = []
+        for piece in re.split("(" + "|".join(map(re.escape, specials)) + ")", text):
+            if piece in specials: out.append(ids[piece]); continue
+            for m in pat.findall(piece):
+                out += bpe("".join(b2u[b] for b in m.encode("utf-8")))
+        return out
+
+    texts = ["hello the world", "the wonder of 12345 worlds!", "<|begin_of_text|>He said: hello there\n\n  ok", "héllo wörld"]
+    w = gguf.GGUFWriter(path, "llama")
+    w.add_tokenizer_model("gpt2"); w.add_tokenizer_pre("llama-bpe"); w.add_token_list(tokens); w.add_token_types(types_)
+    w.add_token_merges([a + " " + b for a, b in merge_pairs]); w.add_bos_token_id(ids["<|begin_of_text|>"]); w.add_eos_token_id(ids["<|eot_id|>"])
+    w.add_array("test.texts", texts); w.add_array("test.ids", [encode(t) for t in texts])
+    w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
+
+
 def main():
     cfg = json.load(open(os.path.join(SRC, "config.json")))
     ids = json.load(open(os.path.join(SRC, "expected.json")))["input_ids"]
@@ -218,6 +272,7 @@ def main():
     write_llama(os.path.join(HERE, "llama3-tiny-q8_0.gguf"), read_safetensors(os.path.join(l3, "model.safetensors")),
                 json.load(open(os.path.join(l3, "config.json"))), Q.Q8_0, "llama3-tiny")
     write_types(os.path.join(HERE, "types.gguf"))
+    write_bpe(os.path.join(HERE, "bpe-vocab.gguf"))
     write_vocab(os.path.join(HERE, "vocab.gguf"), os.path.join(HERE, "..", "..", "..", "assets", "llm", "stories260K", "tok512.bin"))
     for f in sorted(os.listdir(HERE)):
         print(f"{f:28s} {os.path.getsize(os.path.join(HERE, f)):8d} bytes")

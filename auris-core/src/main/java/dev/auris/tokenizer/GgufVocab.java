@@ -10,8 +10,8 @@ import java.util.List;
  * The tokenizer a GGUF file carries in its {@code tokenizer.ggml.*} metadata (llama.cpp
  * {@code src/llama-vocab.cpp}). Supported: {@code tokenizer.ggml.model = "llama"} — a SentencePiece vocabulary
  * with scores and {@code <0xXX>} byte pieces, encoded by {@link Llama2cTokenizer}'s score-ordered merges with
- * a dummy-prefix space (llama.cpp's {@code llm_tokenizer_spm}). Byte-level BPE vocabularies
- * ({@code "gpt2"}: Llama 3, Qwen) are refused with a message: give the model's Hugging Face tokenizer instead.
+ * a dummy-prefix space (llama.cpp's {@code llm_tokenizer_spm}); and {@code "gpt2"} — byte-level BPE with merges
+ * (Llama 3, Qwen2) — rebuilt as a Hugging Face tokenizer.json ({@link GgufBpe}).
  */
 public final class GgufVocab {
     private GgufVocab() {}
@@ -34,9 +34,10 @@ public final class GgufVocab {
                 yield Llama2cTokenizer.of(pieces, scores, id(g, "tokenizer.ggml.bos_token_id", 1), id(g, "tokenizer.ggml.eos_token_id", 2),
                         id(g, "tokenizer.ggml.unknown_token_id", 0));
             }
+            case "gpt2" -> GgufBpe.tokenizer(g);
             case "none" -> throw new CheckpointException(file, null, "carries no tokenizer (tokenizer.ggml.model is none or missing)",
                     "convert the model with its tokenizer (convert_hf_to_gguf.py), or run a Hugging Face directory");
-            default -> throw new CheckpointException(file, null, "tokenizer.ggml.model '" + model + "' is not supported (Auris reads 'llama' SentencePiece vocabularies)",
+            default -> throw new CheckpointException(file, null, "tokenizer.ggml.model '" + model + "' is not supported (Auris reads 'llama' SentencePiece and 'gpt2' byte-level BPE vocabularies)",
                     "use the Hugging Face directory of this model (its tokenizer.json)");
         };
     }

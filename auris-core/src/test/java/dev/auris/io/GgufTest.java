@@ -97,4 +97,22 @@ class GgufTest {
             assertEquals(2, tok.eosId().getAsInt());
         }
     }
+
+    @Test
+    void bytePairVocabularyEncodesAsTheReference() throws Exception {
+        try (Gguf g = Gguf.open(golden("bpe-vocab.gguf"))) {
+            Tokenizer tok = GgufVocab.tokenizer(g);
+            List<?> texts = g.array("test.texts"), ids = g.array("test.ids");
+            assertEquals(4, texts.size());
+            for (int i = 0; i < texts.size(); i++) {
+                String text = (String) texts.get(i);
+                int[] want = ((List<?>) ids.get(i)).stream().mapToInt(x -> ((Number) x).intValue()).toArray();
+                assertArrayEquals(want, tok.encode(text), text);
+                assertEquals(text, tok.decode(want, false), text);
+            }
+            assertEquals(g.integer("tokenizer.ggml.bos_token_id").getAsLong(), tok.bosId().getAsInt());
+            assertEquals(g.integer("tokenizer.ggml.eos_token_id").getAsLong(), tok.eosId().getAsInt());
+            if (tok instanceof AutoCloseable c) c.close();
+        }
+    }
 }
