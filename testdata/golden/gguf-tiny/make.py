@@ -135,6 +135,7 @@ def write_llama(path, weights, cfg, qtype, name="llama-tiny"):
     pieces, scores, ttypes = vocab256()
     w.add_tokenizer_model("llama"); w.add_token_list(pieces); w.add_token_scores(scores); w.add_token_types(ttypes)
     w.add_bos_token_id(1); w.add_eos_token_id(2); w.add_unk_token_id(0)
+    w.add_chat_template("{{ bos_token }}{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}{% if add_generation_prompt %}assistant:{% endif %}")
     back = {}
     for name, t in weights.items():
         if name.endswith("q_proj.weight"): t = permute(t, cfg["num_attention_heads"])

@@ -112,6 +112,8 @@ class GgufLlmTest {
             try (Session s = m.llm().newSession()) {
                 assertEquals(256, Torch.shape(s.prefill(ids))[0]);
             }
+            var template = dev.auris.prompt.ChatTemplate.load(gguf("q8_0"), m.tokenizer()).orElseThrow();  // tokenizer.chat_template
+            assertEquals("<s>user: hi\nassistant:", template.render(java.util.List.of(dev.auris.prompt.ChatTemplate.Message.user("hi")), true));
         }
     }
 }
