@@ -16,23 +16,35 @@ public final class GgmlDequant {
 
     /** {@code n} elements of {@code type} from {@code src} (a whole number of blocks). */
     public static float[] toFloats(GgmlType type, MemorySegment src, int n) {
+        if (!type.dequantizable()) throw new IllegalArgumentException("cannot dequantize " + type);
         if (n % type.blockSize != 0 || src.byteSize() != type.bytes(n)) {
             throw new IllegalArgumentException(n + " elements of " + type + " need " + type.bytes(n) + " bytes, got " + src.byteSize());
         }
         byte[] b = src.toArray(ValueLayout.JAVA_BYTE);
         float[] y = new float[n];
-        int blocks = n / type.blockSize;
+        int blocks = n / type.blockSize, per = Math.max(1, CHUNK / type.blockSize);
+        // independent runs of blocks, in parallel (each writes only its own range of y)
+        java.util.stream.IntStream.range(0, (blocks + per - 1) / per).parallel().forEach(c -> {
+            for (int i = c * per, end = Math.min(blocks, i + per); i < end; i++) block(type, b, i, y);
+        });
+        return y;
+    }
+
+    /** Elements per parallel task. */
+    static final int CHUNK = 1 << 16;
+
+    /** Block {@code i} of {@code type} into y. */
+    private static void block(GgmlType type, byte[] b, int i, float[] y) {
         switch (type) {
-            case F32 -> { for (int i = 0; i < n; i++) y[i] = Float.intBitsToFloat(i32(b, 4 * i)); }
-            case F16 -> { for (int i = 0; i < n; i++) y[i] = f16(b, 2 * i); }
-            case BF16 -> { for (int i = 0; i < n; i++) y[i] = Float.intBitsToFloat(u16(b, 2 * i) << 16); }
-            case Q8_0 -> { for (int i = 0; i < blocks; i++) q8_0(b, i * type.typeSize, y, i * 32); }
-            case Q4_0 -> { for (int i = 0; i < blocks; i++) q4_0(b, i * type.typeSize, y, i * 32); }
-            case Q4_K -> { for (int i = 0; i < blocks; i++) q4_K(b, i * type.typeSize, y, i * QK_K); }
-            case Q6_K -> { for (int i = 0; i < blocks; i++) q6_K(b, i * type.typeSize, y, i * QK_K); }
+            case F32 -> y[i] = Float.intBitsToFloat(i32(b, 4 * i));
+            case F16 -> y[i] = f16(b, 2 * i);
+            case BF16 -> y[i] = Float.intBitsToFloat(u16(b, 2 * i) << 16);
+            case Q8_0 -> q8_0(b, i * type.typeSize, y, i * 32);
+            case Q4_0 -> q4_0(b, i * type.typeSize, y, i * 32);
+            case Q4_K -> q4_K(b, i * type.typeSize, y, i * QK_K);
+            case Q6_K -> q6_K(b, i * type.typeSize, y, i * QK_K);
             default -> throw new IllegalArgumentException("cannot dequantize " + type);
         }
-        return y;
     }
 
     /** block_q8_0 {half d; int8 qs[32]}: y = qs·d. */

@@ -17,6 +17,8 @@ final class GgufParser {
     static final int MAGIC = 0x46554747; // "GGUF" read as a little-endian uint32
     static final int MAX_DIMS = 4;       // GGML_MAX_DIMS
     static final int MAX_NESTING = 4;
+    /** Caps far above real files (≈ 10^4 tensors, vocabularies of ≈ 2.6·10^5) that keep a hostile multi-GB file from filling the heap with boxed values. */
+    static final long MAX_TENSORS = 1 << 20, MAX_KV = 1 << 20, MAX_ARRAY = 1 << 24;
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -54,11 +56,11 @@ final class GgufParser {
         }
         long nTensors = u64("the tensor count"), nKv = u64("the metadata count");
         // smallest possible entries: a tensor info 8 (name length) + 4 (n_dims) + 8 (one dim) + 4 (type) + 8 (offset); a key/value 8 + 4 + 1
-        if (nTensors < 0 || nTensors > remaining() / 32) {
-            throw fail(null, "header claims " + Long.toUnsignedString(nTensors) + " tensors but only " + remaining() + " bytes follow", "the file is corrupt or truncated");
+        if (nTensors < 0 || nTensors > remaining() / 32 || nTensors > MAX_TENSORS) {
+            throw fail(null, "header claims " + Long.toUnsignedString(nTensors) + " tensors but only " + remaining() + " bytes follow (Auris reads at most " + MAX_TENSORS + ")", "the file is corrupt or truncated");
         }
-        if (nKv < 0 || nKv > remaining() / 13) {
-            throw fail(null, "header claims " + Long.toUnsignedString(nKv) + " metadata entries but only " + remaining() + " bytes follow", "the file is corrupt or truncated");
+        if (nKv < 0 || nKv > remaining() / 13 || nKv > MAX_KV) {
+            throw fail(null, "header claims " + Long.toUnsignedString(nKv) + " metadata entries but only " + remaining() + " bytes follow (Auris reads at most " + MAX_KV + ")", "the file is corrupt or truncated");
         }
         Map<String, Object> meta = new LinkedHashMap<>();
         for (long i = 0; i < nKv; i++) {
@@ -163,8 +165,8 @@ final class GgufParser {
             case 9 -> 12;
             default -> throw fail(null, "metadata array '" + key + "' has unknown element type " + Integer.toUnsignedString(type), "the file is corrupt");
         };
-        if (n < 0 || n > remaining() / min) {
-            throw fail(null, "metadata array '" + key + "' claims " + Long.toUnsignedString(n) + " elements but only " + remaining() + " bytes follow", "the file is corrupt or truncated");
+        if (n < 0 || n > remaining() / min || n > MAX_ARRAY) {
+            throw fail(null, "metadata array '" + key + "' claims " + Long.toUnsignedString(n) + " elements but only " + remaining() + " bytes follow (Auris reads at most " + MAX_ARRAY + ")", "the file is corrupt or truncated");
         }
         List<Object> out = new ArrayList<>((int) n);
         for (long i = 0; i < n; i++) out.add(value(key, type, depth + 1));
