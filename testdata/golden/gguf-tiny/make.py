@@ -10,8 +10,8 @@ Usage: GGUF_PY=/path/to/llama.cpp/gguf-py python3 make.py   (numpy only; run in 
   ../llama-tiny/expected.json. The same forward on the F32 weights is checked against ../llama-tiny/expected_logits.npy.
 * llama3-tiny-q8_0.gguf: ../llama3-tiny (Llama-3.1 RoPE scaling, tied embeddings) the same way, its rope_scaling as
   convert writes it: a rope_freqs.weight table of per-frequency divisors (LlamaModel.generate_extra_tensors).
-* types.gguf: one [3, 512] tensor per type (F32, F16, BF16, Q8_0, Q4_0 quantized by gguf-py from N(0, 1);
-  Q4_K and Q6_K, which gguf-py cannot quantize, as random blocks with finite f16 scales) and beside each
+* types.gguf: one [3, 512] tensor per type (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 quantized by gguf-py from
+  N(0, 1); Q4_K, Q5_K and Q6_K, which gguf-py cannot quantize, as random blocks with finite f16 scales) and beside each
   `<name>.expected`, F32 = gguf.quants.dequantize of it; plus metadata of every GGUF value type.
 * bpe-vocab.gguf: a Llama-3-style byte-level BPE vocabulary (tokenizer.ggml.model = gpt2, pre = llama-bpe; GPT-2 byte
   map, 15 merges, specials) and test.texts / test.ids: the ids of a plain-Python BPE encoder (ASCII pre-tokenization).
@@ -154,11 +154,11 @@ def write_llama(path, weights, cfg, qtype, name="llama-tiny"):
 
 
 def random_kquant_blocks(rng, qtype, n_blocks):
-    """Random bytes with the f16 scale fields set to finite values in [-0.05, 0.05] (Q4_K: d, dmin first; Q6_K: d last)."""
+    """Random bytes with the f16 scale fields set to finite values in [-0.05, 0.05] (Q4_K / Q5_K: d, dmin first; Q6_K: d last)."""
     size = gguf.GGML_QUANT_SIZES[qtype][1]
     b = rng.integers(0, 256, (n_blocks, size), dtype=np.uint8)
     scale = lambda: rng.uniform(-0.05, 0.05, (n_blocks, 1)).astype(np.float16).view(np.uint8)
-    if qtype == Q.Q4_K: b[:, 0:2] = scale(); b[:, 2:4] = scale()
+    if qtype in (Q.Q4_K, Q.Q5_K): b[:, 0:2] = scale(); b[:, 2:4] = scale()
     else: b[:, size - 2:] = scale()
     return b
 
@@ -173,12 +173,12 @@ def write_types(path):
         w.add_key_value(key, val, getattr(gguf.GGUFValueType, vt))
     w.add_array("test.ints", [1, -2, 3]); w.add_array("test.strings", ["a", "", "ccc"]); w.add_array("test.nested", [[1, 2], [3]])
     w.add_array("test.floats", [0.5, -1.5])
-    for qt in (Q.F32, Q.F16, Q.BF16, Q.Q8_0, Q.Q4_0, Q.Q4_K, Q.Q6_K):
+    for qt in (Q.F32, Q.F16, Q.BF16, Q.Q8_0, Q.Q4_0, Q.Q4_1, Q.Q5_0, Q.Q5_1, Q.Q4_K, Q.Q5_K, Q.Q6_K):
         x = rng.standard_normal((3, 512)).astype(np.float32)
         name = qt.name.lower()
         if qt == Q.F32: data, raw = x, None
         elif qt == Q.F16: data, raw = x.astype(np.float16), None
-        elif qt in (Q.Q4_K, Q.Q6_K): data, raw = random_kquant_blocks(rng, qt, 3 * 2).reshape(3, -1), qt
+        elif qt in (Q.Q4_K, Q.Q5_K, Q.Q6_K): data, raw = random_kquant_blocks(rng, qt, 3 * 2).reshape(3, -1), qt
         else: data, raw = quantize(x, qt), qt
         w.add_tensor(name, data, raw_dtype=raw)
         exp = data.astype(np.float32) if raw is None else dequantize(data, qt)

@@ -5,7 +5,7 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * ggml's block formats to float32, in Java, exactly as {@code ggml/src/ggml-quants.c} defines them
- * ({@code dequantize_row_q8_0 / q4_0 / q4_K / q6_K}; block structs in {@code ggml-common.h}). Scales are
+ * ({@code dequantize_row_q8_0 / q4_0 / q4_1 / q5_0 / q5_1 / q4_K / q5_K / q6_K}; block structs in {@code ggml-common.h}). Scales are
  * IEEE half ({@code ggml_fp16_t}); products are formed in the reference's order so the result is
  * bit-for-bit gguf-py's {@code quants.dequantize}.
  */
@@ -41,6 +41,10 @@ public final class GgmlDequant {
             case BF16 -> y[i] = Float.intBitsToFloat(u16(b, 2 * i) << 16);
             case Q8_0 -> q8_0(b, i * type.typeSize, y, i * 32);
             case Q4_0 -> q4_0(b, i * type.typeSize, y, i * 32);
+            case Q4_1 -> q4_1(b, i * type.typeSize, y, i * 32);
+            case Q5_0 -> q5(b, i * type.typeSize, false, y, i * 32);
+            case Q5_1 -> q5(b, i * type.typeSize, true, y, i * 32);
+            case Q5_K -> q5_K(b, i * type.typeSize, y, i * QK_K);
             case Q4_K -> q4_K(b, i * type.typeSize, y, i * QK_K);
             case Q6_K -> q6_K(b, i * type.typeSize, y, i * QK_K);
             default -> throw new IllegalArgumentException("cannot dequantize " + type);
@@ -60,6 +64,53 @@ public final class GgmlDequant {
             int q = b[o + 2 + j] & 0xFF;
             y[out + j] = ((q & 0x0F) - 8) * d;
             y[out + j + 16] = ((q >> 4) - 8) * d;
+        }
+    }
+
+    /** block_q4_1 {half d; half m; uint8 qs[16]}: y = q·d + m, nibbles as Q4_0 without the offset. */
+    static void q4_1(byte[] b, int o, float[] y, int out) {
+        float d = f16(b, o), m = f16(b, o + 2);
+        for (int j = 0; j < 16; j++) {
+            int q = b[o + 4 + j] & 0xFF;
+            y[out + j] = (q & 0x0F) * d + m;
+            y[out + j + 16] = (q >> 4) * d + m;
+        }
+    }
+
+    /**
+     * block_q5_0 {half d; uint8 qh[4]; uint8 qs[16]}: y = (q − 16)·d; block_q5_1 {half d; half m; uint8 qh[4];
+     * uint8 qs[16]}: y = q·d + m. Bit j of the little-endian uint32 qh is element j's fifth bit.
+     */
+    static void q5(byte[] b, int o, boolean withMin, float[] y, int out) {
+        float d = f16(b, o), m = withMin ? f16(b, o + 2) : 0;
+        int h = withMin ? o + 4 : o + 2, qs = h + 4;
+        int qh = i32(b, h);
+        for (int j = 0; j < 16; j++) {
+            int q = b[qs + j] & 0xFF;
+            int x0 = (q & 0x0F) | (((qh >>> j) << 4) & 0x10), x1 = (q >> 4) | ((qh >>> (j + 12)) & 0x10);
+            if (withMin) {
+                y[out + j] = x0 * d + m;
+                y[out + j + 16] = x1 * d + m;
+            } else {
+                y[out + j] = (x0 - 16) * d;
+                y[out + j + 16] = (x1 - 16) * d;
+            }
+        }
+    }
+
+    /**
+     * block_q5_K {half d; half dmin; uint8 scales[12]; uint8 qh[32]; uint8 qs[128]}: as Q4_K with a fifth bit per
+     * element from qh (bit 2s / 2s+1 for the s-th pair of sub-blocks).
+     */
+    static void q5_K(byte[] b, int o, float[] y, int out) {
+        float d = f16(b, o), min = f16(b, o + 2);
+        int scales = o + 4, qh = o + 16, ql = o + 48;
+        int u1 = 1, u2 = 2;
+        for (int j = 0, is = 0; j < QK_K; j += 64, is += 2, ql += 32, u1 <<= 2, u2 <<= 2) {
+            float d1 = d * scale4K(b, scales, is), m1 = min * min4K(b, scales, is);
+            float d2 = d * scale4K(b, scales, is + 1), m2 = min * min4K(b, scales, is + 1);
+            for (int l = 0; l < 32; l++) y[out++] = d1 * ((b[ql + l] & 0x0F) + ((b[qh + l] & u1) != 0 ? 16 : 0)) - m1;
+            for (int l = 0; l < 32; l++) y[out++] = d2 * (((b[ql + l] & 0xFF) >> 4) + ((b[qh + l] & u2) != 0 ? 16 : 0)) - m2;
         }
     }
 

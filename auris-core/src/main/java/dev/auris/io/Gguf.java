@@ -112,7 +112,7 @@ public final class Gguf implements AutoCloseable {
         GgufTensorInfo t = info(tensor);
         if (!t.type().dequantizable()) {
             throw new CheckpointException(file.toString(), tensor, "has type " + t.type() + ", which Auris cannot dequantize",
-                    "Auris reads F32, F16, BF16, Q8_0, Q4_0, Q4_K and Q6_K; requantize with llama-quantize (e.g. Q4_K_M or Q8_0)");
+                    "Auris reads F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K; requantize with llama-quantize (e.g. Q4_K_M or Q8_0)");
         }
         if (t.numel() > Integer.MAX_VALUE - 8) {
             throw new CheckpointException(file.toString(), tensor, "has " + t.numel() + " elements, more than a Java array holds", "");

@@ -96,7 +96,7 @@ final class GgufParser {
             }
             int typeId = u32("the type of '" + name + "'");
             GgmlType type = GgmlType.ofId(Integer.toUnsignedLong(typeId)).orElseThrow(() -> fail(name,
-                    "has unknown ggml type id " + Integer.toUnsignedString(typeId), "the file is corrupt, or newer than Auris (it reads F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)"));
+                    "has unknown ggml type id " + Integer.toUnsignedString(typeId), "the file is corrupt, or newer than Auris (it reads F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)"));
             if (ne[0] % type.blockSize != 0) {
                 throw fail(name, "row length " + ne[0] + " is not a multiple of " + type + "'s block of " + type.blockSize, "the file is corrupt");
             }

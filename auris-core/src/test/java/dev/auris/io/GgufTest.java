@@ -49,7 +49,7 @@ class GgufTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q6_k"})
+    @ValueSource(strings = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k", "q5_k", "q6_k"})
     void dequantizesAsGgufPy(String type) {
         try (Gguf g = Gguf.open(golden("types.gguf"))) {
             GgufTensorInfo t = g.info(type);
