@@ -151,3 +151,29 @@ case("ctc-compress-sharp", {"head.weight": head_w, "head.bias": head_b}, lambda 
 vocab_w = {"codebook": codebook, "embed_tokens": w(K, D), "lm_head": w(K, D)}
 case("audio-vocab", vocab_w, lambda p: pad([p["embed_tokens"][units(features[b], p["codebook"])] for b in range(B)]))
 np.save("expected_audio-vocab-logits.npy", (hidden @ f32(vocab_w["lm_head"]).T).astype(np.float32))
+
+
+# ultravox: fixie-ai/ultravox ultravox_model.py StackAudioFrames + UltravoxProjector (swiglu; RMSNorm eps 1e-6).
+# Appended last so the cases above keep their random draws.
+def rms(x, g, eps=1e-6):
+    return g * x / np.sqrt((x * x).mean(-1, keepdims=True) + eps)
+
+
+def ultravox(p, k, ln_mid):
+    b, t, d = features.shape
+    pad = (k - t % k) % k
+    x = np.concatenate([features, np.zeros((b, pad, d))], 1).reshape(b, (t + pad) // k, k * d)
+    h = rms(x, p["ln_pre.weight"]) @ p["linear_1.weight"].T
+    half = h.shape[-1] // 2
+    x1, gate = h[..., :half], h[..., half:]
+    h = x1 * (gate / (1 + np.exp(-gate)))
+    if ln_mid:
+        h = rms(h, p["ln_mid.weight"])
+    h = h @ p["linear_2.weight"].T
+    return h if ln_mid else rms(h, p["ln_post.weight"])
+
+
+case("ultravox", {"ln_pre.weight": 1 + w(3 * De, s=0.1), "linear_1.weight": w(12, 3 * De), "linear_2.weight": w(D, 6),
+                  "ln_post.weight": 1 + w(D, s=0.1)}, lambda p: ultravox(p, 3, False))
+case("ultravox-ln-mid", {"ln_pre.weight": 1 + w(4 * De, s=0.1), "linear_1.weight": w(10, 4 * De), "ln_mid.weight": 1 + w(5, s=0.1),
+                         "linear_2.weight": w(D, 5)}, lambda p: ultravox(p, 4, True))

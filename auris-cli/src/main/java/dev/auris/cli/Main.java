@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "auris", mixinStandardHelpOptions = true, version = "auris 0.1.0",
         description = "Speech LLMs on the JVM: Whisper-style encoders and Llama-family LLMs on libtorch.",
-        subcommands = {GenerateCommand.class, LogitsCommand.class, MelCommand.class, EncodeAudioCommand.class,
+        subcommands = {GenerateCommand.class, LogitsCommand.class, QuantizeCommand.class, MelCommand.class, EncodeAudioCommand.class,
                 ConvertCommand.class, ComposeCommand.class, UnitsCommand.class, ChatCommand.class, TranscribeCommand.class, SynthCommand.class, TrainCommand.class, EvalCommand.class, BenchCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -111,6 +111,25 @@ class CliTest {
     }
 
     @Test
+    void quantizeThenGenerateFromGguf() {
+        Path dir = tmp.resolve("s260q");
+        assertEquals(0, run("convert", "--llama2c", Home.resolve("assets/llm/stories260K/stories260K.bin").toString(),
+                "--tokenizer", Home.resolve("assets/llm/stories260K/tok512.bin").toString(), "--out", dir.toString()).code());
+        Path f32 = tmp.resolve("s260.gguf"), q8 = tmp.resolve("s260-q8_0.gguf");
+        Run w = run("quantize", "--model", dir.toString(), "--to", "f32", "--out", f32.toString());
+        assertEquals(0, w.code(), w.err());
+        assertEquals(0, run("quantize", "--model", dir.toString(), "--to", "q8_0", "--out", q8.toString()).code());
+        Run r = run("generate", "--model", f32.toString(), "--prompt", "Lily and Ben", "--steps", "80");
+        assertEquals(0, r.code(), r.err());
+        JsonNode golden = readJson(Home.resolve("testdata/golden/stories260K/greedy.json")).get("cases").get(2);
+        assertEquals(golden.get("text").asText(), r.out(), "the F32 GGUF generates as llama2.c");
+        Run q = run("generate", "--model", q8.toString(), "--prompt", "Lily and Ben", "--steps", "80");
+        assertEquals(0, q.code(), q.err());
+        assertTrue(q.out().startsWith("Lily and Ben"), q.out());
+        assertNotEquals(0, run("quantize", "--model", dir.toString(), "--to", "q5_k", "--out", q8.toString()).code());
+    }
+
+    @Test
     void composeThenTranscribeReportsBadFilesAndGoesOn() throws Exception {
         Path model = tmp.resolve("speech");
         Run c = run("compose", "--encoder", Home.resolve("testdata/golden/whisper-tiny-random").toString(), "--llm", Home.resolve("models/stories260K").toString(),

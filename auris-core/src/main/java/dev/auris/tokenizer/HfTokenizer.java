@@ -64,6 +64,12 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         }
     }
 
+    /** A tokenizer.json whose BOS / EOS ids are given (a GGUF's {@code tokenizer.ggml.bos/eos_token_id}), not read from tokenizer_config.json. */
+    public static HfTokenizer load(Path tokenizerJson, OptionalInt bos, OptionalInt eos) {
+        HfTokenizer t = load(tokenizerJson);
+        return new HfTokenizer(t.tok, t.added, t.vocabSize, bos, eos);
+    }
+
     private static OptionalInt idOf(Map<String, Integer> added, JsonNode token) {
         String s = token.isObject() ? token.path("content").asText(null) : token.isTextual() ? token.asText() : null;
         Integer id = s == null ? null : added.get(s);

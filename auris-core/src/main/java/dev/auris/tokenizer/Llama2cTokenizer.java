@@ -12,7 +12,8 @@ import java.util.*;
 /**
  * The llama2.c tokenizer format ({@code tok512.bin}, {@code tokenizer.bin}): {@code int max_token_length},
  * then per token {@code float score, int len, bytes}. Encoding follows llama2.c {@code run.c: encode}:
- * a dummy-prefix space, code points looked up (bytes as {@code <0xXX>} = byte + 3 otherwise), then
+ * a dummy-prefix space, code points looked up (bytes as their {@code <0xXX>} pieces otherwise, id byte + 3 in a
+ * llama2.c file that lacks them), then
  * repeatedly the highest-scoring adjacent merge. BOS = 1, EOS = 2.
  */
 public final class Llama2cTokenizer implements Tokenizer {
@@ -21,13 +22,35 @@ public final class Llama2cTokenizer implements Tokenizer {
     private final byte[][] bytes;
     private final float[] scores;
     private final Map<String, Integer> ids;
+    private final int bos, eos;
+    private final int[] byteIds; // id of the piece <0xXX> for each byte, or unk
 
-    private Llama2cTokenizer(String[] pieces, byte[][] bytes, float[] scores) {
+    private Llama2cTokenizer(String[] pieces, byte[][] bytes, float[] scores, int bos, int eos, int unk) {
         this.pieces = pieces;
         this.bytes = bytes;
         this.scores = scores;
+        this.bos = bos;
+        this.eos = eos;
         this.ids = new HashMap<>();
         for (int i = 0; i < pieces.length; i++) ids.putIfAbsent(pieces[i], i);
+        this.byteIds = new int[256];
+        for (int x = 0; x < 256; x++) byteIds[x] = ids.getOrDefault(String.format("<0x%02X>", x), unk < 0 ? x + 3 : unk);
+    }
+
+    /**
+     * A SentencePiece-style vocabulary given as pieces and merge scores, e.g. GGUF's
+     * {@code tokenizer.ggml.tokens / scores} of a {@code llama} tokenizer: the word-boundary mark ▁ (U+2581)
+     * is read as a space, bytes are the pieces {@code <0xXX>} (unknown bytes become {@code unk}).
+     */
+    public static Llama2cTokenizer of(List<String> pieces, float[] scores, int bos, int eos, int unk) {
+        if (pieces.size() != scores.length) throw new IllegalArgumentException(pieces.size() + " pieces but " + scores.length + " scores");
+        String[] p = new String[pieces.size()];
+        byte[][] b = new byte[p.length][];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = pieces.get(i).replace('\u2581', ' ');
+            b[i] = p[i].getBytes(StandardCharsets.UTF_8);
+        }
+        return new Llama2cTokenizer(p, b, scores.clone(), bos, eos, unk);
     }
 
     /** Reads {@code vocabSize} tokens, or every token in the file when {@code vocabSize < 0}. */
@@ -52,7 +75,7 @@ public final class Llama2cTokenizer implements Tokenizer {
             if (vocabSize >= 0 && p.size() < vocabSize) throw new IllegalArgumentException(file + ": has " + p.size() + " tokens, the model needs " + vocabSize);
             float[] scores = new float[sc.size()];
             for (int i = 0; i < scores.length; i++) scores[i] = sc.get(i);
-            return new Llama2cTokenizer(p.toArray(String[]::new), by.toArray(byte[][]::new), scores);
+            return new Llama2cTokenizer(p.toArray(String[]::new), by.toArray(byte[][]::new), scores, BOS, EOS, -1);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
@@ -80,7 +103,7 @@ public final class Llama2cTokenizer implements Tokenizer {
             if (id != null) {
                 tokens.add(id);
             } else {
-                for (byte x : s.getBytes(StandardCharsets.UTF_8)) tokens.add((x & 0xFF) + 3);
+                for (byte x : s.getBytes(StandardCharsets.UTF_8)) tokens.add(byteIds[x & 0xFF]);
             }
         });
         while (true) {
@@ -105,9 +128,9 @@ public final class Llama2cTokenizer implements Tokenizer {
     @Override
     public String decode(int[] ids, boolean skipSpecial) {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        int prev = BOS;
+        int prev = bos;
         for (int id : ids) {
-            if (id == BOS || id == EOS) {
+            if (id == bos || id == eos) {
                 if (!skipSpecial) out.writeBytes(bytes[id]);
                 prev = id;
                 continue;
@@ -116,7 +139,7 @@ public final class Llama2cTokenizer implements Tokenizer {
             String s = pieces[id];
             if (s.length() == 6 && s.startsWith("<0x") && s.endsWith(">")) {
                 out.write(Integer.parseInt(s.substring(3, 5), 16));
-            } else if (prev == BOS && piece.length > 0 && piece[0] == ' ') {
+            } else if (prev == bos && piece.length > 0 && piece[0] == ' ') {
                 out.write(piece, 1, piece.length - 1);
             } else {
                 out.writeBytes(piece);
@@ -129,6 +152,12 @@ public final class Llama2cTokenizer implements Tokenizer {
     @Override
     public int vocabSize() { return pieces.length; }
 
+    /** The pieces as llama2.c stores them (a word boundary is a plain space), by id. */
+    public List<String> pieces() { return List.of(pieces); }
+
+    /** The merge scores by id. */
+    public float[] scores() { return scores.clone(); }
+
     @Override
     public OptionalInt tokenId(String token) {
         Integer id = ids.get(token);
@@ -136,8 +165,8 @@ public final class Llama2cTokenizer implements Tokenizer {
     }
 
     @Override
-    public OptionalInt bosId() { return OptionalInt.of(BOS); }
+    public OptionalInt bosId() { return bos < 0 ? OptionalInt.empty() : OptionalInt.of(bos); }
 
     @Override
-    public OptionalInt eosId() { return OptionalInt.of(EOS); }
+    public OptionalInt eosId() { return eos < 0 ? OptionalInt.empty() : OptionalInt.of(eos); }
 }

@@ -7,10 +7,10 @@ import java.util.Map;
 /**
  * Survey §4 step 2, audio–text connection: encoder features [B, T, De] → LLM input embeddings
  * [B, T', D]. Continuous connectors project into the embedding space (FrameStackMlp, LinearProjection,
- * ConvDownsampler); discrete ones turn audio into units first (TokenMapper: existing text tokens;
+ * ConvDownsampler, UltravoxProjector); discrete ones turn audio into units first (TokenMapper: existing text tokens;
  * AudioVocab: new audio tokens); CtcCompress maps CTC segments softly onto existing text token embeddings.
  */
-public sealed interface Connector permits FrameStackMlp, LinearProjection, ConvDownsampler, TokenMapper, CtcCompress, AudioVocab {
+public sealed interface Connector permits FrameStackMlp, LinearProjection, ConvDownsampler, TokenMapper, CtcCompress, AudioVocab, UltravoxProjector {
     /**
      * Encoder features [B, T, De] → LLM input embeddings [B, T', D]. {@code tokens} is the LLM's input
      * embedding matrix [V, D] (the token-mapping connectors read its rows; the projections ignore it).

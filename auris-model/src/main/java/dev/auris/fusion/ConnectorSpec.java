@@ -17,12 +17,13 @@ import java.util.Set;
         @JsonSubTypes.Type(value = ConnectorSpec.Conv.class, name = "conv"),
         @JsonSubTypes.Type(value = ConnectorSpec.TokenMapper.class, name = "token-mapper"),
         @JsonSubTypes.Type(value = ConnectorSpec.CtcCompress.class, name = "ctc-compress"),
-        @JsonSubTypes.Type(value = ConnectorSpec.AudioVocab.class, name = "audio-vocab")})
+        @JsonSubTypes.Type(value = ConnectorSpec.AudioVocab.class, name = "audio-vocab"),
+        @JsonSubTypes.Type(value = ConnectorSpec.Ultravox.class, name = "ultravox")})
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public sealed interface ConnectorSpec permits ConnectorSpec.FrameStackMlp, ConnectorSpec.Linear, ConnectorSpec.Conv, ConnectorSpec.TokenMapper,
-        ConnectorSpec.CtcCompress, ConnectorSpec.AudioVocab {
+        ConnectorSpec.CtcCompress, ConnectorSpec.AudioVocab, ConnectorSpec.Ultravox {
     /** The type names auris.json may use, for error messages. */
-    String TYPES = "frame-stack-mlp, linear, conv, token-mapper, ctc-compress or audio-vocab";
+    String TYPES = "frame-stack-mlp, linear, conv, token-mapper, ctc-compress, audio-vocab or ultravox";
 
     /** LLaMA-Omni's adaptor: stack k frames, 2-layer MLP (k 5, hidden 2048). */
     record FrameStackMlp(Integer k, Integer hidden) implements ConnectorSpec {
@@ -68,6 +69,18 @@ public sealed interface ConnectorSpec permits ConnectorSpec.FrameStackMlp, Conne
         }
     }
 
+    /**
+     * Ultravox's projector: stack stack_factor frames (8), RMSNorm, linear to hidden (4096) → SwiGLU → linear;
+     * ln_mid (false): the RMSNorm after the SwiGLU (v0.5+) instead of after the last linear (v0.4.1 and earlier).
+     */
+    record Ultravox(Integer stackFactor, Integer hidden, Boolean lnMid) implements ConnectorSpec {
+        public Ultravox {
+            stackFactor = stackFactor == null ? 8 : stackFactor;
+            hidden = hidden == null ? 4096 : hidden;
+            lnMid = lnMid != null && lnMid;
+        }
+    }
+
     /** The name auris.json gives this type. */
     default String type() {
         return switch (this) {
@@ -77,12 +90,13 @@ public sealed interface ConnectorSpec permits ConnectorSpec.FrameStackMlp, Conne
             case TokenMapper c -> "token-mapper";
             case CtcCompress c -> "ctc-compress";
             case AudioVocab c -> "audio-vocab";
+            case Ultravox c -> "ultravox";
         };
     }
 
     /** A connector section as a recipe or the command line gives it (a JSON object as a map). */
     static ConnectorSpec of(java.util.Map<String, ?> section) {
         return Sections.read(section, ConnectorSpec.class, "connector", TYPES,
-                Set.of("frame-stack-mlp", "linear", "conv", "token-mapper", "ctc-compress", "audio-vocab"));
+                Set.of("frame-stack-mlp", "linear", "conv", "token-mapper", "ctc-compress", "audio-vocab", "ultravox"));
     }
 }

@@ -37,6 +37,7 @@ public final class Fusion {
             case ConnectorSpec.TokenMapper c -> TokenMapper.create(c.units(), encoderDim, vocab, p);
             case ConnectorSpec.CtcCompress c -> CtcCompress.create(encoderDim, vocab, c.temperature(), c.blankThreshold(), p);
             case ConnectorSpec.AudioVocab c -> AudioVocab.create(c.units(), encoderDim, llmDim, p);
+            case ConnectorSpec.Ultravox c -> UltravoxProjector.create(c.stackFactor(), c.hidden(), c.lnMid(), encoderDim, llmDim, p);
         };
     }
 }

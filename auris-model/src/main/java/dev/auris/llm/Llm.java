@@ -54,7 +54,7 @@ public final class Llm implements AutoCloseable {
         this.owned = owned;
     }
 
-    /** Loads {@code config.json} + safetensors from {@code dir}, weights converted to {@code dtype} ({@link LlmLoader}). */
+    /** Loads {@code config.json} + safetensors from {@code dir}, or a llama.cpp {@code .gguf} file (dequantized), weights converted to {@code dtype} ({@link LlmLoader}). */
     public static Llm load(Path dir, DType dtype) {
         return LlmLoader.load(dir, dtype);
     }

@@ -4,6 +4,8 @@ import dev.auris.core.DType;
 import dev.auris.core.Torch;
 import dev.auris.io.Checkpoint;
 import dev.auris.io.CheckpointException;
+import dev.auris.io.Gguf;
+import dev.auris.io.GgufWeights;
 import dev.auris.io.WeightSource;
 import dev.auris.nn.Linear;
 import org.bytedeco.javacpp.PointerScope;
@@ -22,8 +24,13 @@ final class LlmLoader {
 
     private LlmLoader() {}
 
-    /** Loads {@code config.json} + safetensors from {@code dir}, weights converted to {@code dtype}. */
+    /** Loads {@code config.json} + safetensors from {@code dir} (or a llama.cpp {@code .gguf} file), weights converted to {@code dtype}. */
     static Llm load(Path dir, DType dtype) {
+        if (Gguf.isGguf(dir)) {
+            try (Gguf g = Gguf.open(dir)) {
+                return load(GgufConfig.read(g), new GgufWeights(g), dtype);
+            }
+        }
         Path cfg = dir.resolve("config.json");
         if (!Files.isRegularFile(cfg)) {
             throw new CheckpointException(dir.toString(), null, "no config.json", "point at a Hugging Face model directory (or convert a llama2.c checkpoint with `auris convert`)");

@@ -3,6 +3,9 @@ package dev.auris.llm;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.auris.core.DType;
+import dev.auris.io.Gguf;
+import dev.auris.io.GgufWeights;
+import dev.auris.tokenizer.GgufVocab;
 import dev.auris.tokenizer.Tokenizer;
 
 import java.io.IOException;
@@ -13,13 +16,14 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 
 /**
- * A text LLM directory loaded whole: weights, tokenizer and end-of-generation ids (from
+ * A text LLM directory (or a llama.cpp {@code .gguf} file) loaded whole: weights, tokenizer and end-of-generation ids (from
  * {@code generation_config.json}, else config.json). How a conversation is rendered is the prompt
  * stage's ({@code ChatTemplate.load(dir, tokenizer)}).
  */
 public record TextModel(Llm llm, Tokenizer tokenizer, Set<Integer> eosIds) implements AutoCloseable {
 
     public static TextModel load(Path dir, DType dtype) {
+        if (Gguf.isGguf(dir)) return loadGguf(dir, dtype);
         Llm llm = Llm.load(dir, dtype);
         try {
             Tokenizer tok = Tokenizer.load(dir);
@@ -38,6 +42,18 @@ public record TextModel(Llm llm, Tokenizer tokenizer, Set<Integer> eosIds) imple
         } catch (RuntimeException e) {
             llm.close();
             throw e;
+        }
+    }
+
+    /** A llama.cpp {@code .gguf} file: weights dequantized to {@code dtype}, tokenizer and end tokens from its metadata. */
+    private static TextModel loadGguf(Path file, DType dtype) {
+        try (Gguf g = Gguf.open(file)) {
+            Tokenizer tok = GgufVocab.tokenizer(g);
+            LlmConfig c = GgufConfig.read(g);
+            Llm llm = Llm.load(c, new GgufWeights(g), dtype);
+            Set<Integer> eos = new LinkedHashSet<>(c.eosTokenIds());
+            tok.eosId().ifPresent(eos::add);
+            return new TextModel(llm, tok, Set.copyOf(eos));
         }
     }
 

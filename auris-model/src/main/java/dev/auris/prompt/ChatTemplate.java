@@ -52,6 +52,7 @@ public final class ChatTemplate {
 
     /** The template of a model directory's {@code tokenizer_config.json}, if it has one. */
     public static Optional<ChatTemplate> load(Path dir, Tokenizer tokenizer) {
+        if (dev.auris.io.Gguf.isGguf(dir)) return fromGguf(dir);
         Path cfg = dir.resolve("tokenizer_config.json");
         if (!Files.isRegularFile(cfg)) return Optional.empty();
         try {
@@ -152,6 +153,18 @@ public final class ChatTemplate {
         j.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception", ChatTemplate.class, "raiseException", String.class));
         j.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now", ChatTemplate.class, "strftimeNow", String.class));
         return j;
+    }
+
+    /** A GGUF file's {@code tokenizer.chat_template}, its BOS / EOS pieces from {@code tokenizer.ggml.tokens}. */
+    private static Optional<ChatTemplate> fromGguf(Path file) {
+        try (dev.auris.io.Gguf g = dev.auris.io.Gguf.open(file)) {
+            java.util.List<?> tokens = g.array("tokenizer.ggml.tokens");
+            java.util.function.Function<String, String> piece = key -> {
+                long id = g.integer(key).orElse(-1);
+                return id >= 0 && id < tokens.size() ? String.valueOf(tokens.get((int) id)) : "";
+            };
+            return g.string("tokenizer.chat_template").map(src -> new ChatTemplate(src, piece.apply("tokenizer.ggml.bos_token_id"), piece.apply("tokenizer.ggml.eos_token_id")));
+        }
     }
 
     public static String raiseException(String message) {

@@ -34,7 +34,9 @@ class ConnectorGoldenTest {
                 new Object[]{"token-mapper", Map.of("type", "token-mapper", "units", 5)},
                 new Object[]{"ctc-compress", Map.of("type", "ctc-compress")},
                 new Object[]{"ctc-compress-sharp", Map.of("type", "ctc-compress", "temperature", 0.5, "blank_threshold", 0.7)},
-                new Object[]{"audio-vocab", Map.of("type", "audio-vocab", "units", 5)});
+                new Object[]{"audio-vocab", Map.of("type", "audio-vocab", "units", 5)},
+                new Object[]{"ultravox", Map.of("type", "ultravox", "stack_factor", 3, "hidden", 12)},
+                new Object[]{"ultravox-ln-mid", Map.of("type", "ultravox", "stack_factor", 4, "hidden", 10, "ln_mid", true)});
     }
 
     static Tensor npy(String file) {

@@ -44,7 +44,8 @@ class FusionTest {
             Map.of("type", "conv", "k", 3, "hidden", 80),
             Map.of("type", "token-mapper", "units", 16),
             Map.of("type", "ctc-compress"),
-            Map.of("type", "audio-vocab", "units", 16));
+            Map.of("type", "audio-vocab", "units", 16),
+            Map.of("type", "ultravox", "stack_factor", 4, "hidden", 96, "ln_mid", true));
 
     static Stream<Object[]> combinations() {
         List<Object[]> out = new ArrayList<>();
@@ -95,6 +96,32 @@ class FusionTest {
             assertFalse(m.llm().embedTokens().requires_grad());
             assertFalse(m.llm().layers().getFirst().qProj().weight().requires_grad());
             trainable.values().forEach(t -> t.requires_grad_(false));
+        }
+    }
+
+    /** A llama.cpp GGUF file as the speech LLM's LLM (auris.json's llm path), here behind Ultravox's projector; it loads back as saved. */
+    @Test
+    void aGgufFileServesAsTheLlm() {
+        Path gguf = tmp.resolve("stories260K-q8_0.gguf");
+        dev.auris.llm.GgufExport.write(llm, dev.auris.io.GgmlType.Q8_0, gguf);
+        var clip = Fixtures.jfk(0.5, 1.2);
+        try (SpeechLlm m = SpeechLlm.compose(tmp.resolve("gguf-llm"), Fixtures.whisperTiny(), gguf, Map.of("type", "final"),
+                Map.of("type", "ultravox", "stack_factor", 8, "hidden", 64), new PromptSpec(null, null, null, true), false, 7, DType.F32);
+             PointerScope scope = new PointerScope()) {
+            Tensor audio = m.encode(clip);                                        // [T', 64]
+            assertEquals(64, audio.size(1));
+            StringBuilder answer = new StringBuilder();
+            try (SpeechSession s = m.newSession()) {
+                s.respond(Turn.user(Turn.speech(clip)), SamplingOptions.greedy(4), e -> { if (e instanceof Event.TextDelta d) answer.append(d.text()); });
+            }
+            try (SpeechLlm back = SpeechLlm.load(tmp.resolve("gguf-llm"), DType.F32)) {
+                assertArrayEquals(Torch.toFloats(audio), Torch.toFloats(back.encode(clip)), 1e-6f);
+                StringBuilder again = new StringBuilder();
+                try (SpeechSession s = back.newSession()) {
+                    s.respond(Turn.user(Turn.speech(clip)), SamplingOptions.greedy(4), e -> { if (e instanceof Event.TextDelta d) again.append(d.text()); });
+                }
+                assertEquals(answer.toString(), again.toString());
+            }
         }
     }
 
