@@ -239,12 +239,15 @@ public final class CodeHiFiGan implements Vocoder {
     }
 
     /**
-     * A bound on the generator's receptive-field radius in frames, walking back from the output: conv_post's
-     * 3 samples, each stage's widest ResBlock (Σ dilation·(k−1)/2 + (k−1)/2 over its three pairs), each
-     * transposed convolution (⌈(r + k)/u⌉ + 1 input frames), conv_pre's 3 frames.
+     * The generator's receptive field in frames: the input frames the samples of one output frame depend on,
+     * found by walking an interval back from the output — conv_post (±3 samples), each stage's widest
+     * ResBlock (±Σ dilation·(k−1)/2 + (k−1)/2), each transposed convolution (output n reads inputs m with
+     * 0 ≤ n + p − m·u ≤ k − 1), conv_pre (±3 frames). Returns the larger of its two sides.
      */
     static int receptiveRadius(CodeHiFiGanConfig c) {
-        int r = 3;
+        long lo = 0, hi = c.samplesPerFrame() - 1;                  // the samples of frame 0
+        lo -= 3;
+        hi += 3;
         for (int i = c.upsampleRates().size() - 1; i >= 0; i--) {
             int widest = 0;
             for (int j = 0; j < c.resblockKernelSizes().size(); j++) {
@@ -252,11 +255,13 @@ public final class CodeHiFiGan implements Vocoder {
                 for (int d : c.resblockDilationSizes().get(j)) s += d * (k - 1) / 2 + (k - 1) / 2;
                 widest = Math.max(widest, s);
             }
-            r += widest;
-            int u = c.upsampleRates().get(i), k = c.upsampleKernelSizes().get(i);
-            r = (r + k + u - 1) / u + 1;
+            lo -= widest;
+            hi += widest;
+            int u = c.upsampleRates().get(i), k = c.upsampleKernelSizes().get(i), p = (k - u) / 2;
+            lo = -Math.floorDiv(-(lo + p - k + 1), u);             // ⌈(lo + p − k + 1) / u⌉
+            hi = Math.floorDiv(hi + p, u);
         }
-        return r + 3;
+        return (int) Math.max(-(lo - 3), hi + 3);
     }
 
     @Override
