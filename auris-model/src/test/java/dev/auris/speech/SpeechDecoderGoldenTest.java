@@ -52,6 +52,21 @@ class SpeechDecoderGoldenTest {
     }
 
     @Test
+    void trainingLossIsCtcOverTheUpsampledFrames() {
+        Npy.Array reps = Golden.npy(DIR, "reps.npy");
+        try (SpeechDecoder d = SpeechDecoder.load(Golden.dir(DIR), DType.F32); PointerScope scope = new PointerScope()) {
+            Tensor h = Torch.fromFloats(reps.data(), reps.shape());
+            long[] shortTarget = {3, 7, 7, 1}, longTarget = new long[25];          // 25 units > λT = 21 frames
+            for (int i = 0; i < longTarget.length; i++) longTarget[i] = i % 20;
+            double viaLogits = Torch.toFloats(UnitCtc.loss(java.util.List.of(d.logits(h)), java.util.List.<long[]>of(shortTarget), d.config().blank()))[0];
+            double loss = Torch.toFloats(d.loss(java.util.List.of(h), java.util.List.<long[]>of(shortTarget)))[0];
+            assertEquals(viaLogits, loss, 1e-6);
+            double batch = Torch.toFloats(d.loss(java.util.List.of(h, h), java.util.List.of(shortTarget, longTarget)))[0];
+            assertTrue(Double.isFinite(batch) && batch > 0, "loss with a target longer than λT: " + batch);
+        }
+    }
+
+    @Test
     void uniformAssignmentIsRepetitionWhenNoTargetIsLonger() {
         for (int t = 1; t < 60; t++) {
             for (int lam = 1; lam < 30; lam++) {
