@@ -181,6 +181,9 @@ public final class CodeHiFiGan implements Vocoder {
     public int sampleRate() { return config.samplingRate(); }
 
     @Override
+    public int units() { return config.numEmbeddings(); }
+
+    @Override
     public int samplesPerFrame() { return config.samplesPerFrame(); }
 
     @Override

@@ -11,6 +11,9 @@ package dev.auris.speech;
 public sealed interface Vocoder extends AutoCloseable permits CodeHiFiGan {
     int sampleRate();
 
+    /** K: the units it embeds (ids 0..K−1). */
+    int units();
+
     /** H: samples per frame (the product of the upsampling rates). */
     int samplesPerFrame();
 
