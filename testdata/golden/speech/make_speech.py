@@ -148,3 +148,23 @@ with open("codehifigan-tiny/expected.json", "w") as f:
                "samples": int(wav.shape[0]), "seed": 20261203}, f, indent=1)
 print("speech generator: log-probs", lp.shape, "units", ref.ctc_postprocess(pred.tolist(), K))
 print("vocoder: code", code.tolist(), "durations", dur.tolist(), "wav", wav.shape, "max|wav|", np.abs(wav).max())
+
+# ------------------------------------------------------------- llama-omni-tiny, end to end from token ids
+# (drawn last so the files above do not change). The LLM's final-normed hidden states of a prompt and an
+# answer; the speech generator reads the states that predicted the answer tokens, as generate() does:
+# the prompt's last position, then each answer token but the last.
+ids = rng.integers(3, V, 12)
+P = 5
+h = w["model.embed_tokens.weight"][ids]
+inv_llm = ref.rope_inv_freq(H // cfg["num_attention_heads"], cfg["rope_theta"], cfg["rope_scaling"])
+h = ref.llama_layer(h, {k[len("model.layers.0."):]: v for k, v in w.items() if k.startswith("model.layers.0.")},
+                    cfg["num_attention_heads"], cfg["rms_norm_eps"], inv_llm)
+hidden = ref.rms_norm(h, w["model.norm.weight"], cfg["rms_norm_eps"])
+states = hidden[P - 1: len(ids) - 1]
+lp2, _ = ref.speech_generator(states, w, cfg)
+npy("llama-omni-tiny/expected_llm_hidden.npy", hidden)
+npy("llama-omni-tiny/expected_log_probs_from_ids.npy", lp2)
+with open("llama-omni-tiny/expected_from_ids.json", "w") as f:
+    json.dump({"input_ids": ids.tolist(), "prompt_length": P,
+               "units": [int(u) for u in ref.ctc_postprocess(lp2.argmax(-1).tolist(), K)]}, f, indent=1)
+print("from ids: states", states.shape, "units", ref.ctc_postprocess(lp2.argmax(-1).tolist(), K))

@@ -51,6 +51,33 @@ class SpeechDecoderGoldenTest {
         }
     }
 
+    /** Token ids → the directory's own Llama (final-normed states) → the states that predicted the answer tokens → the speech generator. */
+    @Test
+    void endToEndFromTokenIds() {
+        JsonNode ex = readJson("expected_from_ids.json");
+        int[] ids = Golden.ints(ex.get("input_ids"));
+        int p = ex.get("prompt_length").asInt();
+        try (dev.auris.llm.Llm llm = dev.auris.llm.Llm.load(Golden.dir(DIR), DType.F32); dev.auris.llm.Session s = llm.newSession().keepHidden(true);
+             SpeechDecoder d = SpeechDecoder.load(Golden.dir(DIR), DType.F32); PointerScope scope = new PointerScope()) {
+            s.prefill(ids);
+            Tensor hidden = s.lastHidden();                                                       // [12, 16]
+            double errH = Golden.maxAbsDiff(Golden.npy(DIR, "expected_llm_hidden.npy").data(), Torch.toFloats(hidden));
+            Tensor states = hidden.narrow(0, p - 1, ids.length - p);                              // predicted answer tokens 1..7
+            double errL = Golden.maxAbsDiff(Golden.npy(DIR, "expected_log_probs_from_ids.npy").data(), Torch.toFloats(d.logProbs(states)));
+            System.out.printf("LLaMA-Omni tiny from token ids: LLM hidden max |Δ| %.2e, speech generator log-probs max |Δ| %.2e%n", errH, errL);
+            assertTrue(errH < 1e-4 && errL < 1e-4, errH + " / " + errL);
+            assertArrayEquals(Golden.ints(ex.get("units")), Arrays.stream(d.units(states)).mapToInt(x -> (int) x).toArray());
+        }
+    }
+
+    private static JsonNode readJson(String file) {
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(Golden.dir(DIR).resolve(file).toFile());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     @Test
     void trainingLossIsCtcOverTheUpsampledFrames() {
         Npy.Array reps = Golden.npy(DIR, "reps.npy");
