@@ -132,6 +132,13 @@ public final class TorchCheckpoint implements WeightSource, AutoCloseable {
     @Override
     public boolean contains(String name) { return tensors.containsKey(name); }
 
+    /** The shape of tensor {@code name} as stored. */
+    public long[] shape(String name) {
+        Tensor t = tensors.get(name);
+        if (t == null) throw new CheckpointException(file.toString(), name, "missing from the checkpoint", "check the tensor name");
+        return Torch.shape(t);
+    }
+
     /** The tensor {@code name}, checked to have {@code shape}, as {@code dtype} (a new tensor in the caller's scope). */
     @Override
     public Tensor tensor(String name, DType dtype, long... shape) {

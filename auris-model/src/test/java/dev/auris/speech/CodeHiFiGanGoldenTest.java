@@ -45,6 +45,26 @@ class CodeHiFiGanGoldenTest {
         }
     }
 
+    /** The other accepted form: the same tensor names in a safetensors file (what a one-off conversion writes). */
+    @Test
+    void safetensorsWithTheSameNamesLoadsTheSame() {
+        Path st = tmp.resolve("generator.safetensors");
+        try (TorchCheckpoint ck = TorchCheckpoint.open(Golden.dir(DIR).resolve("g_00000000.pt"), "generator");
+             org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+            java.util.Map<String, dev.auris.io.SafeTensorsWriter.Entry> m = new java.util.LinkedHashMap<>();
+            for (String n : ck.names()) {
+                long[] shape = ck.shape(n);
+                m.put(n, new dev.auris.io.SafeTensorsWriter.Entry(dev.auris.core.DType.F32, shape,
+                        dev.auris.core.Torch.toBytes(ck.tensor(n, dev.auris.core.DType.F32, shape))));
+            }
+            dev.auris.io.SafeTensorsWriter.write(st, m, java.util.Map.of());
+        }
+        long[] code = Arrays.stream(Golden.ints(Golden.json(DIR).get("code"))).asLongStream().toArray();
+        try (CodeHiFiGan a = golden(); CodeHiFiGan b = CodeHiFiGan.load(Golden.dir(DIR).resolve("config.json"), st)) {
+            assertArrayEquals(a.vocode(code), b.vocode(code));
+        }
+    }
+
     @Test
     void stateDictSavedAsIsGetsTheConversionHint() {
         Path f = Golden.dir(DIR).resolve("g_00000000_state_dict.pt");
