@@ -40,6 +40,25 @@ class IncrementalDecoderTest {
         }
     }
 
+    /** bf16 weights (LLaMA-Omni runs the generator in half precision) go through the written-out attention path, incremental too. */
+    @Test
+    void bf16RunsCloseToF32() {
+        try (SpeechDecoder f = SpeechDecoder.load(Golden.dir("speech/llama-omni-tiny"), DType.F32);
+             SpeechDecoder b = SpeechDecoder.load(Golden.dir("speech/llama-omni-tiny"), DType.BF16);
+             PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            var reps = Golden.npy("speech/llama-omni-tiny", "reps.npy");
+            Tensor h = Torch.fromFloats(reps.data(), reps.shape());
+            double err = Golden.maxAbsDiff(Torch.toFloats(f.logProbs(h)), Torch.toFloats(b.logProbs(h)));
+            System.out.printf("speech decoder bf16 vs f32 log-probs: max |Δ| %.3f%n", err);
+            assertTrue(err < 0.2, "bf16 log-probs differ by " + err);
+            long[] got = new long[0];
+            try (IncrementalDecoder inc = b.incremental()) {
+                for (int t = 0; t < 7; t += 2) got = LongStream.concat(Arrays.stream(got), Arrays.stream(inc.push(h.narrow(0, t, Math.min(2, 7 - t))))).toArray();
+            }
+            assertArrayEquals(b.units(h), got);
+        }
+    }
+
     private static void check(SpeechDecoder d, int width, int chunkings, int tokens) {
         Random r = new Random(42);
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
