@@ -17,6 +17,8 @@ import java.util.Arrays;
  * <p>{@code var s = new UnitStreamer(vocoder, 20); for (long[] u : unitsAsTheyCome) play(s.push(u)); play(s.finish());}
  */
 public final class UnitStreamer {
+    static final int QUANTUM = 16;
+
     private final Vocoder vocoder;
     private final int omega;
     private long[] units = new long[64];
@@ -68,6 +70,11 @@ public final class UnitStreamer {
         int exact = last ? f : f - c;
         if (exact <= emittedFrames) return new float[0];
         int w0 = Math.max(0, emittedFrames - c), w1 = Math.min(f, exact + c);
+        // Window lengths rounded up to a multiple of QUANTUM with more real context (left first, then right):
+        // the convolutions then see a few shapes, and libtorch reuses their kernels instead of re-creating them
+        int want = Math.min(f, (w1 - w0 + QUANTUM - 1) / QUANTUM * QUANTUM);
+        w0 = Math.max(0, w1 - want);
+        w1 = Math.min(f, w0 + want);
         float[] wav = vocoder.synthesize(Arrays.copyOfRange(frames, w0, w1));  // [(w1 − w0)·H]
         float[] out = Arrays.copyOfRange(wav, (emittedFrames - w0) * h, (exact - w0) * h);
         emittedFrames = exact;
