@@ -79,6 +79,8 @@ final class ChatCommand implements Runnable {
         s.respond(turn, sampling, e -> {
             switch (e) {
                 case Event.TextDelta d -> out.print(d.text());
+                case Event.Units u -> { }        // speech out is not wired to the CLI yet
+                case Event.AudioChunk a -> { }
                 case Event.Done d -> {
                     out.println();
                     if (stats) {

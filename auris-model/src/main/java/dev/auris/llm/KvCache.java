@@ -13,7 +13,7 @@ public final class KvCache implements AutoCloseable {
     private final Tensor[] keys, values;
     private int length;
 
-    KvCache(int layers) {
+    public KvCache(int layers) {
         keys = new Tensor[layers];
         values = new Tensor[layers];
     }
@@ -21,7 +21,7 @@ public final class KvCache implements AutoCloseable {
     public int length() { return length; }
 
     /** Stores k, v [B, KV, T, hd] of {@code layer} at positions start..start+T-1; returns [B, KV, start+T, hd] views. */
-    Tensor[] append(int layer, long start, Tensor k, Tensor v) {
+    public Tensor[] append(int layer, long start, Tensor k, Tensor v) {
         long t = k.size(2), need = start + t;
         Tensor kb = keys[layer], vb = values[layer];
         if (kb == null || kb.size(2) < need) {

@@ -69,6 +69,8 @@ public record LlmConfig(
         String arch = c.path("architectures").path(0).asText("");
         Family family = null;
         for (Family f : Family.values()) if (f.architecture.equals(arch)) family = f;
+        // LLaMA-Omni's speech-to-speech and speech-to-text classes wrap a LlamaForCausalLM with the same weight names
+        if (arch.equals("OmniSpeech2SLlamaForCausalLM") || arch.equals("OmniSpeechLlamaForCausalLM")) family = Family.LLAMA;
         if (family == null) {
             throw new CheckpointException(configJson.toString(), null, "unsupported architecture '" + arch + "'",
                     "Auris runs LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM and Qwen3ForCausalLM");

@@ -60,7 +60,7 @@ public final class Rope {
     }
 
     /** x * cos + rotate_half(x) * sin for x [B, H, T, hd] and tables [T, hd]. */
-    static Tensor apply(Tensor x, Tensor cos, Tensor sin) {
+    public static Tensor apply(Tensor x, Tensor cos, Tensor sin) {
         long half = x.size(3) / 2;
         Tensor x1 = x.narrow(3, 0, half), x2 = x.narrow(3, half, half);
         Tensor rotated = torch.cat(new org.bytedeco.pytorch.TensorVector(x2.neg(), x1), 3);

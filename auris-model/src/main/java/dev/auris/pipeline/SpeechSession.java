@@ -6,6 +6,8 @@ import dev.auris.core.Torch;
 import dev.auris.llm.Session;
 import dev.auris.sample.Generator;
 import dev.auris.sample.SamplingOptions;
+import dev.auris.speech.SpeechHead;
+import dev.auris.speech.SpeechStream;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -142,19 +144,49 @@ public final class SpeechSession implements AutoCloseable {
      * {@link Event.Done}. The answer joins the history.
      */
     public Event.Done respond(Turn user, SamplingOptions options, Consumer<Event> sink) {
+        return respond(user, options, null, sink);
+    }
+
+    /**
+     * As above, and with a speech head (may be null) the answer is spoken as it is written, LLaMA-Omni's way:
+     * the final hidden state that predicted each answer token (the prompt's last one, then each fed token's,
+     * the one that predicted the stop token included — {@code generation.py}) goes through the speech decoder
+     * as it comes, and {@link Event.Units} and {@link Event.AudioChunk}s (every Ω units) interleave with the
+     * text deltas; {@link Event.Done} adds first-audio ms and the vocoder's real-time factor.
+     */
+    public Event.Done respond(Turn user, SamplingOptions options, SpeechHead speech, Consumer<Event> sink) {
         long t0 = System.nanoTime();
-        try (PointerScope scope = new PointerScope(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+        long[] firstAudio = {0};
+        llm.keepHidden(speech != null);
+        try (PointerScope scope = new PointerScope(); var guard = new org.bytedeco.pytorch.NoGradGuard();
+             SpeechStream voice = speech == null ? null : speech.stream()) {
+            Consumer<SpeechStream.Step> emit = step -> {
+                if (step.units().length > 0) sink.accept(new Event.Units(step.units()));
+                if (step.audio().length > 0) {
+                    if (firstAudio[0] == 0) firstAudio[0] = System.nanoTime() - t0;
+                    sink.accept(new Event.AudioChunk(step.audio(), voice.sampleRate()));
+                }
+            };
             Tensor logits = prefill(user);
             int before = llm.position();
             Generator.Result r = Generator.generate(llm, logits, model.text().tokenizer(), options, model.text().eosIds(),
-                    d -> sink.accept(new Event.TextDelta(d)));
+                    d -> sink.accept(new Event.TextDelta(d)), voice == null ? null : token -> {
+                        try (PointerScope step = new PointerScope()) {
+                            Tensor h = llm.lastHidden();                                  // [T, D] of the last prefill / step
+                            emit.accept(voice.push(h.narrow(0, h.size(0) - 1, 1)));       // [1, D]: the state that predicted this token
+                        }
+                    });
+            if (voice != null) emit.accept(voice.finish());
             int fedTokens = llm.position() - before;
             for (int i = 0; i < fedTokens; i++) fed.add(r.tokens()[i]);
             history.add(Turn.assistant(r.text()));
             double first = (System.nanoTime() - t0) / 1e6 - (r.totalNanos() - r.firstTokenNanos()) / 1e6;
-            Event.Done done = new Event.Done(r.text(), r.tokens().length, r.stop(), lastEncodeMs, first, r.tokensPerSecond());
+            Event.Done done = new Event.Done(r.text(), r.tokens().length, r.stop(), lastEncodeMs, first, r.tokensPerSecond(),
+                    firstAudio[0] == 0 ? Double.NaN : firstAudio[0] / 1e6, voice == null ? Double.NaN : voice.realTimeFactor());
             sink.accept(done);
             return done;
+        } finally {
+            llm.keepHidden(false);
         }
     }
 

@@ -35,6 +35,15 @@ public final class Generator {
      */
     public static Result generate(Session session, Tensor logits, Tokenizer tokenizer, SamplingOptions options, Set<Integer> eosIds,
                                   Consumer<String> onText) {
+        return generate(session, logits, tokenizer, options, eosIds, onText, null);
+    }
+
+    /**
+     * As above; {@code onToken} (may be null) sees each sampled token, a stop token included, before it is
+     * fed — while the session's {@link Session#lastHidden} is still the state that predicted it.
+     */
+    public static Result generate(Session session, Tensor logits, Tokenizer tokenizer, SamplingOptions options, Set<Integer> eosIds,
+                                  Consumer<String> onText, java.util.function.IntConsumer onToken) {
         long t0 = System.nanoTime(), first = 0;
         Sampler sampler = new Sampler(options);
         Set<Integer> stops = new HashSet<>(eosIds);
@@ -53,6 +62,7 @@ public final class Generator {
         while (true) {
             int next = sampler.sample(current, history.stream().mapToInt(Integer::intValue).toArray());
             if (first == 0) first = System.nanoTime() - t0;
+            if (onToken != null) onToken.accept(next);
             if (stops.contains(next)) {
                 reason = StopReason.EOS;
                 break;

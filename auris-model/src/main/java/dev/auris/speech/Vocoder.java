@@ -1,0 +1,48 @@
+package dev.auris.speech;
+
+/**
+ * Units → waveform. A vocoder turns each unit into {@link #durations frames} (one each without a duration
+ * model), embeds the frames and synthesizes {@link #samplesPerFrame} samples per frame with a network of
+ * bounded receptive field, so any window of the output can be made exact by computing it with
+ * {@link #frameContext} frames of real context on each side — what {@link UnitStreamer} relies on.
+ *
+ * <p>{@code float[] wav = vocoder.vocode(units); // [S] at sampleRate()}
+ */
+public sealed interface Vocoder extends AutoCloseable permits CodeHiFiGan {
+    int sampleRate();
+
+    /** K: the units it embeds (ids 0..K−1). */
+    int units();
+
+    /** H: samples per frame (the product of the upsampling rates). */
+    int samplesPerFrame();
+
+    /** Frames of context on each side beyond which a frame's samples cannot change (receptive-field radius). */
+    int frameContext();
+
+    /** Units of context on each side a unit's duration depends on (0 without a duration predictor). */
+    int unitContext();
+
+    /** Frames per unit [N] (all ≥ 1). */
+    int[] durations(long[] units);
+
+    /** Samples [F·H] of frames given as the unit each frame shows (units repeated by their durations). */
+    float[] synthesize(long[] frameUnits);
+
+    /** Samples [S] of a whole utterance's units. */
+    default float[] vocode(long[] units) {
+        return synthesize(expand(units, durations(units)));
+    }
+
+    /** Each unit repeated by its duration: [N] → [F]. */
+    static long[] expand(long[] units, int[] durations) {
+        int f = 0;
+        for (int d : durations) f += d;
+        long[] out = new long[f];
+        for (int i = 0, o = 0; i < units.length; i++) for (int j = 0; j < durations[i]; j++) out[o++] = units[i];
+        return out;
+    }
+
+    @Override
+    void close();
+}
