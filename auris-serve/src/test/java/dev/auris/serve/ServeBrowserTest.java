@@ -90,9 +90,10 @@ class ServeBrowserTest {
         Path wav = tmp.resolve("mic.wav");
         Wav.write(wav, new AudioClip(mic, 16_000));
         try (Server server = Server.start(TestModel.get(), TestModel.ID, ServeConfig.defaults().withPort(0))) {
+            Path profile = java.nio.file.Files.createTempDirectory("auris-chromium-profile");
             Process browser = new ProcessBuilder(chromium.toString(), "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
                     "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--use-file-for-fake-audio-capture=" + wav + "%noloop",
-                    "--autoplay-policy=no-user-gesture-required", "--remote-debugging-port=0", "--user-data-dir=" + tmp.resolve("profile"),
+                    "--autoplay-policy=no-user-gesture-required", "--remote-debugging-port=0", "--user-data-dir=" + profile,
                     "--window-size=390,844", "about:blank").redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             try {
                 String devtools = devtoolsUrl(browser);
@@ -121,7 +122,18 @@ class ServeBrowserTest {
                     Files.write(Path.of("target", "talk-page.png"), Base64.getDecoder().decode(png));
                 }
             } finally {
-                browser.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                // chromium's helpers (zygote, renderers, crashpad) outlive its main process and keep writing to the
+                // profile: end the whole tree and wait for every process, then remove the profile best-effort
+                var tree = java.util.stream.Stream.concat(browser.descendants(), java.util.stream.Stream.of(browser.toHandle())).toList();
+                tree.forEach(ProcessHandle::destroyForcibly);
+                for (ProcessHandle h : tree) {
+                    try {
+                        h.onExit().get(10, TimeUnit.SECONDS);
+                    } catch (Exception ignored) {
+                        // gone or stuck: the profile is outside JUnit's temp dir, so cleanup cannot fail on it
+                    }
+                }
+                deleteQuietly(profile);
             }
         }
     }
@@ -136,6 +148,14 @@ class ServeBrowserTest {
     }
 
     /** Chromium prints "DevTools listening on ws://..." on stderr once it is up. */
+    private static void deleteQuietly(Path dir) {
+        try (var paths = java.nio.file.Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException | java.io.UncheckedIOException ignored) {
+            // best effort: a temp folder left behind harms nothing
+        }
+    }
+
     private static String devtoolsUrl(Process browser) throws Exception {
         var in = new BufferedReader(new InputStreamReader(browser.getErrorStream()));
         var url = CompletableFuture.supplyAsync(() -> {
