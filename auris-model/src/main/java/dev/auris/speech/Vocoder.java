@@ -55,7 +55,7 @@ public sealed interface Vocoder extends AutoCloseable permits CodeHiFiGan {
 
     /**
      * A vocoder directory: {@code config.json} (fairseq's CodeHiFiGAN keys) and its weights — {@code model.safetensors}
-     * (fairseq's generator names) or else the one fairseq checkpoint ({@code g_*.pt} / {@code *.pt}).
+     * (fairseq's generator names) or else the one fairseq checkpoint (released as {@code g_00500000}, or a {@code *.pt}).
      */
     static Vocoder load(Path dir) {
         Path cfg = dir.resolve("config.json");
@@ -65,10 +65,12 @@ public sealed interface Vocoder extends AutoCloseable permits CodeHiFiGan {
         Path weights = dir.resolve("model.safetensors");
         if (!Files.isRegularFile(weights)) {
             try (var s = Files.list(dir)) {
-                List<Path> pts = s.filter(p -> p.getFileName().toString().endsWith(".pt")).sorted().toList();
+                List<Path> files = s.filter(Files::isRegularFile).sorted().toList();
+                List<Path> gs = files.stream().filter(p -> p.getFileName().toString().matches("g_\\d+(\\.pt)?")).toList();  // fairseq: g_00500000
+                List<Path> pts = gs.isEmpty() ? files.stream().filter(p -> p.getFileName().toString().endsWith(".pt")).toList() : gs;
                 if (pts.size() != 1) {
-                    throw new CheckpointException(dir.toString(), null, pts.isEmpty() ? "no model.safetensors and no .pt checkpoint"
-                            : "several .pt checkpoints " + pts.stream().map(p -> p.getFileName().toString()).toList(), "keep exactly one vocoder checkpoint in the directory");
+                    throw new CheckpointException(dir.toString(), null, pts.isEmpty() ? "no model.safetensors and no fairseq checkpoint (g_NNNNNNNN or *.pt)"
+                            : "several checkpoints " + pts.stream().map(p -> p.getFileName().toString()).toList(), "keep exactly one vocoder checkpoint in the directory");
                 }
                 weights = pts.getFirst();
             } catch (IOException e) {
