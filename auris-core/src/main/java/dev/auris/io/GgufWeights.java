@@ -54,6 +54,62 @@ public final class GgufWeights implements WeightSource {
         return unpermute(x, n, (int) shape[0], x.length / (int) shape[0]);
     }
 
+    /** int8 values [rows · cols] and one scale per 32 of them [rows · cols / 32], as a Q8_0 / Q4_0 tensor stores them. */
+    public record Int8Blocks(byte[] q, float[] scales) {}
+
+    /** Whether the HF tensor {@code name} is stored in Q8_0 or Q4_0 blocks (which load exactly as int8 with a scale per 32). */
+    public boolean isInt8Blocks(String name) {
+        return GgufNames.toGguf(name).filter(gguf::contains).map(g -> gguf.info(g).type())
+                .map(t -> t == GgmlType.Q8_0 || t == GgmlType.Q4_0).orElse(false);
+    }
+
+    /**
+     * The Q8_0 / Q4_0 tensor {@code name} [rows, cols] as int8 and its block scales, rows un-permuted as {@link #floats}:
+     * q·d is exactly what dequantizing gives (Q4_0's nibbles minus 8 are int8 values in [-8, 7]).
+     */
+    public Int8Blocks int8Blocks(String name, long rows, long cols) {
+        String g = ggufName(name);
+        GgufTensorInfo info = gguf.info(g);
+        if (!isInt8Blocks(name) || !Arrays.equals(info.shape(), new long[]{rows, cols}) || (long) rows * cols > Integer.MAX_VALUE - 8) {
+            throw new CheckpointException(gguf.file().toString(), g, "is " + info.type() + " " + info.shapeString() + ", not Q8_0 / Q4_0 [" + rows + ", " + cols + "]", "");
+        }
+        int n = (int) (rows * cols), blocks = n / 32;
+        byte[] raw = gguf.data(g).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        byte[] q = new byte[n];
+        float[] d = new float[blocks];
+        boolean q8 = info.type() == GgmlType.Q8_0;
+        int size = info.type().typeSize;
+        for (int b = 0; b < blocks; b++) {
+            int o = b * size;
+            d[b] = Float.float16ToFloat((short) ((raw[o] & 0xFF) | (raw[o + 1] & 0xFF) << 8));
+            for (int j = 0; j < (q8 ? 32 : 16); j++) {
+                if (q8) {
+                    q[b * 32 + j] = raw[o + 2 + j];
+                } else {                                 // low nibbles are elements 0..15, high 16..31, each minus 8
+                    int v = raw[o + 2 + j] & 0xFF;
+                    q[b * 32 + j] = (byte) ((v & 0x0F) - 8);
+                    q[b * 32 + j + 16] = (byte) ((v >> 4) - 8);
+                }
+            }
+        }
+        if (!GgufNames.isRopePermuted(arch, name)) return new Int8Blocks(q, d);
+        int heads = name.contains("k_proj") ? kvHeads : this.heads;
+        return new Int8Blocks(unpermuteRows(q, heads, (int) rows, (int) cols), unpermuteRows(d, heads, (int) rows, (int) cols / 32));
+    }
+
+    private static byte[] unpermuteRows(byte[] x, int nHead, int rows, int cols) {
+        int hd = rows / nHead, half = hd / 2;
+        byte[] y = new byte[x.length];
+        for (int h = 0; h < nHead; h++) for (int i = 0; i < half; i++) for (int j = 0; j < 2; j++) {
+            System.arraycopy(x, (h * hd + 2 * i + j) * cols, y, (h * hd + j * half + i) * cols, cols);
+        }
+        return y;
+    }
+
+    private static float[] unpermuteRows(float[] x, int nHead, int rows, int cols) {
+        return unpermute(x, nHead, rows, cols);
+    }
+
     /**
      * Undoes {@code LlamaModel.permute}: within each of {@code nHead} heads of {@code hd} rows, GGUF row
      * {@code 2i + j} is HF row {@code j·hd/2 + i} (i < hd/2, j ∈ {0, 1}). x is [rows, cols].

@@ -59,6 +59,38 @@ public final class Llm implements AutoCloseable {
         return LlmLoader.load(dir, dtype);
     }
 
+    /** As {@link #load(Path, DType)}, in the dtype and weight format {@code precision} picks for this model on this CPU. */
+    public static Llm load(Path dir, dev.auris.core.Precision precision) {
+        return LlmLoader.load(dir, precision);
+    }
+
+    /** Weights from any source in a dtype and weight format ({@link LlmLoader}). */
+    public static Llm load(LlmConfig c, WeightSource ckpt, dev.auris.core.Precision.Llm precision) {
+        return LlmLoader.load(c, ckpt, precision);
+    }
+
+    /** Parameters of a model of this config (embeddings, layers, an untied head). */
+    public static long parameters(LlmConfig c) { return LlmLoader.parameters(c); }
+
+    /** Bytes of weights one decode step streams: every linear layer's, the LM head's included. */
+    public long weightBytesPerToken() {
+        long n = lmHead.weights().bytes();
+        for (Layer l : layers) {
+            for (Linear x : List.of(l.qProj(), l.kProj(), l.vProj(), l.oProj(), l.gateProj(), l.upProj(), l.downProj())) n += x.weights().bytes();
+        }
+        return n;
+    }
+
+    /** What the linear layers run: "bf16", "int8 (fbgemm, per row)", ... */
+    public String weightsDescription() {
+        return switch (layers.isEmpty() ? lmHead.weights() : layers.get(0).qProj().weights()) {
+            case dev.auris.nn.Weights.Dense d -> Torch.dtype(d.w().scalar_type()).name().toLowerCase(java.util.Locale.ROOT);
+            case dev.auris.nn.Weights.Int8 q -> (q.group() == 32 ? "int8 in 32-blocks" : "int8 per row") + " (Vector API) × " + dtype.name().toLowerCase(java.util.Locale.ROOT);
+            case dev.auris.nn.Weights.Fbgemm8 q -> "int8 weights and activations (fbgemm) × " + dtype.name().toLowerCase(java.util.Locale.ROOT);
+            case dev.auris.nn.Weights.Fp16 h -> "fp16 packed (fbgemm) × " + dtype.name().toLowerCase(java.util.Locale.ROOT);
+        };
+    }
+
     /** Weights from any source: a checkpoint, or {@link WeightSource#random} for benchmarks ({@link LlmLoader}). */
     public static Llm load(LlmConfig c, WeightSource ckpt, DType dtype) {
         return LlmLoader.load(c, ckpt, dtype);

@@ -1,0 +1,170 @@
+package dev.auris.nn;
+
+import dev.auris.core.Torch;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * How a linear layer's matrix W [out, in] is stored and multiplied: {@link Dense} (a libtorch tensor of the
+ * model's dtype, through {@code torch.linear}) or {@link Int8} (weight-only int8 with float32 scales per
+ * row or per 32-weight block, through {@link Int8Gemv} for a few rows and a dequantized GEMM for many),
+ * {@link Fbgemm8} (int8 a row through fbgemm's VNNI kernels, activations quantized on the fly) or
+ * {@link Fp16} (fp16 packed for fbgemm: half the bytes of f32, float32 math). Which one is fastest where is
+ * measured in docs/BENCHMARKS.md.
+ *
+ * <p>Shapes: x [..., in] → [..., out]; N = out, K = in, G = the scale group.
+ */
+public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Fbgemm8, Weights.Fp16 {
+    long outFeatures();
+
+    long inFeatures();
+
+    /** x W ᵀ (no bias): [..., K] → [..., N], in x's dtype. */
+    Tensor apply(Tensor x);
+
+    /** Bytes of weights one product streams from memory (what decode is bound by). */
+    long bytes();
+
+    /** The native tensors this holds (for the owner to keep and close). */
+    java.util.List<Tensor> tensors();
+
+    /** The matrix as a libtorch tensor, as {@code torch.linear} takes it. */
+    record Dense(Tensor w) implements Weights {
+        public long outFeatures() { return w.size(0); }
+
+        public long inFeatures() { return w.size(1); }
+
+        public Tensor apply(Tensor x) { return torch.linear(x, w); }
+
+        public long bytes() { return w.nbytes(); }
+
+        public java.util.List<Tensor> tensors() { return java.util.List.of(w); }
+    }
+
+    /**
+     * q [N, K] int8 and scales [N, K/G] float32, W = q · s per group of G consecutive weights of a row (G = K:
+     * one scale a row, "per channel"; G = 32: GGUF's Q8_0 / Q4_0 blocks, loaded as they are). Up to
+     * {@link #GEMV_ROWS} rows of x run the Vector API kernel; more (a prefill) dequantize W to {@code gemm}
+     * (bf16 where the CPU has bf16 dot products, else float32) for libtorch's GEMM, whose cost is then
+     * compute, not the weight bytes.
+     */
+    record Int8(Tensor q, Tensor scales, int group, ScalarType gemm) implements Weights {
+        /** Rows of x up to which the weights are streamed once per row rather than dequantized. */
+        public static final int GEMV_ROWS = 8;
+
+        public Int8 {
+            long n = q.size(0), k = q.size(1);
+            if (q.scalar_type().intern() != ScalarType.Char || scales.scalar_type().intern() != ScalarType.Float) {
+                throw new IllegalArgumentException("int8 weights are q int8 [N, K] and scales float32 [N, K/G]");
+            }
+            if (!(group == k || group == 32 && k % 32 == 0) || scales.size(0) != n || scales.size(1) != k / group) {
+                throw new IllegalArgumentException("int8 weights need one scale a row or one per 32 weights;"
+                        + " got [" + n + ", " + k + "] with group " + group + " and scales " + java.util.Arrays.toString(Torch.shape(scales)));
+            }
+            gemm = gemm.intern();
+        }
+
+        /** Symmetric absmax int8 of w [N, K] in groups of {@code group} (K = per row): s = max|w| / 127, q = round(w / s). */
+        public static Int8 quantize(Tensor w, int group, ScalarType gemm) {
+            long n = w.size(0), k = w.size(1);
+            Tensor g = w.to(ScalarType.Float).reshape(n, k / group, group);                   // [N, K/G, G]
+            Tensor s = g.abs().amax(new long[]{2}, true).div(Torch.scalar(127));               // [N, K/G, 1]
+            s = torch.where(s.eq(Torch.scalar(0)), torch.ones_like(s), s);
+            Tensor q = g.div(s).round().clamp(new org.bytedeco.pytorch.ScalarOptional(Torch.scalar(-127)), new org.bytedeco.pytorch.ScalarOptional(Torch.scalar(127))).to(ScalarType.Char).reshape(n, k).contiguous();
+            return new Int8(q, s.reshape(n, k / group).contiguous(), group, gemm);
+        }
+
+        public long outFeatures() { return q.size(0); }
+
+        public long inFeatures() { return q.size(1); }
+
+        public long bytes() { return q.nbytes() + scales.nbytes(); }
+
+        public java.util.List<Tensor> tensors() { return java.util.List.of(q, scales); }
+
+        /** W = q · s as {@code type} [N, K] (float32 math, then rounded once). */
+        public Tensor dequantize(ScalarType type) {
+            long n = q.size(0), k = q.size(1);
+            Tensor w = q.to(ScalarType.Float).view(n, k / group, group).mul(scales.unsqueeze(2)).view(n, k); // [N, K]
+            return type.intern() == ScalarType.Float ? w : w.to(type);
+        }
+
+        public Tensor apply(Tensor x) {
+            long k = q.size(1), n = q.size(0), m = x.numel() / k;
+            ScalarType out = x.scalar_type();
+            if (m > GEMV_ROWS || group == k && k % 64 != 0 || !Int8Gemv.supported()) {
+                return torch.linear(x.to(gemm), dequantize(gemm)).to(out);
+            }
+            Tensor xf = x.to(ScalarType.Float).contiguous();
+            float[] xa = new float[(int) (m * k)], ya = new float[(int) (m * n)];
+            new FloatPointer(xf.data_ptr()).get(xa);
+            MemorySegment qs = MemorySegment.ofAddress(q.data_ptr().address()).reinterpret(q.nbytes());
+            MemorySegment ss = MemorySegment.ofAddress(scales.data_ptr().address()).reinterpret(scales.nbytes());
+            Int8Gemv.multiply(xa, (int) m, qs, ss, group, ya, (int) n, (int) k, torch.get_num_threads());
+            long[] shape = Torch.shape(x);
+            shape[shape.length - 1] = n;
+            Tensor y = Torch.fromFloats(ya, shape);                                           // [..., N]
+            return out.intern() == ScalarType.Float ? y : y.to(out);
+        }
+    }
+
+    /**
+     * Weight-only int8 with one scale a row, run by fbgemm ({@code fbgemm_linear_int8_weight_fp32_activation}:
+     * VNNI int8 dot products; the activations are quantized per tensor to uint8 on every call, so the result
+     * differs from float math on the dequantized weights by that rounding too). fbgemm's own quantizer is per
+     * tensor; here each row is quantized with its own scale, handed to fbgemm with scale 1, and the output
+     * columns multiplied by the row scales. {@code q} is kept only for its shape: fbgemm reads {@code packed}.
+     */
+    record Fbgemm8(Tensor q, Tensor packed, Tensor colOffsets, Tensor scales, Tensor zeroBias) implements Weights {
+        /** w [N, K] (any float dtype) → int8 rows, packed for fbgemm. */
+        public static Fbgemm8 quantize(Tensor w) {
+            long n = w.size(0), k = w.size(1);
+            Int8 rows = Int8.quantize(w, (int) k, ScalarType.Float);
+            Tensor q = rows.q();                                                              // [N, K] int8
+            Tensor colOffsets = q.to(ScalarType.Int).sum(new long[]{1}, false, new org.bytedeco.pytorch.ScalarTypeOptional(ScalarType.Int)).contiguous(); // [N]: Σ_k q (zero point 0)
+            Tensor packed = torch.fbgemm_pack_quantized_matrix(q);
+            Tensor view = torch.zeros(new long[]{1, 1}, new org.bytedeco.pytorch.TensorOptions(ScalarType.Char)).expand(n, k); // the shape, no bytes
+            return new Fbgemm8(view, packed, colOffsets, rows.scales().reshape(n).contiguous(), torch.zeros(n));
+        }
+
+        public long outFeatures() { return q.size(0); }
+
+        public long inFeatures() { return q.size(1); }
+
+        public long bytes() { return q.size(0) * q.size(1) + scales.nbytes(); }
+
+        public java.util.List<Tensor> tensors() { return java.util.List.of(q, packed, colOffsets, scales, zeroBias); }
+
+        public Tensor apply(Tensor x) {
+            ScalarType out = x.scalar_type();
+            Tensor in = x.dim() == 1 ? x.unsqueeze(0) : x;                                   // fbgemm takes [..., K] with a row dimension
+            Tensor y = torch.fbgemm_linear_int8_weight_fp32_activation(in.to(ScalarType.Float).contiguous(), q, packed, colOffsets,
+                    new org.bytedeco.pytorch.Scalar(1.0), new org.bytedeco.pytorch.Scalar(0L), zeroBias).mul_(scales); // [..., N]
+            if (x.dim() == 1) y = y.squeeze(0);
+            return out.intern() == ScalarType.Float ? y : y.to(out);
+        }
+    }
+
+    /** fp16 weights packed for fbgemm ({@code fbgemm_linear_fp16_weight_fp32_activation}): half-width bytes, float32 math. */
+    record Fp16(Tensor packed, long outFeatures, long inFeatures) implements Weights {
+        public static Fp16 pack(Tensor w) {
+            return new Fp16(torch.fbgemm_pack_gemm_matrix_fp16(w.to(ScalarType.Float).contiguous()), w.size(0), w.size(1));
+        }
+
+        public long bytes() { return 2 * outFeatures * inFeatures; }
+
+        public java.util.List<Tensor> tensors() { return java.util.List.of(packed); }
+
+        public Tensor apply(Tensor x) {
+            ScalarType out = x.scalar_type();
+            Tensor in = x.dim() == 1 ? x.unsqueeze(0) : x;
+            Tensor y = torch.fbgemm_linear_fp16_weight_fp32_activation(in.to(ScalarType.Float).contiguous(), packed, new org.bytedeco.pytorch.TensorOptional());
+            if (x.dim() == 1) y = y.squeeze(0);
+            return out.intern() == ScalarType.Float ? y : y.to(out);
+        }
+    }
+}
