@@ -1,5 +1,7 @@
 package dev.auris.cli;
 
+import dev.auris.core.Cpu;
+import dev.auris.core.Precision;
 import dev.auris.core.Torch;
 import dev.auris.encoder.WhisperConfig;
 import dev.auris.encoder.WhisperEncoder;
@@ -17,8 +19,10 @@ import picocli.CommandLine.Option;
 import java.util.*;
 
 /**
- * {@code auris bench --llm llama-1.1b --encoder whisper-base,whisper-small --dtype f32,bf16 --threads 2}:
- * speed of random-weight models of named shapes. Medians of repeated runs.
+ * {@code auris bench --llm llama-1.1b --encoder whisper-base,whisper-small --dtype f32,bf16,int8 --threads 2 [--reference]}:
+ * speed of random-weight models of named shapes. Medians of repeated runs; decode also as GB/s of weights
+ * streamed (tokens/s × the bytes of every linear layer). With {@code --reference}, the reference kit's
+ * llama.cpp / whisper.cpp figures from the same sitting and their ratios (docs/BENCHMARKS.md).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Benchmark random-weight models of named shapes: LLM prefill tokens/s (512 tokens) and decode tokens/s",
@@ -30,8 +34,14 @@ final class BenchCommand implements Runnable {
     List<String> llms;
     @Option(names = "--encoder", split = ",", defaultValue = "whisper-base,whisper-small", description = "Encoder shapes ('none' to skip).")
     List<String> encoders;
-    @Option(names = "--dtype", split = ",", defaultValue = "f32,bf16")
+    @Option(names = "--dtype", split = ",", defaultValue = "f32,bf16",
+            description = "Precisions to run: f32, bf16, f16, auto (what commands pick on this CPU), and LLM weight formats int8 (weight-only,"
+                    + " Vector API), int8-dynamic (fbgemm W8A8), fp16w (fbgemm fp16); these three run the encoder as auto does.")
     List<String> dtypes;
+    @Option(names = "--reference", description = "Also run the reference kit's bench.sh (llama.cpp, whisper.cpp) first and print reference/Auris ratios.")
+    boolean reference;
+    @Option(names = "--refkit", description = "The reference kit's directory (default: AURIS_REFKIT, else ../shared/bench/refkit beside the Auris home).")
+    java.nio.file.Path refkit;
     @Option(names = "--threads", defaultValue = "2")
     int threads;
     @Option(names = "--prompt-tokens", defaultValue = "512")
@@ -64,19 +74,23 @@ final class BenchCommand implements Runnable {
     @Override
     public void run() {
         Torch.setThreads(threads);
-        System.out.printf(Locale.ROOT, "threads %d, median of %d%n", Torch.threads(), repeat);
+        Map<String, String[]> ref = reference ? Reference.run(refkit, threads) : Map.of();
+        System.out.printf(Locale.ROOT, "Auris: %s; threads %d, median of %d; load average %s%n", Cpu.current().describe(), Torch.threads(), repeat, Reference.loadAverage());
+        Set<String> encodersDone = new HashSet<>();
         for (String d : dtypes) {
-            DType dtype = DType.parse(d);
+            Precision precision = Precision.parse(d);
+            DType dtype = precision.encoder();
             if (trainLayers > 0) benchTraining(dtype);
             for (String name : llms) {
                 if (name.equals("none")) continue;
                 LlmConfig c = llmShape(name);
-                try (Llm llm = Llm.load(c, WeightSource.random(1, 0.02), dtype)) {
-                    benchLlm(name, llm, dtype);
+                Precision.Llm p = precision.llm(Llm.parameters(c), false);
+                try (Llm llm = Llm.load(c, WeightSource.random(1, 0.02), p)) {
+                    benchLlm(name, llm, d, ref);
                 }
             }
             for (String name : encoders) {
-                if (name.equals("none")) continue;
+                if (name.equals("none") || !encodersDone.add(name + "/" + dtype)) continue;
                 try (WhisperEncoder enc = WhisperEncoder.load(encoderShape(name), WeightSource.random(2, 0.02), dtype)) {
                     double[] ms = new double[repeat];
                     for (int r = 0; r < repeat + 1; r++) { // first run warms up
@@ -87,7 +101,10 @@ final class BenchCommand implements Runnable {
                             if (r > 0) ms[r - 1] = (System.nanoTime() - t0) / 1e6;
                         }
                     }
-                    System.out.printf(Locale.ROOT, "%-14s %-5s encoder 30 s window: %8.0f ms%n", name, dtype, median(ms));
+                    double m = median(ms);
+                    String[] r = ref.get(name);
+                    System.out.printf(Locale.ROOT, "%-14s %-5s encoder 30 s window: %8.0f ms%s   (load %s)%n", name, dtype, m,
+                            r == null ? "" : String.format(Locale.ROOT, "   whisper.cpp %s ms: ratio %.2f", r[2], Reference.number(r[2]) / m), Reference.loadAverage());
                 }
             }
         }
@@ -119,7 +136,7 @@ final class BenchCommand implements Runnable {
         }
     }
 
-    private void benchLlm(String name, Llm llm, DType dtype) {
+    private void benchLlm(String name, Llm llm, String dtype, Map<String, String[]> ref) {
         double[] pp = new double[repeat], tg = new double[repeat];
         Random rnd = new Random(7);
         int[] ids = new int[promptTokens];
@@ -143,8 +160,14 @@ final class BenchCommand implements Runnable {
                 }
             }
         }
-        System.out.printf(Locale.ROOT, "%-14s %-5s prefill pp%d: %8.1f tokens/s   decode tg%d: %6.2f tokens/s%n",
-                name, dtype, promptTokens, median(pp), genTokens, median(tg));
+        double p = median(pp), g = median(tg), gb = g * llm.weightBytesPerToken() / 1e9;
+        System.out.printf(Locale.ROOT, "%-14s %-12s prefill pp%d: %8.1f tokens/s   decode tg%d: %6.2f tokens/s = %5.1f GB/s of weights   [%s]   (load %s)%n",
+                name, dtype, promptTokens, p, genTokens, g, gb, llm.weightsDescription(), Reference.loadAverage());
+        String[] r = ref.get(name + " " + Reference.counterpart(dtype));
+        if (r != null) {
+            System.out.printf(Locale.ROOT, "%-14s %-12s   llama.cpp %-5s pp512 %s, tg128 %s: ratios (reference / Auris) prefill %.2f, decode %.2f%n",
+                    "", "", Reference.counterpart(dtype), r[0], r[1], Reference.number(r[0]) / p, Reference.number(r[1]) / g);
+        }
     }
 
     private static double median(double[] x) {

@@ -40,11 +40,12 @@ final class ChatCommand implements Runnable {
 
     @Override
     public void run() {
-        var dtype = options.dtype();
+        var precision = options.precision();
         Path dir = Options.resolve(model);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         var decoding = sampling.options();
-        try (SpeechLlm m = SpeechLlm.load(dir, dtype); SpeechSession s = m.newSession()) {
+        try (SpeechLlm m = SpeechLlm.load(dir, precision); SpeechSession s = m.newSession()) {
+            if (stats) System.err.println(Options.describe(precision, m.encoder().dtype(), m.llm()));
             if (speak != null && m.speech().isEmpty()) {
                 throw new IllegalArgumentException("--speak: " + dir + " has no voice (its auris.json has no speech section); a model trained with a speech decoder and vocoder can speak");
             }

@@ -29,11 +29,11 @@ final class EvalCommand implements Runnable {
 
     @Override
     public void run() {
-        var dtype = options.dtype();
+        var precision = options.precision();
         Path dir = Options.resolve(model);
         Path heldOut = data != null ? data : dir.resolve("eval/heldout");
         Path out = report != null ? report : dir.resolve("eval");
-        try (SpeechLlm m = SpeechLlm.load(dir, dtype)) {
+        try (SpeechLlm m = SpeechLlm.load(dir, precision)) {
             var r = Evaluator.run(m, heldOut, agreementTokens, limit, out, "Auris eval: " + dir.getFileName());
             if (r.asrClips() > 0) System.out.printf(Locale.ROOT, "WER %.1f %% (%d clips)%n", 100 * r.wer(), r.asrClips());
             if (!Double.isNaN(r.ctcWer())) System.out.printf(Locale.ROOT, "WER of the encoder's CTC transcript alone %.1f %%%n", 100 * r.ctcWer());

@@ -40,9 +40,10 @@ final class GenerateCommand implements Runnable {
 
     @Override
     public void run() {
-        var dtype = options.dtype();
+        var precision = options.precision();
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        try (TextModel m = TextModel.load(Options.resolve(model), dtype); PointerScope scope = new PointerScope(); Session s = m.llm().newSession()) {
+        try (TextModel m = TextModel.load(Options.resolve(model), precision); PointerScope scope = new PointerScope(); Session s = m.llm().newSession()) {
+            if (stats) System.err.println(Options.describe(precision, null, m.llm()));
             int[] ids;
             if (chat) {
                 ChatTemplate t = ChatTemplate.load(Options.resolve(model), m.tokenizer()).orElseThrow(() -> new IllegalArgumentException(

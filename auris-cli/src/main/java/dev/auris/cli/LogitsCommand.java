@@ -27,7 +27,7 @@ final class LogitsCommand implements Runnable {
 
     @Override
     public void run() {
-        var dtype = options.dtype();
+        var precision = options.precision();
         int[] tokens;
         try {
             tokens = Arrays.stream(ids.split(",")).map(String::trim).filter(s -> !s.isEmpty()).mapToInt(Integer::parseInt).toArray();
@@ -35,7 +35,7 @@ final class LogitsCommand implements Runnable {
             throw new IllegalArgumentException("--ids must be comma-separated integers, e.g. 1,306,4987");
         }
         if (tokens.length == 0) throw new IllegalArgumentException("--ids is empty");
-        try (Llm llm = Llm.load(Options.resolve(model), dtype); PointerScope scope = new PointerScope();
+        try (Llm llm = Llm.load(Options.resolve(model), precision); PointerScope scope = new PointerScope();
              var s = llm.newSession()) {
             int v = llm.config().vocabSize();
             for (int t : tokens) if (t < 0 || t >= v) throw new IllegalArgumentException("token id " + t + " is outside the vocabulary [0, " + v + ")");

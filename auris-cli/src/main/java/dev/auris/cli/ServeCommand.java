@@ -39,12 +39,12 @@ final class ServeCommand implements Runnable {
 
     @Override
     public void run() {
-        var dtype = options.dtype();
+        var precision = options.precision();
         Path dir = Options.resolve(model);
         String key = apiKey != null ? apiKey : System.getenv("AURIS_API_KEY");
         var config = new ServeConfig(host, port, key, maxSessions, maxQueue, Duration.ofSeconds(timeoutSeconds), ServeConfig.OPENAI_BODY_LIMIT, maxAudioSeconds);
         String id = modelId != null ? modelId : dir.toAbsolutePath().normalize().getFileName().toString();
-        try (SpeechLlm m = SpeechLlm.load(dir, dtype); Server server = Server.start(m, id, config)) {
+        try (SpeechLlm m = SpeechLlm.load(dir, precision); Server server = Server.start(m, id, config)) {
             System.err.printf("auris serve: model '%s' at http://%s:%d/ (OpenAI base URL http://%s:%d/v1)%s; Ctrl-C stops%n",
                     id, host, server.port(), host, server.port(), key != null ? ", API key required" : "");
             CountDownLatch stop = new CountDownLatch(1);

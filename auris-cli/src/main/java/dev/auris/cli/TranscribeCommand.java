@@ -46,13 +46,13 @@ final class TranscribeCommand implements Runnable {
 
     @Override
     public void run() {
-        var dtype = options.dtype();
+        var precision = options.precision();
         List<Path> inputs = AudioInputs.of(files, manifest);
         ObjectMapper json = new ObjectMapper();
         if (!List.of("auto", "llm", "ctc", "joint").contains(decoder)) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--decoder " + decoder + " is unknown: use auto, llm, ctc or joint");
         }
-        try (SpeechLlm m = SpeechLlm.load(Options.resolve(model), dtype)) {
+        try (SpeechLlm m = SpeechLlm.load(Options.resolve(model), precision)) {
             Transcriber transcriber;
             try {
                 transcriber = m.transcriber(Transcriber.Kind.parse(decoder, m));

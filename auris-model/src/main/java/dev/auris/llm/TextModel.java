@@ -23,8 +23,13 @@ import java.util.Set;
 public record TextModel(Llm llm, Tokenizer tokenizer, Set<Integer> eosIds) implements AutoCloseable {
 
     public static TextModel load(Path dir, DType dtype) {
-        if (Gguf.isGguf(dir)) return loadGguf(dir, dtype);
-        Llm llm = Llm.load(dir, dtype);
+        return load(dir, dev.auris.core.Precision.of(dtype));
+    }
+
+    /** In the dtype and weight format {@code precision} picks for this model on this CPU ({@code --dtype auto}, int8, ...). */
+    public static TextModel load(Path dir, dev.auris.core.Precision precision) {
+        if (Gguf.isGguf(dir)) return loadGguf(dir, precision);
+        Llm llm = Llm.load(dir, precision);
         try {
             Tokenizer tok = Tokenizer.load(dir);
             Set<Integer> eos = new LinkedHashSet<>(llm.config().eosTokenIds());
@@ -45,12 +50,13 @@ public record TextModel(Llm llm, Tokenizer tokenizer, Set<Integer> eosIds) imple
         }
     }
 
-    /** A llama.cpp {@code .gguf} file: weights dequantized to {@code dtype}, tokenizer and end tokens from its metadata. */
-    private static TextModel loadGguf(Path file, DType dtype) {
+    /** A llama.cpp {@code .gguf} file: weights dequantized to the dtype (or Q8_0 / Q4_0 blocks kept as int8), tokenizer and end tokens from its metadata. */
+    private static TextModel loadGguf(Path file, dev.auris.core.Precision precision) {
         try (Gguf g = Gguf.open(file)) {
             Tokenizer tok = GgufVocab.tokenizer(g);
             LlmConfig c = GgufConfig.read(g);
-            Llm llm = Llm.load(c, new GgufWeights(g), dtype);
+            GgufWeights w = new GgufWeights(g);
+            Llm llm = Llm.load(c, w, precision.llm(Llm.parameters(c), w.isInt8Blocks("model.layers.0.mlp.down_proj.weight")));
             Set<Integer> eos = new LinkedHashSet<>(c.eosTokenIds());
             tok.eosId().ifPresent(eos::add);
             return new TextModel(llm, tok, Set.copyOf(eos));

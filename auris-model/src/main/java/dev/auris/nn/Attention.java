@@ -6,22 +6,31 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Scaled dot-product attention, dispatched by dtype. float32 goes to libtorch's fused SDPA. For bf16/f16
+ * Scaled dot-product attention, dispatched by dtype and CPU. float32 goes to libtorch's fused SDPA. For bf16/f16
  * the CPU SDPA kernel of this libtorch build is ~10× slower than float32 (measured: 405 ms vs 47 ms for
- * 32 heads × 512 positions; backward worse), while bf16 matmuls run on AMX: so attention is written out —
- * QKᵀ and PV as bf16 matmuls, the softmax in float32.
+ * 32 heads × 512 positions; backward worse; 11× for Whisper's 1500 positions). With AMX, bf16 matmuls are
+ * fast, so attention is written out — QKᵀ and PV as bf16 matmuls, the softmax in float32. Without AMX that
+ * written-out form is what made the bf16 Whisper encoder 4× slower than float32 (the [B, H, T, T] scores
+ * materialised, cast and soft-maxed in memory; oneDNN's batched bf16 matmul with K = 64): there q, k, v are
+ * cast up and run through the fused float32 SDPA, and the output cast back (docs/BENCHMARKS.md).
  *
  * <p>Shapes: q [B, H, T, hd], k and v [B, KV, S, hd] with H a multiple of KV (grouped-query attention);
  * mask boolean, broadcastable to [B, H, T, S], true = may attend.
  */
 public final class Attention {
+    /** bf16 / f16 attention as bf16 matmuls (AMX), else through float32's fused kernel. */
+    private static final boolean WRITTEN_OUT = dev.auris.core.Cpu.current().amx();
+
     private Attention() {}
 
     public static Tensor attend(Tensor q, Tensor k, Tensor v, Tensor mask, boolean causal) {
         long h = q.size(1), kvh = k.size(1);
-        if (q.scalar_type().intern() == torch.ScalarType.Float) {
-            return torch.scaled_dot_product_attention(q, k, v, mask == null ? new TensorOptional() : new TensorOptional(mask),
+        torch.ScalarType type = q.scalar_type().intern();
+        if (type == torch.ScalarType.Float || !WRITTEN_OUT) {
+            torch.ScalarType f = torch.ScalarType.Float;
+            Tensor o = torch.scaled_dot_product_attention(q.to(f), k.to(f), v.to(f), mask == null ? new TensorOptional() : new TensorOptional(mask),
                     0.0, causal && mask == null, new DoubleOptional(), h != kvh);
+            return type == f ? o : o.to(type);
         }
         if (h != kvh) {                                                   // query head i uses kv head i / (H/KV)
             k = repeatKv(k, h / kvh);

@@ -41,10 +41,15 @@ public final class ModelDirectory {
      * be one the selector or connector uses.
      */
     public static SpeechLlm load(Path dir, DType dtype, LoraSpec newLora, long seed) {
+        return load(dir, dev.auris.core.Precision.of(dtype), newLora, seed);
+    }
+
+    /** As {@link #load(Path, DType, LoraSpec, long)}: the encoder and fusion in {@code precision.encoder()}, the LLM as it picks for its size. */
+    public static SpeechLlm load(Path dir, dev.auris.core.Precision precision, LoraSpec newLora, long seed) {
         SpeechModelSpec spec = SpeechModelSpec.read(dir);
         if (spec.weights() == null) throw new CheckpointException(dir.resolve("auris.json") + ": missing weights (the safetensors file of the trained parts)");
         try (Checkpoint fusion = Checkpoint.of(dir, List.of(dir.resolve(spec.weights())))) {
-            SpeechLlm m = build(dir, spec, fusion, dtype, newLora, seed);
+            SpeechLlm m = build(dir, spec, fusion, precision, newLora, seed);
             Set<String> used = m.trainedTensors().keySet();
             for (String n : fusion.names()) {
                 if (!used.contains(n)) {
@@ -58,10 +63,15 @@ public final class ModelDirectory {
     }
 
     private static SpeechLlm build(Path dir, SpeechModelSpec spec, WeightSource weights, DType dtype, LoraSpec newLora, long seed) {
+        return build(dir, spec, weights, dev.auris.core.Precision.of(dtype), newLora, seed);
+    }
+
+    private static SpeechLlm build(Path dir, SpeechModelSpec spec, WeightSource weights, dev.auris.core.Precision precision, LoraSpec newLora, long seed) {
+        DType dtype = precision.encoder();
         WhisperEncoder enc = WhisperEncoder.load(dir.resolve(spec.encoder().path()), dtype);
         TextModel text = null;
         try {
-            text = TextModel.load(dir.resolve(spec.llm().path()), dtype);
+            text = TextModel.load(dir.resolve(spec.llm().path()), precision);
             int de = enc.config().dModel(), d = text.llm().config().hiddenSize();
             FeatureSelector sel;
             Connector con;
@@ -80,12 +90,12 @@ public final class ModelDirectory {
             if (spec.lora() != null) {
                 Path f = dir.resolve(spec.lora().weights());
                 try (Checkpoint c = Checkpoint.of(dir, List.of(f))) {
-                    llm = llm.withLora(spec.lora().spec(), c, dtype);
+                    llm = llm.withLora(spec.lora().spec(), c, text.llm().dtype());
                 }
             } else if (newLora != null) {
-                llm = llm.withLora(newLora, LoraSpec.init(seed), dtype);
+                llm = llm.withLora(newLora, LoraSpec.init(seed), text.llm().dtype());
             }
-            SpeechHead speech = spec.speech() == null ? null : speechHead(dir, spec.speech(), d, dtype);
+            SpeechHead speech = spec.speech() == null ? null : speechHead(dir, spec.speech(), d, text.llm().dtype());
             return new SpeechLlm(dir, spec, enc, sel, con, text, llm, speech);
         } catch (RuntimeException e) {
             enc.close();

@@ -70,6 +70,11 @@ public final class SpeechLlm implements AutoCloseable {
         return ModelDirectory.load(dir, dtype, null, 0);
     }
 
+    /** Loads a model directory in what {@code precision} picks per component on this CPU ({@link ModelDirectory#load}). */
+    public static SpeechLlm load(Path dir, dev.auris.core.Precision precision) {
+        return ModelDirectory.load(dir, precision, null, 0);
+    }
+
     /** Loads a model directory, with fresh LoRA adapters for training when it has none ({@link ModelDirectory#load}). */
     public static SpeechLlm load(Path dir, DType dtype, LoraSpec newLora, long seed) {
         return ModelDirectory.load(dir, dtype, newLora, seed);
