@@ -90,8 +90,10 @@ final class BenchCommand implements Runnable {
                 }
             }
             for (String name : encoders) {
-                if (name.equals("none") || !encodersDone.add(name + "/" + dtype)) continue;
-                try (WhisperEncoder enc = WhisperEncoder.load(encoderShape(name), WeightSource.random(2, 0.02), dtype)) {
+                if (name.equals("none")) continue;
+                DType encDtype = precision.encoder(encoderShape(name).dModel());
+                if (!encodersDone.add(name + "/" + encDtype)) continue;
+                try (WhisperEncoder enc = WhisperEncoder.load(encoderShape(name), WeightSource.random(2, 0.02), encDtype)) {
                     double[] ms = new double[repeat];
                     for (int r = 0; r < repeat + 1; r++) { // first run warms up
                         try (PointerScope scope = new PointerScope(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
@@ -103,7 +105,7 @@ final class BenchCommand implements Runnable {
                     }
                     double m = median(ms);
                     String[] r = ref.get(name);
-                    System.out.printf(Locale.ROOT, "%-14s %-5s encoder 30 s window: %8.0f ms%s   (load %s)%n", name, dtype, m,
+                    System.out.printf(Locale.ROOT, "%-14s %-5s encoder 30 s window: %8.0f ms%s   (load %s)%n", name, encDtype, m,
                             r == null ? "" : String.format(Locale.ROOT, "   whisper.cpp %s ms: ratio %.2f", r[2], Reference.number(r[2]) / m), Reference.loadAverage());
                 }
             }

@@ -49,7 +49,7 @@ final class ComposeCommand implements Runnable {
 
     @Override
     public void run() {
-        var dtype = options.dtype();
+        var dtype = options.precision().exactUnlessAsked().encoder();
         PromptSpec prompt = PromptSpec.llamaOmni();
         Map<String, Object> sel = new LinkedHashMap<>();
         Map<String, Object> con = new LinkedHashMap<>();

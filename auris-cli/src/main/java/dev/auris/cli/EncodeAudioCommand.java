@@ -37,7 +37,7 @@ final class EncodeAudioCommand implements Runnable {
 
     @Override
     public void run() {
-        var dtype = options.dtype();
+        var dtype = options.precision().exactUnlessAsked().encoder();
         try (WhisperEncoder enc = WhisperEncoder.load(Options.resolve(model), dtype); PointerScope scope = new PointerScope()) {
             Tensor mel;
             if (input.toString().endsWith(".npy")) {

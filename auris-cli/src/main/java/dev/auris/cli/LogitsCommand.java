@@ -27,7 +27,7 @@ final class LogitsCommand implements Runnable {
 
     @Override
     public void run() {
-        var precision = options.precision();
+        var precision = options.precision().exactUnlessAsked();
         int[] tokens;
         try {
             tokens = Arrays.stream(ids.split(",")).map(String::trim).filter(s -> !s.isEmpty()).mapToInt(Integer::parseInt).toArray();

@@ -6,8 +6,8 @@ import java.util.Locale;
  * What a command runs in: the user's {@code --dtype} (or {@code auto}) applied to the {@link Cpu} at hand,
  * per component, since the fastest choice differs (docs/BENCHMARKS.md has the measurements behind it):
  * <ul>
- *   <li>encoder: bf16 only with AMX. Without it bf16 attention runs on libtorch's slow bf16 paths and a
- *       Whisper encoder is ≈ 4× slower in bf16 than in float32 (oneDNN's f32 GEMMs, fused f32 SDPA).
+ *   <li>encoder: bf16 with AMX, or with AVX512-BF16 for encoders of Whisper-base width and up (oneDNN's bf16
+ *       GEMMs and GELU; attention through float32's fused SDPA, {@code nn.Attention}); a tiny encoder float32.
  *   <li>LLM: bf16 with AMX; without it, a large LLM (≥ {@link #LARGE_LLM_PARAMS}) takes {@link #LARGE_LLM_FALLBACK}, a
  *       small one float32 (per-call overhead, not bytes, bounds it; float32 is also exact); a GGUF file of
  *       Q8_0 / Q4_0 blocks runs them as int8 (the file chose the quantization).
@@ -47,12 +47,25 @@ public record Precision(String requested, Cpu cpu) {
 
     public boolean isAuto() { return requested.equals("auto"); }
 
-    /** The encoder's (and fusion's) dtype. */
-    public DType encoder() {
+    /** Encoder width from which bf16 pays without AMX (Whisper base and up; a tiny encoder is overhead-bound and stays exact in f32). */
+    public static final int LARGE_ENCODER_WIDTH = 512;
+
+    /** The dtype of an encoder (and its fusion) of width {@code dModel}. */
+    public DType encoder(int dModel) {
         return switch (requested) {
-            case "auto", "int8", "int8-dynamic", "fp16w" -> cpu.amx() ? DType.BF16 : DType.F32;
+            case "auto", "int8", "int8-dynamic", "fp16w" -> cpu.amx() || cpu.avx512Bf16() && dModel >= LARGE_ENCODER_WIDTH ? DType.BF16 : DType.F32;
             default -> DType.parse(requested);
         };
+    }
+
+    /** The dtype of a large encoder ({@link #encoder(int)}). */
+    public DType encoder() {
+        return encoder(Integer.MAX_VALUE);
+    }
+
+    /** For commands whose output is checked against reference implementations: auto means float32 there. */
+    public Precision exactUnlessAsked() {
+        return isAuto() ? new Precision("f32", cpu) : this;
     }
 
     /** The LLM's dtype and weight format for a model of {@code params} parameters; {@code int8Blocks}: a GGUF file of Q8_0 / Q4_0 weights. */

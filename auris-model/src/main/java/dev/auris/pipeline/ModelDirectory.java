@@ -67,8 +67,10 @@ public final class ModelDirectory {
     }
 
     private static SpeechLlm build(Path dir, SpeechModelSpec spec, WeightSource weights, dev.auris.core.Precision precision, LoraSpec newLora, long seed) {
-        DType dtype = precision.encoder();
-        WhisperEncoder enc = WhisperEncoder.load(dir.resolve(spec.encoder().path()), dtype);
+        Path encDir = dir.resolve(spec.encoder().path());
+        DType dtype = precision.encoder(java.nio.file.Files.isRegularFile(encDir.resolve("config.json"))
+                ? dev.auris.encoder.WhisperConfig.read(encDir.resolve("config.json")).dModel() : Integer.MAX_VALUE);
+        WhisperEncoder enc = WhisperEncoder.load(encDir, dtype);
         TextModel text = null;
         try {
             text = TextModel.load(dir.resolve(spec.llm().path()), precision);
