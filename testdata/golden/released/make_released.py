@@ -180,7 +180,7 @@ audio = pcm.astype(np.float64) / 32768.0
 OMNI_SYSTEM = ("You are a helpful language and speech assistant. You are able to understand the speech content that the user "
                "provides, and assist the user with a variety of tasks using natural language.")
 OMNI_USER = "<speech>\nPlease directly answer the questions in the user's speech."
-DE, ENC_LAYERS, ENC_HEADS, K, PROJ = 24, 2, 2, 5, 64
+DE, ENC_LAYERS, ENC_HEADS, K, PROJ = 32, 2, 2, 5, 64
 H, LAYERS, HEADS, KV, FFN = 16, 2, 2, 1, 32
 UNITS, GEN = 20, (1, 16, 2, 32)
 

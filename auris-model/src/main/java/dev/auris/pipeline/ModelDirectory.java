@@ -41,6 +41,19 @@ public final class ModelDirectory {
      * be one the selector or connector uses.
      */
     public static SpeechLlm load(Path dir, DType dtype, LoraSpec newLora, long seed) {
+        return load(dir, dtype, newLora, seed, ReleasedLayout.Overrides.NONE);
+    }
+
+    /**
+     * As {@link #load(Path, DType, LoraSpec, long)}; a directory without auris.json whose config.json is a
+     * {@link ReleasedLayout} (LLaMA-Omni, Ultravox) loads as the auris.json it amounts to, {@code overrides} supplying
+     * the parts it only names.
+     */
+    public static SpeechLlm load(Path dir, DType dtype, LoraSpec newLora, long seed, ReleasedLayout.Overrides overrides) {
+        if (!Files.isRegularFile(dir.resolve("auris.json"))) {
+            var released = ReleasedLayout.detect(dir);
+            if (released.isPresent()) return loadReleased(dir, released.get().translate(dir, overrides), dtype, newLora, seed);
+        }
         SpeechModelSpec spec = SpeechModelSpec.read(dir);
         if (spec.weights() == null) throw new CheckpointException(dir.resolve("auris.json") + ": missing weights (the safetensors file of the trained parts)");
         try (Checkpoint fusion = Checkpoint.of(dir, List.of(dir.resolve(spec.weights())))) {
@@ -57,11 +70,31 @@ public final class ModelDirectory {
         }
     }
 
+    /** A released layout's translation: its fusion weights read in place under Auris's names. */
+    private static SpeechLlm loadReleased(Path dir, ReleasedLayout.Translation t, DType dtype, LoraSpec newLora, long seed) {
+        try (Checkpoint ckpt = Checkpoint.open(t.fusionDir())) {
+            WeightSource fusion = new WeightSource() {
+                @Override
+                public Tensor tensor(String name, DType d, long... shape) { return ckpt.tensor(t.fusionName().apply(name), d, shape); }
+
+                @Override
+                public boolean contains(String name) { return ckpt.contains(t.fusionName().apply(name)); }
+            };
+            return build(dir, t.spec(), fusion, dtype, newLora, seed, t.promptDir());
+        }
+    }
+
     private static SpeechLlm build(Path dir, SpeechModelSpec spec, WeightSource weights, DType dtype, LoraSpec newLora, long seed) {
+        return build(dir, spec, weights, dtype, newLora, seed, null);
+    }
+
+    /** {@code promptDir}: where the tokenizer and chat template come from when not the LLM's directory. */
+    private static SpeechLlm build(Path dir, SpeechModelSpec spec, WeightSource weights, DType dtype, LoraSpec newLora, long seed, Path promptDir) {
         WhisperEncoder enc = WhisperEncoder.load(dir.resolve(spec.encoder().path()), dtype);
         TextModel text = null;
         try {
             text = TextModel.load(dir.resolve(spec.llm().path()), dtype);
+            if (promptDir != null) text = text.withTokenizer(promptDir);
             int de = enc.config().dModel(), d = text.llm().config().hiddenSize();
             FeatureSelector sel;
             Connector con;
@@ -86,7 +119,7 @@ public final class ModelDirectory {
                 llm = llm.withLora(newLora, LoraSpec.init(seed), dtype);
             }
             SpeechHead speech = spec.speech() == null ? null : speechHead(dir, spec.speech(), d, dtype);
-            return new SpeechLlm(dir, spec, enc, sel, con, text, llm, speech);
+            return new SpeechLlm(dir, spec, enc, sel, con, text, llm, speech, promptDir == null ? dir.resolve(spec.llm().path()) : promptDir);
         } catch (RuntimeException e) {
             enc.close();
             if (text != null) text.close();
