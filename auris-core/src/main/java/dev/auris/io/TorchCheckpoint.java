@@ -51,11 +51,19 @@ public final class TorchCheckpoint implements WeightSource, AutoCloseable {
 
     /** The tensors of {@code file}: the top-level dict, or its entry {@code key} when key is not null. */
     public static TorchCheckpoint open(Path file, String key) {
+        return open(file, key, SLICE);
+    }
+
+    /** Bytes per copy into native memory; a file larger than one slice is never held in a Java array. */
+    static final int SLICE = 1 << 28;
+
+    /** As {@link #open(Path, String)}, copying in slices of {@code slice} bytes (tests use small ones). */
+    static TorchCheckpoint open(Path file, String key, int slice) {
         Torch.init();
         Map<String, Tensor> out = new LinkedHashMap<>();
         Map<String, Object> meta = new LinkedHashMap<>();
         try (PointerScope scope = new PointerScope()) {
-            ByteVector bytes = read(file);
+            ByteVector bytes = read(file, slice);
             if (bytes.size() < 4 || bytes.get(0) != 'P' || bytes.get(1) != 'K') {
                 throw new CheckpointException(file.toString(), null, "is not a zip archive (torch.save's format since PyTorch 1.6)",
                         "re-save it with a recent PyTorch: torch.save(torch.load(f), f2)");
@@ -95,24 +103,25 @@ public final class TorchCheckpoint implements WeightSource, AutoCloseable {
         return new TorchCheckpoint(file, out, Collections.unmodifiableMap(meta));
     }
 
-    /** The file's bytes in a std::vector&lt;char&gt;, copied in slices of at most 256 MB (no Java array over 2 GB). */
-    private static ByteVector read(Path file) {
+    /** The file's bytes in a std::vector&lt;char&gt;, copied in slices of {@code slice} bytes (no Java array over 2 GB). */
+    private static ByteVector read(Path file, int slice) {
         try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
             long size = ch.size();
-            if (size <= (1 << 28)) {
+            if (size <= slice) {
                 ByteBuffer b = ByteBuffer.allocate((int) size);
                 while (b.hasRemaining() && ch.read(b) >= 0) { }
                 return vector(b.array());
             }
             ByteVector v = new ByteVector(size);
             long data = new LongPointer(v).get(0);             // libstdc++: the vector's first word is its begin pointer
-            ByteBuffer slice = ByteBuffer.allocateDirect(1 << 28);
+            ByteBuffer buf = ByteBuffer.allocateDirect(slice);
             for (long pos = 0; pos < size; ) {
-                slice.clear();
-                int n = ch.read(slice, pos);
+                buf.clear();
+                int n = ch.read(buf, pos);
                 if (n < 0) throw new IOException("file shrank while reading");
+                buf.flip();                                    // the pointer starts at the buffer's position
                 final long at = data + pos;
-                Pointer.memcpy(new Pointer() { { address = at; } }, new BytePointer(slice), n);
+                Pointer.memcpy(new Pointer() { { address = at; } }, new BytePointer(buf), n);
                 pos += n;
             }
             return v;
