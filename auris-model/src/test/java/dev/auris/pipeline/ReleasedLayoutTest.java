@@ -113,6 +113,26 @@ class ReleasedLayoutTest {
         }
     }
 
+    /** The translation is an ordinary auris.json model: saved, it reloads (encoder .pt, LLM, voice referenced) to the same outputs. */
+    @Test
+    void savedAsAurisJsonItLoadsTheSame() {
+        Path out = tmp.resolve("omni-auris");
+        AudioClip clip = question();
+        try (SpeechLlm m = SpeechLlm.load(Golden.dir(OMNI), DType.F32); PointerScope scope = new PointerScope()) {
+            m.save(out);
+            try (SpeechLlm again = SpeechLlm.load(out, DType.F32)) {
+                assertTrue(Files.isRegularFile(out.resolve("auris.json")));
+                assertTrue(again.speech().isPresent());
+                assertEquals(m.spec().prompt(), again.spec().prompt());
+                assertEquals(0, Golden.maxAbsDiff(Torch.toFloats(m.encode(clip)), Torch.toFloats(again.encode(clip))));
+                try (SpeechSession a = m.newSession(); SpeechSession b = again.newSession()) {
+                    Turn turn = Turn.user(Turn.speech(clip));
+                    assertEquals(0, Golden.maxAbsDiff(Torch.toFloats(a.prefill(turn)), Torch.toFloats(b.prefill(turn))));
+                }
+            }
+        }
+    }
+
     @Test
     void openaiWhisperCheckpointAsSavedByWhisperIsRefusedWithTheWayOut() {
         var o = new ReleasedLayout.Overrides(Golden.dir("released").resolve("models/speech_encoder/large-v3-state_dict.pt"), null, null);
