@@ -8,6 +8,7 @@ models/speech_encoder/      openai-whisper checkpoints (whisper.load_model's for
 vocoder/                    fairseq's unit HiFi-GAN where LLaMA-Omni's README puts it (../speech/codehifigan-tiny)
 ultravox-tiny/              an Ultravox release: config.json + multi_modal_projector.* + tokenizer
 ultravox-tiny/audio, text/  the audio and text models its audio_model_id / text_model_id name (local stand-ins)
+ultravox-full/              the same model saved whole (embedded configs, audio_tower.* and language_model.*)
 """
 import collections, json, os, shutil, struct, sys, wave
 import numpy as np
@@ -313,6 +314,26 @@ dump(os.path.join(ud, "expected.json"), {
     "prompt": text, "input_ids": uids, "audio_token_start_idx": len(parts[0]), "audio_token_len": int(token_len),
     "positions": int(ux.shape[0]), "logits_tail_rows": 8, "argmax_last": int(ulogits[-1].argmax()),
     "audio": "../question.wav", "seed": SEED})
+
+# ------------------------------------------------------------------ Ultravox, a full checkpoint
+# the same model saved whole: audio_config / text_config embedded (no ids), audio_tower.* (ModifiedWhisperEncoder: HF
+# WhisperEncoder names) and language_model.* beside the projector -- what a save of the whole UltravoxModel holds
+fd = "ultravox-full"
+os.makedirs(fd, exist_ok=True)
+full = dict(pw)
+full.update({"audio_tower." + k[len("model.encoder."):]: v for k, v in inv.items()})
+full.update({"language_model." + k: v for k, v in tw.items()})
+write_safetensors(os.path.join(fd, "model.safetensors"), full)
+write_tokenizer(fd)
+with open(os.path.join(ud, "config.json")) as f:
+    fcfg = json.load(f)
+del fcfg["audio_model_id"], fcfg["text_model_id"]
+with open(os.path.join(ud, "audio", "config.json")) as f:
+    fcfg["audio_config"] = dict(json.load(f), _name_or_path="openai/whisper-large-v3-turbo")
+fcfg["text_config"] = dict({k: v for k, v in tcfg.items() if k != "architectures"}, _name_or_path="meta-llama/Llama-3.2-1B-Instruct")
+dump(os.path.join(fd, "config.json"), fcfg)
+for f in ["expected.json", "expected_speech_embeddings.npy", "expected_hidden.npy", "expected_logits_tail.npy"]:
+    shutil.copy(os.path.join(ud, f), os.path.join(fd, f))
 
 print("llama-omni: speech", speech.shape, "positions", x.shape[0], "argmax", int(logits[-1].argmax()), "max|logit|", np.abs(logits).max())
 print("ultravox: speech", uspeech.shape, "positions", ux.shape[0], "argmax", int(ulogits[-1].argmax()), "max|logit|", np.abs(ulogits).max())

@@ -26,6 +26,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.*;
+import java.util.function.Supplier;
+import dev.auris.tokenizer.Tokenizer;
 
 /**
  * A speech LLM directory on disk: {@code auris.json} ({@link SpeechModelSpec}), the trained fusion weights,
@@ -70,31 +72,58 @@ public final class ModelDirectory {
         }
     }
 
-    /** A released layout's translation: its fusion weights read in place under Auris's names. */
+    /** A released layout's translation: its fusion weights (and any embedded encoder / LLM) read in place under Auris's names. */
     private static SpeechLlm loadReleased(Path dir, ReleasedLayout.Translation t, DType dtype, LoraSpec newLora, long seed) {
         try (Checkpoint ckpt = Checkpoint.open(t.fusionDir())) {
-            WeightSource fusion = new WeightSource() {
-                @Override
-                public Tensor tensor(String name, DType d, long... shape) { return ckpt.tensor(t.fusionName().apply(name), d, shape); }
-
-                @Override
-                public boolean contains(String name) { return ckpt.contains(t.fusionName().apply(name)); }
+            ReleasedLayout.Embedded e = t.embedded();
+            Supplier<WhisperEncoder> encoder = e.audio() == null ? null
+                    : () -> WhisperEncoder.load(e.audio(), renamed(ckpt, n -> n.startsWith("encoder.") ? e.audioPrefix() + n.substring("encoder.".length()) : n), dtype);
+            Supplier<TextModel> text = e.text() == null ? null : () -> {
+                Llm llm = Llm.load(e.text(), renamed(ckpt, n -> e.textPrefix() + n), dtype);
+                try {
+                    Tokenizer tok = Tokenizer.load(t.promptDir());
+                    Set<Integer> eos = new LinkedHashSet<>(e.text().eosTokenIds());
+                    tok.eosId().ifPresent(eos::add);
+                    return new TextModel(llm, tok, Set.copyOf(eos));
+                } catch (RuntimeException x) {
+                    llm.close();
+                    throw x;
+                }
             };
-            return build(dir, t.spec(), fusion, dtype, newLora, seed, t.promptDir());
+            return build(dir, t.spec(), encoder, text, renamed(ckpt, t.fusionName()), dtype, newLora, seed, t.promptDir());
         }
     }
 
-    private static SpeechLlm build(Path dir, SpeechModelSpec spec, WeightSource weights, DType dtype, LoraSpec newLora, long seed) {
-        return build(dir, spec, weights, dtype, newLora, seed, null);
+    /** {@code ckpt} seen under other names: {@code name} → the checkpoint's. */
+    private static WeightSource renamed(Checkpoint ckpt, java.util.function.UnaryOperator<String> name) {
+        return new WeightSource() {
+            @Override
+            public Tensor tensor(String n, DType d, long... shape) { return ckpt.tensor(name.apply(n), d, shape); }
+
+            @Override
+            public boolean contains(String n) { return ckpt.contains(name.apply(n)); }
+        };
     }
 
-    /** {@code promptDir}: where the tokenizer and chat template come from when not the LLM's directory. */
-    private static SpeechLlm build(Path dir, SpeechModelSpec spec, WeightSource weights, DType dtype, LoraSpec newLora, long seed, Path promptDir) {
-        WhisperEncoder enc = WhisperEncoder.load(dir.resolve(spec.encoder().path()), dtype);
+    private static SpeechLlm build(Path dir, SpeechModelSpec spec, WeightSource weights, DType dtype, LoraSpec newLora, long seed) {
+        return build(dir, spec, null, null, weights, dtype, newLora, seed, null);
+    }
+
+    /**
+     * {@code encoder} / {@code llm}: how to load them when not from the spec's paths (null: from the paths);
+     * {@code promptDir}: where the tokenizer and chat template come from when not the LLM's directory.
+     */
+    private static SpeechLlm build(Path dir, SpeechModelSpec spec, Supplier<WhisperEncoder> encoder, Supplier<TextModel> llmModel, WeightSource weights,
+                                   DType dtype, LoraSpec newLora, long seed, Path promptDir) {
+        WhisperEncoder enc = encoder != null ? encoder.get() : WhisperEncoder.load(dir.resolve(spec.encoder().path()), dtype);
         TextModel text = null;
         try {
-            text = TextModel.load(dir.resolve(spec.llm().path()), dtype);
-            if (promptDir != null) text = text.withTokenizer(promptDir);
+            if (llmModel != null) {
+                text = llmModel.get();
+            } else {
+                text = TextModel.load(dir.resolve(spec.llm().path()), dtype);
+                if (promptDir != null) text = text.withTokenizer(promptDir);
+            }
             int de = enc.config().dModel(), d = text.llm().config().hiddenSize();
             FeatureSelector sel;
             Connector con;

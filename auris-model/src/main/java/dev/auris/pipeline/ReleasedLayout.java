@@ -34,7 +34,19 @@ public sealed interface ReleasedLayout permits LlamaOmniLayout, UltravoxLayout {
      * under Auris's names through {@code fusionName} ({@code connector.fc1.weight} → the checkpoint's name), and the
      * directory whose tokenizer and chat template the prompt uses ({@code promptDir}; null: the LLM's).
      */
-    record Translation(SpeechModelSpec spec, Path fusionDir, UnaryOperator<String> fusionName, Path promptDir) {}
+    record Translation(SpeechModelSpec spec, Path fusionDir, UnaryOperator<String> fusionName, Path promptDir, Embedded embedded) {
+        public Translation(SpeechModelSpec spec, Path fusionDir, UnaryOperator<String> fusionName, Path promptDir) {
+            this(spec, fusionDir, fusionName, promptDir, Embedded.NONE);
+        }
+    }
+
+    /**
+     * Parts whose weights are in {@code fusionDir}'s checkpoint itself (a full Ultravox checkpoint: {@code audio_tower.*},
+     * {@code language_model.*}) with their configs; null where the part comes from the spec's path.
+     */
+    record Embedded(dev.auris.encoder.WhisperConfig audio, String audioPrefix, dev.auris.llm.LlmConfig text, String textPrefix) {
+        public static final Embedded NONE = new Embedded(null, null, null, null);
+    }
 
     /** The layout {@code dir}'s config.json declares, if it is one of these. */
     static Optional<ReleasedLayout> detect(Path dir) {

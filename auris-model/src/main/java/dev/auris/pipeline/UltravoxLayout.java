@@ -6,6 +6,9 @@ import dev.auris.fusion.SelectorSpec;
 import dev.auris.io.Checkpoint;
 import dev.auris.io.CheckpointException;
 import dev.auris.prompt.PromptSpec;
+import dev.auris.encoder.WhisperConfig;
+import dev.auris.features.LogMel;
+import dev.auris.llm.LlmConfig;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,12 +24,15 @@ import java.nio.file.Path;
  * {@code ceil(frames / (2·stack_factor))} embeddings spliced where the chat template puts {@code <|audio|>}, the
  * text tokenized without added special tokens. The ids are usually Hugging Face hub names; Auris runs offline,
  * so they must be local directories: a path in config.json (absolute, or relative to the release or the working
- * directory) or {@code --encoder} / {@code --llm}. A release whose weights include the audio tower or language
- * model ({@code audio_tower.*}, {@code language_model.*}: fine-tuned, LoRA merged) is refused rather than run
- * with the base weights.
+ * directory) or {@code --encoder} / {@code --llm}. A checkpoint that holds the audio tower or the language model
+ * itself ({@code audio_tower.*}, {@code language_model.*}: fine-tuned, LoRA merged, or a full save) is read from
+ * there — those weights win over the base model an id names — with the config embedded ({@code audio_config},
+ * {@code text_config}) or, when the release drops it, the named model's.
  */
 record UltravoxLayout(JsonNode config) implements ReleasedLayout {
     static final String PROJECTOR = "multi_modal_projector.";
+
+    static final String AUDIO_TOWER = "audio_tower.", LANGUAGE_MODEL = "language_model.";
 
     @Override
     public Translation translate(Path dir, Overrides o) {
@@ -35,29 +41,41 @@ record UltravoxLayout(JsonNode config) implements ReleasedLayout {
         if (!act.equals("swiglu")) {
             throw new CheckpointException(cfg.toString(), null, "projector_act '" + act + "' is not supported", "Ultravox releases use swiglu");
         }
+        boolean audioInside, textInside;
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
-            for (String part : new String[]{"language_model.", "audio_tower."}) {
-                String n = ckpt.names().stream().filter(x -> x.startsWith(part)).findFirst().orElse(null);
-                if (n != null) {
-                    throw new CheckpointException(dir.toString(), n, "is a fine-tuned " + (part.startsWith("audio") ? "audio tower" : "language model")
-                            + " weight, which Auris does not read from an Ultravox checkpoint yet", "use a release whose model.safetensors holds only multi_modal_projector.*");
-                }
-            }
             if (!ckpt.contains(PROJECTOR + "linear_1.weight")) {
                 throw new CheckpointException(dir.toString(), PROJECTOR + "linear_1.weight", "missing: no multi-modal projector in the weights",
                         "point at an Ultravox release directory (config.json + model.safetensors with multi_modal_projector.*)");
             }
+            audioInside = ckpt.contains(AUDIO_TOWER + "conv1.weight");
+            textInside = ckpt.contains(LANGUAGE_MODEL + "model.embed_tokens.weight");
         }
-        Path encoder = o.encoder() != null ? o.encoder() : model(dir, cfg, "audio_model_id", "audio_config", "--encoder");
-        Path llm = o.llm() != null ? o.llm() : model(dir, cfg, "text_model_id", "text_config", "--llm");
+        boolean ownTokenizer = Files.isRegularFile(dir.resolve("tokenizer.json")) || Files.isRegularFile(dir.resolve("tokenizer.model"));
+        // weights in the checkpoint (fine-tuned, merged) win over the models the ids name; their configs come embedded or from those models
+        Path encoder = audioInside ? null : o.encoder() != null ? o.encoder() : model(dir, cfg, "audio_model_id", "audio_config", "--encoder");
+        Path llm = textInside ? null : o.llm() != null ? o.llm() : model(dir, cfg, "text_model_id", "text_config", "--llm");
+        WhisperConfig audio = !audioInside ? null : config.path("audio_config").has("d_model")
+                ? WhisperConfig.of(config.get("audio_config"), LogMel.HOP_LENGTH, cfg + " (audio_config)")
+                : WhisperConfig.read(local(dir, cfg, o.encoder(), "audio_model_id", "--encoder").resolve("config.json"));
+        LlmConfig text = !textInside ? null : config.path("text_config").has("hidden_size")
+                ? LlmConfig.of(config.get("text_config"), cfg + " (text_config)")
+                : LlmConfig.read(local(dir, cfg, o.llm(), "text_model_id", "--llm").resolve("config.json"));
+        if (textInside && !ownTokenizer) {
+            throw new CheckpointException(dir.toString(), null, "holds the language model's weights but no tokenizer", "keep the release's tokenizer.json beside its config.json");
+        }
         var connector = new ConnectorSpec.Ultravox(config.path("stack_factor").asInt(8), config.path("hidden_size").asInt(4096),
                 config.path("projector_ln_mid").asBoolean(false));
-        boolean ownTokenizer = Files.isRegularFile(dir.resolve("tokenizer.json")) || Files.isRegularFile(dir.resolve("tokenizer.model"));
         SpeechModelSpec spec = new SpeechModelSpec(SpeechModelSpec.FORMAT,
-                new SpeechModelSpec.EncoderRef(ReleasedLayout.absolute(encoder), false),
-                new SpeechModelSpec.LlmRef(ReleasedLayout.absolute(llm)),
+                new SpeechModelSpec.EncoderRef(ReleasedLayout.absolute(encoder != null ? encoder : dir), false),
+                new SpeechModelSpec.LlmRef(ReleasedLayout.absolute(llm != null ? llm : dir)),
                 new SelectorSpec.Final(), connector, null, new PromptSpec(null, null, null, "Transcribe the speech into text.", false), null, null);
-        return new Translation(spec, dir, n -> n.replace("connector.", PROJECTOR), ownTokenizer ? dir : null);
+        return new Translation(spec, dir, n -> n.replace("connector.", PROJECTOR), ownTokenizer ? dir : null,
+                new Embedded(audio, AUDIO_TOWER, text, LANGUAGE_MODEL));
+    }
+
+    /** The override, or the id's local directory, whose config.json describes an embedded part. */
+    private Path local(Path dir, Path cfg, Path override, String key, String option) {
+        return override != null ? override : model(dir, cfg, key, key.startsWith("audio") ? "audio_config" : "text_config", option);
     }
 
     /** The local directory of {@code audio_model_id} / {@code text_model_id}, or an error that says which to pass. */

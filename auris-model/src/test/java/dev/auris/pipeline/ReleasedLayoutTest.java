@@ -69,6 +69,14 @@ class ReleasedLayoutTest {
         }
     }
 
+    /** The same Ultravox saved whole (configs embedded, audio_tower.* and language_model.* in its checkpoint): no other directory needed. */
+    @Test
+    void ultravoxFullCheckpoint() {
+        try (SpeechLlm m = SpeechLlm.load(Golden.dir("released/ultravox-full"), DType.F32)) {
+            matches(m, "released/ultravox-full", "Ultravox (full checkpoint)");
+        }
+    }
+
     /** Embeddings, prompt ids, hidden states [T, D] and the last logits against the numpy reference; a session's prefill agrees. */
     private static void matches(SpeechLlm m, String dir, String what) {
         JsonNode ex = Golden.json(dir);
