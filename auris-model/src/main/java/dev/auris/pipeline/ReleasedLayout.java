@@ -2,7 +2,9 @@ package dev.auris.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.auris.encoder.WhisperConfig;
 import dev.auris.io.CheckpointException;
+import dev.auris.llm.LlmConfig;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -44,7 +46,7 @@ public sealed interface ReleasedLayout permits LlamaOmniLayout, UltravoxLayout {
      * Parts whose weights are in {@code fusionDir}'s checkpoint itself (a full Ultravox checkpoint: {@code audio_tower.*},
      * {@code language_model.*}) with their configs; null where the part comes from the spec's path.
      */
-    record Embedded(dev.auris.encoder.WhisperConfig audio, String audioPrefix, dev.auris.llm.LlmConfig text, String textPrefix) {
+    record Embedded(WhisperConfig audio, String audioPrefix, LlmConfig text, String textPrefix) {
         public static final Embedded NONE = new Embedded(null, null, null, null);
     }
 
