@@ -161,7 +161,9 @@ public final class ModelDirectory {
         try {
             return SpeechHead.load(dir.resolve(s.decoder()), dir.resolve(s.vocoder()), s.omega(), d, dtype);
         } catch (CheckpointException e) {
-            throw new CheckpointException(dir.resolve("auris.json") + ": speech: " + e.getMessage(), e);
+            if (Files.isRegularFile(dir.resolve("auris.json"))) throw new CheckpointException(dir.resolve("auris.json") + ": speech: " + e.getMessage(), e);
+            throw new CheckpointException(dir + ": its voice (vocoder " + dir.resolve(s.vocoder()) + "): " + e.getMessage()
+                    + " (--vocoder DIR names another vocoder; without a readable one beside it the model answers in text only)", e);
         }
     }
 

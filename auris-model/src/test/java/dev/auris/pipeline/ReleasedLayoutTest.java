@@ -149,6 +149,17 @@ class ReleasedLayoutTest {
     }
 
     @Test
+    void anUnreadableVocoderIsNamed() throws Exception {
+        Path voc = tmp.resolve("vocoder");
+        Files.createDirectories(voc);
+        Files.copy(Golden.dir("released").resolve("vocoder/config.json"), voc.resolve("config.json"));
+        Files.copy(Golden.dir("speech/codehifigan-tiny").resolve("g_00000000_state_dict.pt"), voc.resolve("g_00500000"));   // fairseq's OrderedDict layout
+        var o = new ReleasedLayout.Overrides(null, null, voc);
+        String msg = assertThrows(CheckpointException.class, () -> SpeechLlm.load(Golden.dir(OMNI), DType.F32, o).close()).getMessage();
+        assertTrue(msg.contains("g_00500000") && msg.contains("OrderedDict") && msg.contains("--vocoder"), msg);
+    }
+
+    @Test
     void hubNamesNeedLocalDirectories() {
         String msg = assertThrows(CheckpointException.class, () -> SpeechLlm.load(Golden.dir(UV), DType.F32, ReleasedLayout.Overrides.NONE).close()).getMessage();
         assertTrue(msg.contains("audio_model_id 'openai/whisper-large-v3-turbo'") && msg.contains("--encoder"), msg);
