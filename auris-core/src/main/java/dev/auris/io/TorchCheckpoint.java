@@ -51,7 +51,12 @@ public final class TorchCheckpoint implements WeightSource, AutoCloseable {
 
     /** The tensors of {@code file}: the top-level dict, or its entry {@code key} when key is not null. */
     public static TorchCheckpoint open(Path file, String key) {
-        return open(file, key, SLICE);
+        return open(file, key, SLICE, n -> true);
+    }
+
+    /** Only the tensors whose names {@code keep} accepts are kept (openai-whisper's .pt: the encoder's, not the text decoder's). */
+    public static TorchCheckpoint open(Path file, String key, java.util.function.Predicate<String> keep) {
+        return open(file, key, SLICE, keep);
     }
 
     /** Bytes per copy into native memory; a file larger than one slice is never held in a Java array. */
@@ -59,6 +64,10 @@ public final class TorchCheckpoint implements WeightSource, AutoCloseable {
 
     /** As {@link #open(Path, String)}, copying in slices of {@code slice} bytes (tests use small ones). */
     static TorchCheckpoint open(Path file, String key, int slice) {
+        return open(file, key, slice, n -> true);
+    }
+
+    private static TorchCheckpoint open(Path file, String key, int slice, java.util.function.Predicate<String> keep) {
         Torch.init();
         Map<String, Tensor> out = new LinkedHashMap<>();
         Map<String, Object> meta = new LinkedHashMap<>();
@@ -93,7 +102,7 @@ public final class TorchCheckpoint implements WeightSource, AutoCloseable {
             GenericDictIterator it = dict.begin();
             for (long i = 0; i < dict.size(); i++, it = it.increment()) {
                 IValue k = it.access().key(), v = it.access().value();
-                if (!k.isString() || !v.isTensor()) continue;   // e.g. optimizer step counters
+                if (!k.isString() || !v.isTensor() || !keep.test(k.toStringRef().getString())) continue;   // e.g. optimizer step counters
                 out.put(k.toStringRef().getString(), Torch.own(v.toTensor().contiguous()));
             }
         } catch (RuntimeException e) {

@@ -34,7 +34,7 @@ final class OpenAiWhisper {
     private OpenAiWhisper() {}
 
     static WhisperEncoder load(Path pt, DType dtype) {
-        try (TorchCheckpoint ckpt = TorchCheckpoint.open(pt, "model_state_dict")) {
+        try (TorchCheckpoint ckpt = TorchCheckpoint.open(pt, "model_state_dict", n -> n.startsWith("encoder."))) {
             return WhisperEncoder.load(config(pt, ckpt.metadata()), renamed(ckpt), dtype);
         } catch (CheckpointException e) {
             if (e.getMessage().contains("OrderedDict")) {
