@@ -11,6 +11,7 @@ import dev.auris.hearing.Decoding;
 import dev.auris.io.Checkpoint;
 import dev.auris.io.CheckpointException;
 import dev.auris.core.DType;
+import dev.auris.core.Precision;
 import dev.auris.io.SafeTensorsWriter;
 import dev.auris.io.WeightSource;
 import dev.auris.llm.Llm;
@@ -26,6 +27,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.*;
+import java.util.function.Supplier;
+import dev.auris.tokenizer.Tokenizer;
 
 /**
  * A speech LLM directory on disk: {@code auris.json} ({@link SpeechModelSpec}), the trained fusion weights,
@@ -41,15 +44,29 @@ public final class ModelDirectory {
      * be one the selector or connector uses.
      */
     public static SpeechLlm load(Path dir, DType dtype, LoraSpec newLora, long seed) {
-        return load(dir, dev.auris.core.Precision.of(dtype), newLora, seed);
+        return load(dir, Precision.of(dtype), newLora, seed, ReleasedLayout.Overrides.NONE);
     }
 
-    /** As {@link #load(Path, DType, LoraSpec, long)}: the encoder and fusion in {@code precision.encoder()}, the LLM as it picks for its size. */
-    public static SpeechLlm load(Path dir, dev.auris.core.Precision precision, LoraSpec newLora, long seed) {
+    /** As {@link #load(Path, Precision, LoraSpec, long, ReleasedLayout.Overrides)} in one dtype. */
+    public static SpeechLlm load(Path dir, DType dtype, LoraSpec newLora, long seed, ReleasedLayout.Overrides overrides) {
+        return load(dir, Precision.of(dtype), newLora, seed, overrides);
+    }
+
+    /**
+     * As {@link #load(Path, DType, LoraSpec, long)}; a directory without auris.json whose config.json is a
+     * {@link ReleasedLayout} (LLaMA-Omni, Ultravox) loads as the auris.json it amounts to, {@code overrides} supplying
+     * the parts it only names. The encoder and fusion run in {@code precision.encoder(width)}, the LLM in what
+     * {@code precision} picks for its size ({@code --dtype auto}, int8, ...).
+     */
+    public static SpeechLlm load(Path dir, Precision precision, LoraSpec newLora, long seed, ReleasedLayout.Overrides overrides) {
+        if (!Files.isRegularFile(dir.resolve("auris.json"))) {
+            var released = ReleasedLayout.detect(dir);
+            if (released.isPresent()) return loadReleased(dir, released.get().translate(dir, overrides), precision, newLora, seed);
+        }
         SpeechModelSpec spec = SpeechModelSpec.read(dir);
         if (spec.weights() == null) throw new CheckpointException(dir.resolve("auris.json") + ": missing weights (the safetensors file of the trained parts)");
         try (Checkpoint fusion = Checkpoint.of(dir, List.of(dir.resolve(spec.weights())))) {
-            SpeechLlm m = build(dir, spec, fusion, precision, newLora, seed);
+            SpeechLlm m = build(dir, spec, null, null, fusion, precision, newLora, seed, null);
             Set<String> used = m.trainedTensors().keySet();
             for (String n : fusion.names()) {
                 if (!used.contains(n)) {
@@ -62,18 +79,59 @@ public final class ModelDirectory {
         }
     }
 
-    private static SpeechLlm build(Path dir, SpeechModelSpec spec, WeightSource weights, DType dtype, LoraSpec newLora, long seed) {
-        return build(dir, spec, weights, dev.auris.core.Precision.of(dtype), newLora, seed);
+    /** A released layout's translation: its fusion weights (and any embedded encoder / LLM) read in place under Auris's names. */
+    private static SpeechLlm loadReleased(Path dir, ReleasedLayout.Translation t, Precision precision, LoraSpec newLora, long seed) {
+        try (Checkpoint ckpt = Checkpoint.open(t.fusionDir())) {
+            ReleasedLayout.Embedded e = t.embedded();
+            Supplier<WhisperEncoder> encoder = e.audio() == null ? null
+                    : () -> WhisperEncoder.load(e.audio(), renamed(ckpt, n -> n.startsWith("encoder.") ? e.audioPrefix() + n.substring("encoder.".length()) : n), precision.encoder(e.audio().dModel()));
+            Supplier<TextModel> text = e.text() == null ? null : () -> {
+                Llm llm = Llm.load(e.text(), renamed(ckpt, n -> e.textPrefix() + n), precision.llm(Llm.parameters(e.text()), false));
+                try {
+                    Tokenizer tok = Tokenizer.load(t.promptDir());
+                    Set<Integer> eos = new LinkedHashSet<>(e.text().eosTokenIds());
+                    tok.eosId().ifPresent(eos::add);
+                    return new TextModel(llm, tok, Set.copyOf(eos));
+                } catch (RuntimeException x) {
+                    llm.close();
+                    throw x;
+                }
+            };
+            return build(dir, t.spec(), encoder, text, renamed(ckpt, t.fusionName()), precision, newLora, seed, t.promptDir());
+        }
     }
 
-    private static SpeechLlm build(Path dir, SpeechModelSpec spec, WeightSource weights, dev.auris.core.Precision precision, LoraSpec newLora, long seed) {
-        Path encDir = dir.resolve(spec.encoder().path());
-        DType dtype = precision.encoder(java.nio.file.Files.isRegularFile(encDir.resolve("config.json"))
-                ? dev.auris.encoder.WhisperConfig.read(encDir.resolve("config.json")).dModel() : Integer.MAX_VALUE);
-        WhisperEncoder enc = WhisperEncoder.load(encDir, dtype);
+    /** {@code ckpt} seen under other names: {@code name} → the checkpoint's. */
+    private static WeightSource renamed(Checkpoint ckpt, java.util.function.UnaryOperator<String> name) {
+        return new WeightSource() {
+            @Override
+            public Tensor tensor(String n, DType d, long... shape) { return ckpt.tensor(name.apply(n), d, shape); }
+
+            @Override
+            public boolean contains(String n) { return ckpt.contains(name.apply(n)); }
+        };
+    }
+
+    private static SpeechLlm build(Path dir, SpeechModelSpec spec, WeightSource weights, DType dtype, LoraSpec newLora, long seed) {
+        return build(dir, spec, null, null, weights, Precision.of(dtype), newLora, seed, null);
+    }
+
+    /**
+     * {@code encoder} / {@code llm}: how to load them when not from the spec's paths (null: from the paths);
+     * {@code promptDir}: where the tokenizer and chat template come from when not the LLM's directory.
+     */
+    private static SpeechLlm build(Path dir, SpeechModelSpec spec, Supplier<WhisperEncoder> encoder, Supplier<TextModel> llmModel, WeightSource weights,
+                                   Precision precision, LoraSpec newLora, long seed, Path promptDir) {
+        WhisperEncoder enc = encoder != null ? encoder.get() : WhisperEncoder.load(dir.resolve(spec.encoder().path()), precision.encoder(encoderWidth(dir.resolve(spec.encoder().path()))));
+        DType dtype = enc.dtype();                                                     // the fusion's too
         TextModel text = null;
         try {
-            text = TextModel.load(dir.resolve(spec.llm().path()), precision);
+            if (llmModel != null) {
+                text = llmModel.get();
+            } else {
+                text = TextModel.load(dir.resolve(spec.llm().path()), precision);
+                if (promptDir != null) text = text.withTokenizer(promptDir);
+            }
             int de = enc.config().dModel(), d = text.llm().config().hiddenSize();
             FeatureSelector sel;
             Connector con;
@@ -98,11 +156,21 @@ public final class ModelDirectory {
                 llm = llm.withLora(newLora, LoraSpec.init(seed), text.llm().dtype());
             }
             SpeechHead speech = spec.speech() == null ? null : speechHead(dir, spec.speech(), d, text.llm().dtype());
-            return new SpeechLlm(dir, spec, enc, sel, con, text, llm, speech);
+            return new SpeechLlm(dir, spec, enc, sel, con, text, llm, speech, promptDir == null ? dir.resolve(spec.llm().path()) : promptDir);
         } catch (RuntimeException e) {
             enc.close();
             if (text != null) text.close();
             throw e;
+        }
+    }
+
+    /** An encoder directory's d_model from its config.json (a Whisper .pt or an unreadable config: "large", the auto choice is then the CPU's). */
+    private static int encoderWidth(Path encoderDir) {
+        try {
+            Path c = encoderDir.resolve("config.json");
+            return Files.isRegularFile(c) ? dev.auris.encoder.WhisperConfig.read(c).dModel() : Integer.MAX_VALUE;
+        } catch (RuntimeException e) {
+            return Integer.MAX_VALUE;                                                  // WhisperEncoder.load reports the real problem
         }
     }
 
@@ -111,7 +179,9 @@ public final class ModelDirectory {
         try {
             return SpeechHead.load(dir.resolve(s.decoder()), dir.resolve(s.vocoder()), s.omega(), d, dtype);
         } catch (CheckpointException e) {
-            throw new CheckpointException(dir.resolve("auris.json") + ": speech: " + e.getMessage(), e);
+            if (Files.isRegularFile(dir.resolve("auris.json"))) throw new CheckpointException(dir.resolve("auris.json") + ": speech: " + e.getMessage(), e);
+            throw new CheckpointException(dir + ": its voice (vocoder " + dir.resolve(s.vocoder()) + "): " + e.getMessage()
+                    + " (--vocoder DIR names another vocoder; without a readable one beside it the model answers in text only)", e);
         }
     }
 
