@@ -79,8 +79,11 @@ final class LlmLoader {
         LinearLoader lin = (name, out, in, bias) -> {
             Tensor b = bias == null ? null : w.get(bias, out);
             if (prec.weights() == WeightFormat.DENSE) return new Linear(w.get(name, out, in), b);
-            Weights weights = packed(ckpt, name, out, in, prec.weights());
-            for (Tensor t : weights.tensors()) owned.add(Torch.own(t));
+            Weights weights;
+            try (PointerScope one = new PointerScope()) {            // the float32 copy and the quantizer's temporaries go here and now
+                weights = packed(ckpt, name, out, in, prec.weights());
+                for (Tensor t : weights.tensors()) owned.add(Torch.own(t));
+            }
             return new Linear(weights, b, null);
         };
         int d = c.hiddenSize(), hd = c.headDim(), q = c.numHeads() * hd, kv = c.numKvHeads() * hd, f = c.intermediateSize();
