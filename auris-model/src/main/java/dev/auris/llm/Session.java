@@ -88,6 +88,19 @@ public final class Session implements AutoCloseable {
         });
     }
 
+    KvCache cache() { return cache; }
+
+    /**
+     * Takes positions decoded elsewhere ({@link DecodeBatch}): keys and values [1, KV, n, hd] per layer of the
+     * tokens {@code ids} [n] that followed this session's position; the session goes on after them.
+     */
+    void adopt(Tensor[] keys, Tensor[] values, int[] ids) {
+        if (position + ids.length > maxPositions) throw new IllegalArgumentException("adopted positions pass the context");
+        for (int l = 0; l < keys.length; l++) cache.append(l, position, keys[l], values[l]);
+        position += ids.length;
+        for (int id : ids) fed.add(id);
+    }
+
     /** Forgets positions from {@code position} on: the next prefill continues there. */
     public void truncate(int position) {
         if (position < 0 || position > this.position) throw new IllegalArgumentException("cannot truncate a session at " + this.position + " to " + position);
