@@ -1,9 +1,7 @@
 package dev.auris.sample;
 
-import dev.auris.core.Torch;
 import dev.auris.llm.Session;
 import dev.auris.tokenizer.Tokenizer;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 
 import java.util.Set;
@@ -41,14 +39,6 @@ public final class Generator {
      */
     public static Result generate(Session session, Tensor logits, Tokenizer tokenizer, SamplingOptions options, Set<Integer> eosIds,
                                   Consumer<String> onText, java.util.function.IntConsumer onToken) {
-        Decoding d = new Decoding(tokenizer, options, eosIds, session.tokens(), onText, onToken);
-        int max = session.llm().config().maxPositionEmbeddings();
-        float[] current = Torch.toFloats(logits);
-        for (int next; (next = d.next(current, session.position(), max)) >= 0; ) {
-            try (PointerScope scope = new PointerScope()) {
-                current = Torch.toFloats(session.step(next));
-            }
-        }
-        return d.result();
+        return DecodeLoop.ALONE.run(session, logits, new Decoding(tokenizer, options, eosIds, session.tokens(), onText, onToken));
     }
 }

@@ -24,10 +24,12 @@ final class ChatCompletions {
     private final String modelId;
     private final ServeConfig config;
     private final InferencePool pool;
+    private final BatchLoop batch;
     private final java.util.concurrent.atomic.AtomicLong disconnects = new java.util.concurrent.atomic.AtomicLong();
 
-    ChatCompletions(SpeechLlm model, String modelId, ServeConfig config, InferencePool pool) {
+    ChatCompletions(SpeechLlm model, String modelId, ServeConfig config, InferencePool pool, BatchLoop batch) {
         this.model = model;
+        this.batch = batch;
         this.modelId = modelId;
         this.config = config;
         this.pool = pool;
@@ -74,14 +76,18 @@ final class ChatCompletions {
 
     long disconnects() { return disconnects.get(); }
 
-    /** Answers on the calling (inference) thread; the session lives exactly as long as this call. */
+    /**
+     * Answers on the calling (inference) thread, which hears and prefills; the tokens come from the shared
+     * {@link BatchLoop}, and the deltas are written here. The session lives exactly as long as this call.
+     */
     private Answer answer(ChatTurns turns, InferencePool.Token token, Consumer<String> onText) {
         try (SpeechSession s = model.newSession()) {
             turns.history().forEach(s::add);
-            Event.Done d = s.respond(turns.question(), turns.sampling(), e -> {
+            var decode = batch.new Answer(token);
+            Event.Done d = s.respond(turns.question(), turns.sampling(), decode, decode.sink(e -> {
                 token.check();
                 if (e instanceof Event.TextDelta t) onText.accept(t.text());
-            });
+            }));
             // the generator feeds every sampled token but the last unless the answer ended with EOS
             int fedAnswer = d.stop() == Generator.StopReason.EOS ? d.tokens() : Math.max(0, d.tokens() - 1);
             return new Answer(d.text(), Math.max(0, s.position() - fedAnswer), d.tokens(), d.stop(), d.firstTokenMs());

@@ -30,6 +30,7 @@ final class RealtimeConnection {
     private final String modelId;
     private final ServeConfig config;
     private final InferencePool pool;
+    private final BatchLoop batch;
     private final Consumer<String> out;
     private final String id = "sess_" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
     private final List<Turn> history = new ArrayList<>();
@@ -42,7 +43,8 @@ final class RealtimeConnection {
     private Vad vad = newVad();
     private RealtimeResponse active;
 
-    RealtimeConnection(SpeechLlm model, String modelId, ServeConfig config, InferencePool pool, Consumer<String> out) {
+    RealtimeConnection(SpeechLlm model, String modelId, ServeConfig config, InferencePool pool, BatchLoop batch, Consumer<String> out) {
+        this.batch = batch;
         this.model = model;
         this.modelId = modelId;
         this.config = config;
@@ -216,6 +218,8 @@ final class RealtimeConnection {
     SpeechLlm model() { return model; }
 
     InferencePool pool() { return pool; }
+
+    BatchLoop batch() { return batch; }
 
     ServeConfig config() { return config; }
 

@@ -77,13 +77,14 @@ final class RealtimeResponse {
         SpeechLlm m = conn.model();
         try (SpeechSession s = m.newSession()) {
             past.forEach(s::add);
-            Event.Done d = s.respond(question, sampling, e -> {
+            var decode = conn.batch().new Answer(t);
+            Event.Done d = s.respond(question, sampling, decode, decode.sink(e -> {
                 t.check();
                 if (e instanceof Event.TextDelta td) {
                     said.append(td.text());
                     conn.send(new RealtimeEvent.TextDelta(id, itemId, 0, 0, td.text()));
                 }
-            });
+            }));
             usage[1] = d.tokens();
             usage[0] = Math.max(0, s.position() - d.tokens());
         }
