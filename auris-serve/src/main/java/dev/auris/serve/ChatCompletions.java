@@ -46,11 +46,23 @@ final class ChatCompletions {
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         long created = System.currentTimeMillis() / 1000;
         var token = new InferencePool.Token();
-        if (!r.streaming()) {
-            Answer a = pool.call(config.requestTimeout(), token, t -> answer(turns, t, d -> {}));
-            ctx.contentType("application/json").result(Json.write(ChatResponse.completion(id, created, modelId, a.text(), ChatTurns.finishReason(a.stop()), a.usage())));
-            return;
+        try (ClientWatch watch = ClientWatch.start(ctx, () -> token.cancel("client gone"))) {
+            try {
+                if (r.streaming()) stream(ctx, r, turns, token, id, created);
+                else whole(ctx, turns, token, id, created);
+            } catch (InferencePool.Cancelled c) {
+                if (!watch.gone()) throw c;
+                disconnects.incrementAndGet(); // nobody to answer: the answer left the batch, its session is closed
+            }
         }
+    }
+
+    private void whole(Context ctx, ChatTurns turns, InferencePool.Token token, String id, long created) {
+        Answer a = pool.call(config.requestTimeout(), token, t -> answer(turns, t, d -> {}));
+        ctx.contentType("application/json").result(Json.write(ChatResponse.completion(id, created, modelId, a.text(), ChatTurns.finishReason(a.stop()), a.usage())));
+    }
+
+    private void stream(Context ctx, ChatRequest r, ChatTurns turns, InferencePool.Token token, String id, long created) {
         Sse[] sse = {null}; // opened by the inference thread when the answer starts, so a 429 stays a plain response
         try {
             pool.call(config.requestTimeout(), token, t -> {
@@ -63,7 +75,7 @@ final class ChatCompletions {
                 return a;
             });
         } catch (ClientGone gone) {
-            disconnects.incrementAndGet(); // nothing to answer: the session is already closed
+            disconnects.incrementAndGet(); // a write failed: nothing to answer, the session is already closed
         } catch (ApiError e) {
             if (sse[0] == null) throw e;   // before the stream started: an ordinary error response
             try {
