@@ -36,6 +36,8 @@ final class BatchLoop implements AutoCloseable {
     private record Remove(Answer a) implements Op {}
 
     private static final Runnable FINISHED = () -> {};
+    /** {@code -Dauris.serve.batch=false}: every answer decodes alone on its inference thread (the baseline LoadBench compares with). */
+    private static final boolean BATCHED = !"false".equals(System.getProperty("auris.serve.batch"));
     private static final Op STOP = new Remove(null);
 
     private final Llm llm;
@@ -72,6 +74,7 @@ final class BatchLoop implements AutoCloseable {
 
         @Override
         public Generator.Result run(Session session, Tensor logits, Decoding decoding) {
+            if (!BATCHED) return DecodeLoop.ALONE.run(session, logits, decoding);
             if (closed) throw ApiError.status(503, "the server is shutting down");
             inbox.add(new Join(this, session, logits, decoding));
             try {
