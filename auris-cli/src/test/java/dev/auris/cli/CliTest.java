@@ -186,6 +186,46 @@ class CliTest {
         assertTrue(r.err().contains("use auto, llm, ctc or joint"), r.err());
     }
 
+    @Test
+    void chatSpeaksTheAnswerIntoAWavAsItStreams() throws Exception {
+        Run none = run("chat", "--model", Home.resolve("testdata/golden/qwen2-tiny").toString(), "-n", "4", "--text", "hi", "--speak", tmp.resolve("x.wav").toString());
+        assertNotEquals(0, none.code());
+        Path model = voicedTiny();
+        Path wav = tmp.resolve("answer.wav");
+        Run r = run("chat", "--model", model.toString(), "-n", "12", "--audio", Home.resolve("examples/story-3.wav").toString(), "--speak", wav.toString(), "--stats");
+        assertEquals(0, r.code(), r.err());
+        Run plain = run("chat", "-n", "12", "--audio", Home.resolve("examples/story-3.wav").toString());
+        assertEquals(plain.out(), r.out(), "speaking does not change the text");
+        var clip = dev.auris.audio.Audio.load(wav);
+        assertTrue(clip.samples().length > 0 && clip.sampleRate() == 16000, clip.samples().length + " samples");
+        assertFalse(Files.exists(tmp.resolve("answer.wav.part")));
+        assertTrue(r.err().contains("first audio") && r.err().contains("vocoder real-time factor"), r.err());
+        Run bare = run("chat", "--model", Home.resolve("models/tiny").toString(), "--text", "hi", "--speak", wav.toString());
+        if (dev.auris.pipeline.SpeechModelSpec.read(Home.resolve("models/tiny")).speech() == null) {
+            assertNotEquals(0, bare.code());
+            assertTrue(bare.err().contains("no voice"), bare.err());
+        }
+    }
+
+    /** models/tiny with a random speech decoder and the golden tiny vocoder: a voice that says nothing sensible, to check the plumbing. */
+    private Path voicedTiny() throws Exception {
+        Path m = tmp.resolve("voiced");
+        Path tiny = Home.resolve("models/tiny");
+        Files.createDirectories(m.resolve("speech/decoder"));
+        Files.copy(tiny.resolve("fusion.safetensors"), m.resolve("fusion.safetensors"));
+        var c = new ObjectMapper().createObjectNode().put("speech_generator_type", "ctc").put("ctc_decoder_config", "(1,32,4,64)")
+                .put("ctc_upsample_factor", 4).put("unit_vocab_size", 20).put("hidden_size", 64).put("rms_norm_eps", 1e-5).put("rope_theta", 10000.0);
+        Files.writeString(m.resolve("speech/decoder/config.json"), c.toPrettyString());
+        try (var d = dev.auris.speech.SpeechDecoder.load(dev.auris.speech.SpeechDecoderConfig.of("test", c), dev.auris.io.WeightSource.random(3, 0.5), dev.auris.core.DType.F32)) {
+            dev.auris.io.SafeTensorsWriter.writeTensors(m.resolve("speech/decoder/model.safetensors"), d.tensors(), java.util.Map.of());
+        }
+        var s = dev.auris.pipeline.SpeechModelSpec.read(tiny);
+        new dev.auris.pipeline.SpeechModelSpec(s.format(), new dev.auris.pipeline.SpeechModelSpec.EncoderRef(tiny.resolve(s.encoder().path()).toString(), s.encoder().pad30s()),
+                new dev.auris.pipeline.SpeechModelSpec.LlmRef(tiny.resolve(s.llm().path()).normalize().toString()), s.selector(), s.connector(), s.decoding(), s.prompt(),
+                s.weights(), s.lora(), new dev.auris.pipeline.SpeechModelSpec.Speech("speech/decoder", Home.resolve("testdata/golden/speech/codehifigan-tiny").toString(), null, 5)).write(m);
+        return m;
+    }
+
     static JsonNode readJson(Path p) {
         try {
             return new ObjectMapper().readTree(p.toFile());

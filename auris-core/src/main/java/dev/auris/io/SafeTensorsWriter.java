@@ -1,6 +1,8 @@
 package dev.auris.io;
 
 import dev.auris.core.DType;
+import dev.auris.core.Torch;
+import org.bytedeco.pytorch.Tensor;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -35,9 +37,21 @@ public final class SafeTensorsWriter {
                         + numel * dtype.bytes() + " bytes, got " + bytes.remaining());
             }
         }
+
+        /** A tensor's current dtype, shape and bytes (copied off the native tensor). */
+        public static Entry of(Tensor t) {
+            return new Entry(Torch.dtype(t.scalar_type()), Torch.shape(t), Torch.toBytes(t));
+        }
     }
 
     private SafeTensorsWriter() {}
+
+    /** Tensors by name, each in its current dtype, in the map's order. */
+    public static void writeTensors(Path target, Map<String, Tensor> tensors, Map<String, String> metadata) {
+        Map<String, Entry> entries = new java.util.LinkedHashMap<>();
+        tensors.forEach((n, t) -> entries.put(n, Entry.of(t)));
+        write(target, entries, metadata);
+    }
 
     public static void write(Path target, Map<String, Entry> tensors, Map<String, String> metadata) {
         ObjectNode header = JSON.createObjectNode();

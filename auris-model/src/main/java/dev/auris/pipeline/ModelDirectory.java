@@ -1,7 +1,6 @@
 package dev.auris.pipeline;
 
 import dev.auris.prompt.PromptSpec;
-import dev.auris.core.Torch;
 import dev.auris.encoder.WhisperEncoder;
 import dev.auris.fusion.Connector;
 import dev.auris.fusion.ConnectorSpec;
@@ -18,6 +17,7 @@ import dev.auris.llm.Llm;
 import dev.auris.llm.LoraSpec;
 import dev.auris.llm.TextModel;
 import dev.auris.nn.Params;
+import dev.auris.speech.SpeechHead;
 import org.bytedeco.pytorch.Tensor;
 
 import java.io.IOException;
@@ -85,11 +85,21 @@ public final class ModelDirectory {
             } else if (newLora != null) {
                 llm = llm.withLora(newLora, LoraSpec.init(seed), dtype);
             }
-            return new SpeechLlm(dir, spec, enc, sel, con, text, llm);
+            SpeechHead speech = spec.speech() == null ? null : speechHead(dir, spec.speech(), d, dtype);
+            return new SpeechLlm(dir, spec, enc, sel, con, text, llm, speech);
         } catch (RuntimeException e) {
             enc.close();
             if (text != null) text.close();
             throw e;
+        }
+    }
+
+    /** The voice auris.json's {@code speech} section describes, for an LLM of width {@code d}. */
+    private static SpeechHead speechHead(Path dir, SpeechModelSpec.Speech s, int d, DType dtype) {
+        try {
+            return SpeechHead.load(dir.resolve(s.decoder()), dir.resolve(s.vocoder()), s.omega(), d, dtype);
+        } catch (CheckpointException e) {
+            throw new CheckpointException(dir.resolve("auris.json") + ": speech: " + e.getMessage(), e);
         }
     }
 
@@ -153,7 +163,7 @@ public final class ModelDirectory {
 
     private static Map<String, SafeTensorsWriter.Entry> entries(Map<String, Tensor> tensors) {
         Map<String, SafeTensorsWriter.Entry> entries = new LinkedHashMap<>();
-        tensors.forEach((n, t) -> entries.put(n, new SafeTensorsWriter.Entry(Torch.dtype(t.scalar_type()), Torch.shape(t), Torch.toBytes(t))));
+        tensors.forEach((n, t) -> entries.put(n, SafeTensorsWriter.Entry.of(t)));
         return entries;
     }
 
@@ -187,7 +197,14 @@ public final class ModelDirectory {
         new SpeechModelSpec(spec.format(),
                 new SpeechModelSpec.EncoderRef(base.relativize(encDir.toAbsolutePath().normalize()).toString(), spec.encoder().pad30s()),
                 new SpeechModelSpec.LlmRef(base.relativize(llmDir.toAbsolutePath().normalize()).toString()),
-                m.selector().spec(), m.connector().spec(), spec.decoding(), spec.prompt(), weights, lora).write(out);
+                m.selector().spec(), m.connector().spec(), spec.decoding(), spec.prompt(), weights, lora, speech(spec.speech(), m.dir(), base)).write(out);
+    }
+
+    /** The speech section with its directories relative to {@code out} (the voice is referenced, not copied). */
+    private static SpeechModelSpec.Speech speech(SpeechModelSpec.Speech s, Path from, Path out) {
+        if (s == null) return null;
+        java.util.function.Function<String, String> rel = p -> p == null ? null : out.relativize(from.resolve(p).toAbsolutePath().normalize()).toString();
+        return new SpeechModelSpec.Speech(rel.apply(s.decoder()), rel.apply(s.vocoder()), rel.apply(s.units()), s.omega());
     }
 
     /** Copies the files of a model directory except its weights (config, tokenizer, ...). */

@@ -18,6 +18,7 @@ import dev.auris.llm.TextModel;
 import dev.auris.nn.Linear;
 import dev.auris.prompt.ChatTemplate;
 import dev.auris.sample.SamplingOptions;
+import dev.auris.speech.SpeechHead;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
@@ -46,9 +47,11 @@ public final class SpeechLlm implements AutoCloseable {
     private final Optional<ChatTemplate> template;
     private final PromptBuilder prompt;
     private final Hearing hearing;
+    private final Optional<SpeechHead> speech;  // the voice, when auris.json has a speech section
 
-    SpeechLlm(Path dir, SpeechModelSpec spec, WhisperEncoder encoder, FeatureSelector selector, Connector connector, TextModel text, Llm llm) {
+    SpeechLlm(Path dir, SpeechModelSpec spec, WhisperEncoder encoder, FeatureSelector selector, Connector connector, TextModel text, Llm llm, SpeechHead speech) {
         this.dir = dir;
+        this.speech = Optional.ofNullable(speech);
         this.spec = spec;
         this.encoder = encoder;
         this.selector = selector;
@@ -265,8 +268,12 @@ public final class SpeechLlm implements AutoCloseable {
         return out;
     }
 
+    /** What makes the model speak its answers ({@link SpeechSession#respond(Turn, SamplingOptions, SpeechHead, java.util.function.Consumer)}), if it has a voice. */
+    public Optional<SpeechHead> speech() { return speech; }
+
     @Override
     public void close() {
+        speech.ifPresent(SpeechHead::close);
         encoder.close();
         if (llm != text.llm()) llm.close();
         text.close();

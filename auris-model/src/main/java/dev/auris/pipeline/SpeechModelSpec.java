@@ -31,13 +31,35 @@ import java.util.Map;
  *  "connector": {"type": "frame-stack-mlp", "k": 5, "hidden": 2048},
  *  "decoding": {"beam": 8, "ctc_weight": 0.5},           (ctc-compress models: how a clip is heard)
  *  "prompt": {"system": "...", "instruction": "...", "template": null, "add_bos": false},
- *  "weights": "fusion.safetensors"}
+ *  "weights": "fusion.safetensors",
+ *  "speech": {"decoder": "speech/decoder", "vocoder": "speech/vocoder", "units": "speech/units", "omega": 25}}   (optional)
  * }</pre>
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record SpeechModelSpec(String format, EncoderRef encoder, LlmRef llm, SelectorSpec selector,
-                              ConnectorSpec connector, Decoding decoding, PromptSpec prompt, String weights, Adapters lora) {
+                              ConnectorSpec connector, Decoding decoding, PromptSpec prompt, String weights, Adapters lora, Speech speech) {
     public static final String FORMAT = "auris/1";
+
+    /** The same model without a voice (every field but {@code speech}). */
+    public SpeechModelSpec(String format, EncoderRef encoder, LlmRef llm, SelectorSpec selector, ConnectorSpec connector,
+                           Decoding decoding, PromptSpec prompt, String weights, Adapters lora) {
+        this(format, encoder, llm, selector, connector, decoding, prompt, weights, lora, null);
+    }
+
+    /**
+     * What makes the model speak (LLaMA-Omni's speech decoder and a unit vocoder), by directories relative
+     * to the model's: {@code decoder} (config.json + {@code speech_generator.*} safetensors), {@code vocoder}
+     * (config.json + weights), {@code units} (the k-means codebook the two were trained on; for evaluation
+     * and training, optional at inference), and Ω, units per vocoder call while streaming (25 when absent).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Speech(String decoder, String vocoder, String units, Integer omega) {
+        public Speech {
+            omega = omega == null ? 25 : omega;
+            if (decoder == null || vocoder == null) throw new IllegalArgumentException("speech needs both decoder and vocoder (directories relative to the model)");
+            if (omega < 1) throw new IllegalArgumentException("speech.omega (units per vocoder call) must be ≥ 1, got " + omega);
+        }
+    }
 
     /**
      * The LoRA adapters a model carries ({@code lora.safetensors} in PEFT's tensor names): rank 8, alpha 16,
