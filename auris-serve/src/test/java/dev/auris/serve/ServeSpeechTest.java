@@ -129,6 +129,75 @@ class ServeSpeechTest {
     }
 
     @Test
+    void realtimeAnswersAreSpokenAndCanBeTruncated() throws Exception {
+        var events = new java.util.concurrent.LinkedBlockingQueue<com.fasterxml.jackson.databind.JsonNode>();
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        StringBuilder partial = new StringBuilder();
+        var ws = java.net.http.HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(java.net.URI.create("ws://127.0.0.1:" + server.port() + "/v1/realtime"),
+                new java.net.http.WebSocket.Listener() {
+                    @Override
+                    public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket w, CharSequence data, boolean last) {
+                        partial.append(data);
+                        if (last) {
+                            try {
+                                events.add(json.readTree(partial.toString()));
+                            } catch (Exception e) {
+                                throw new AssertionError(e);
+                            }
+                            partial.setLength(0);
+                        }
+                        w.request(1);
+                        return null;
+                    }
+                }).join();
+        try {
+            var created = events.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals("session.created", created.path("type").asText());
+            assertEquals("[\"audio\"]", created.path("session").path("output_modalities").toString(), "a model with a voice speaks by default");
+            assertEquals(24_000, created.path("session").path("output_sample_rate").asInt());
+            ws.sendText("{\"type\": \"session.update\", \"session\": {\"temperature\": 0, \"max_output_tokens\": 24}}", true).join();
+            ws.sendText("{\"type\": \"conversation.item.create\", \"item\": {\"type\": \"message\", \"role\": \"user\", \"content\": [{\"type\": \"input_text\", \"text\": \"Once upon a time\"}]}}", true).join();
+            ws.sendText("{\"type\": \"response.create\"}", true).join();
+            StringBuilder transcript = new StringBuilder();
+            ByteArrayOutputStream pcm = new ByteArrayOutputStream();
+            List<String> types = new ArrayList<>();
+            com.fasterxml.jackson.databind.JsonNode e, done = null;
+            while ((e = events.poll(60, java.util.concurrent.TimeUnit.SECONDS)) != null) {
+                String type = e.path("type").asText();
+                types.add(type);
+                switch (type) {
+                    case "response.output_audio_transcript.delta" -> transcript.append(e.path("delta").asText());
+                    case "response.output_audio.delta" -> pcm.writeBytes(Base64.getDecoder().decode(e.path("delta").asText()));
+                    case "response.output_text.delta" -> fail("a spoken answer streams its transcript, not output_text");
+                    default -> { }
+                }
+                if (type.equals("response.done")) {
+                    done = e;
+                    break;
+                }
+            }
+            assertNotNull(done, "response.done; saw " + types);
+            Object[] expected = inProcess();
+            assertEquals(expected[0], transcript.toString());
+            assertArrayEquals((byte[]) expected[1], pcm.toByteArray(), "the realtime audio is the in-process answer's at 24 kHz");
+            assertTrue(types.indexOf("response.output_audio.delta") < types.lastIndexOf("response.output_audio_transcript.delta"), "audio interleaves with the transcript: " + types);
+            assertTrue(types.indexOf("response.output_audio.done") < types.indexOf("response.done") && types.contains("response.output_audio_transcript.done"), types.toString());
+            var item = done.path("response").path("output").path(0);
+            assertEquals("completed", done.path("response").path("status").asText());
+            assertEquals("output_audio", item.path("content").path(0).path("type").asText());
+            assertEquals(expected[0], item.path("content").path(0).path("transcript").asText());
+            ws.sendText("{\"type\": \"conversation.item.truncate\", \"item_id\": \"" + item.path("id").asText() + "\", \"content_index\": 0, \"audio_end_ms\": 5}", true).join();
+            var truncated = events.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals("conversation.item.truncated", truncated.path("type").asText(), truncated.toString());
+            assertEquals(5, truncated.path("audio_end_ms").asInt());
+            ws.sendText("{\"type\": \"conversation.item.truncate\", \"item_id\": \"item_nope\", \"content_index\": 0, \"audio_end_ms\": 5}", true).join();
+            assertEquals("item_not_found", events.poll(30, java.util.concurrent.TimeUnit.SECONDS).path("error").path("code").asText());
+        } finally {
+            ws.abort();
+        }
+    }
+
+    @Test
     void badAudioRequestsAre400s() {
         var e = assertThrows(BadRequestException.class, () -> client.chat().completions().create(ask(ChatCompletionAudioParam.Format.MP3).build()));
         assertEquals("invalid_value", e.code().orElseThrow());
