@@ -47,6 +47,17 @@ class ServeBrowserTest {
         }
     }
 
+    @Test
+    void speaksToAVoicedModelAndTheAnswerPlays(@TempDir Path tmp) throws Exception {
+        Optional<Path> chromedriver = onPath("chromedriver");
+        assumeTrue(Files.isExecutable(CHROMIUM), "chromium is not installed (apt-get install chromium): the browser test is skipped");
+        assumeTrue(chromedriver.isPresent(), "chromedriver is not installed (apt-get install chromium-driver): the browser test is skipped");
+        Path wav = microphone(tmp);
+        try (Server server = Server.start(TestModel.voiced(), TestModel.ID, ServeConfig.defaults().withPort(0))) {
+            talk(server, chromedriver.get(), wav, "talk-page-spoken.png", true);
+        }
+    }
+
     /** 1 s of silence, the sentence, 3 s of silence: what the fake microphone plays. */
     static Path microphone(Path dir) throws Exception {
         AudioClip story = Audio.load(TestModel.story3());
