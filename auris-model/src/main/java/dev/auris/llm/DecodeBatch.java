@@ -110,6 +110,7 @@ public final class DecodeBatch implements AutoCloseable {
         }
         rows.remove(last);
         r.index = -1;
+        if (rows.isEmpty()) close(); // the padded buffers are as wide as the longest row ever was: give them back when idle
     }
 
     /**
