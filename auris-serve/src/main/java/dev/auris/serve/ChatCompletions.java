@@ -70,22 +70,26 @@ final class ChatCompletions {
 
     private static String audioId(String completionId) { return "audio_" + completionId.substring("chatcmpl-".length()); }
 
+    private static ChatResponse.Delta audio(String id, String data, String transcript, Long expiresAt) {
+        return new ChatResponse.Delta(null, null, new ChatResponse.AudioDelta(id, data, transcript, expiresAt));
+    }
+
     private void stream(Context ctx, ChatRequest r, ChatTurns turns, SpokenReply spoken, InferencePool.Token token, String id, long created) {
         Sse[] sse = {null}; // opened by the inference thread when the answer starts, so a 429 stays a plain response
         try {
             pool.call(config.requestTimeout(), token, t -> {
                 sse[0] = new Sse(ctx);
-                sse[0].data(ChatResponse.chunk(id, created, modelId, new ChatResponse.Delta("assistant", "", null), null));
-                String aid = audioId(id);
-                Answer a = spoken == null
-                        ? answer(turns, t, null, d -> sse[0].data(ChatResponse.chunk(id, created, modelId, new ChatResponse.Delta(null, d, null), null)), null, null)
-                        : answer(turns, t, spoken,   // spoken: the text is the audio's transcript, as OpenAI streams it
-                                d -> sse[0].data(ChatResponse.chunk(id, created, modelId, new ChatResponse.Delta(null, null, new ChatResponse.AudioDelta(aid, null, d, null)), null)),
-                                pcm -> sse[0].data(ChatResponse.chunk(id, created, modelId, new ChatResponse.Delta(null, null,
-                                        new ChatResponse.AudioDelta(aid, Base64.getEncoder().encodeToString(pcm), null, null)), null)),
-                                new AudioOut(spoken.head().vocoder().sampleRate(), false));
-                if (spoken != null) sse[0].data(ChatResponse.chunk(id, created, modelId, new ChatResponse.Delta(null, null,
-                        new ChatResponse.AudioDelta(aid, null, null, created + AUDIO_TTL_SECONDS)), null));
+                Consumer<ChatResponse.Delta> send = delta -> sse[0].data(ChatResponse.chunk(id, created, modelId, delta, null));
+                send.accept(new ChatResponse.Delta("assistant", "", null));
+                Answer a;
+                if (spoken == null) {
+                    a = answer(turns, t, null, d -> send.accept(new ChatResponse.Delta(null, d, null)), null, null);
+                } else { // the text is the audio's transcript, as OpenAI streams a spoken answer
+                    String aid = audioId(id);
+                    a = answer(turns, t, spoken, d -> send.accept(audio(aid, null, d, null)),
+                            pcm -> send.accept(audio(aid, Base64.getEncoder().encodeToString(pcm), null, null)), new AudioOut(spoken.head().vocoder().sampleRate(), false));
+                    send.accept(audio(aid, null, null, created + AUDIO_TTL_SECONDS));
+                }
                 sse[0].data(ChatResponse.chunk(id, created, modelId, new ChatResponse.Delta(null, null, null), ChatTurns.finishReason(a.stop())));
                 if (r.includeUsage()) sse[0].data(ChatResponse.usageChunk(id, created, modelId, a.usage()));
                 sse[0].done();
