@@ -70,6 +70,7 @@ class ServeBrowserTest {
 
     /** Opens the page, talks hands-free, checks what appears (and, when {@code spoken}, that the answer plays). */
     static void talk(Server server, Path chromedriver, Path wav, String screenshot, boolean spoken) throws Exception {
+        java.util.logging.Logger.getLogger("org.openqa.selenium").setLevel(java.util.logging.Level.SEVERE); // no CDP-version notices: WebDriver is all this uses
         Path profile = Files.createTempDirectory("auris-chromium-profile"); // outside JUnit's temp dir: see the cleanup below
         ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile()).addArguments("--headless=new", "--no-sandbox", "--disable-gpu",
                 "--no-first-run", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",

@@ -42,7 +42,7 @@ final class TestModel {
         if (voiced != null) return voiced;
         try {
             Torch.setThreads(2);
-            Path tiny = Home.resolve("models/tiny"), dir = Files.createTempDirectory("auris-voiced-tiny");
+            Path tiny = Home.resolve("models/tiny"), dir = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "voiced-tiny"); // cleaned with the build
             ObjectMapper json = new ObjectMapper();
             ObjectNode spec = (ObjectNode) json.readTree(tiny.resolve("auris.json").toFile());
             ((ObjectNode) spec.get("encoder")).put("path", tiny.resolve(spec.get("encoder").get("path").asText()).toString());
