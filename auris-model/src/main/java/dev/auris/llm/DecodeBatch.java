@@ -22,7 +22,8 @@ import java.util.List;
  * position, and masks each row's keys past its length, so a row computes what its own {@link Session} would,
  * up to batched-matmul round-off. Rows stay packed in 0..n-1: a row that leaves is replaced by the last one.
  * A joining session's cache is copied in; a leaving row's new positions are copied back into its session,
- * which goes on from there (the next turn of a conversation). Not thread-safe: one decode loop owns it.
+ * which goes on from there (the next turn of a conversation); a session that keeps its hidden state (a spoken
+ * answer's) gets its row's after every step. Not thread-safe: one decode loop owns it.
  *
  * <p>Shapes: n live rows, R row capacity, C position capacity, S positions attended this step (the longest
  * row + 1), D hidden, H heads, KV key/value heads, hd head_dim.
@@ -134,6 +135,9 @@ public final class DecodeBatch implements AutoCloseable {
         for (Row r : rows) {
             r.fed.add(tokens[r.index]);
             r.length++;
+            try (PointerScope scope = new PointerScope()) {
+                r.session.keep(h.narrow(0, r.index, 1));                                          // [1, D]: its speech decoder's input
+            }
         }
         return h;
     }

@@ -80,15 +80,19 @@ public final class Session implements AutoCloseable {
             }
             Tensor h = llm.forward(x, position, cache, null, null); // [1, T, D]
             position += (int) t;
-            if (keepHidden) {
-                if (lastHidden != null) lastHidden.close();
-                lastHidden = Torch.own(h.select(0, 0).to(org.bytedeco.pytorch.global.torch.ScalarType.Float).clone());
-            }
+            keep(h.select(0, 0));
             return llm.logits(h.select(0, 0).select(0, t - 1)); // [V]
         });
     }
 
     KvCache cache() { return cache; }
+
+    /** Keeps {@code h} [T, D] as {@link #lastHidden} (float32, owned) when asked to; also a batch's step for its row. */
+    void keep(Tensor h) {
+        if (!keepHidden) return;
+        if (lastHidden != null) lastHidden.close();
+        lastHidden = Torch.own(h.to(org.bytedeco.pytorch.global.torch.ScalarType.Float).clone());
+    }
 
     /**
      * Takes positions decoded elsewhere ({@link DecodeBatch}): keys and values [1, KV, n, hd] per layer of the

@@ -168,8 +168,11 @@ public final class SpeechSession implements AutoCloseable {
         return respond(user, options, speech, DecodeLoop.ALONE, sink);
     }
 
-    private Event.Done respond(Turn user, SamplingOptions options, SpeechHead speech, DecodeLoop loop, Consumer<Event> sink) {
-        if (speech != null && loop != DecodeLoop.ALONE) throw new IllegalArgumentException("a spoken answer decodes alone: its speech decoder reads each step's hidden state");
+    /**
+     * Spoken (with a head) and decoded by {@code loop}: in a batch, the session's row's hidden state after each
+     * step is what its speech decoder reads, so the speech decoder and vocoder run where the loop runs.
+     */
+    public Event.Done respond(Turn user, SamplingOptions options, SpeechHead speech, DecodeLoop loop, Consumer<Event> sink) {
         long t0 = System.nanoTime();
         long[] firstAudio = {0};
         llm.keepHidden(speech != null);

@@ -27,6 +27,7 @@ public final class ContinuousBatch implements AutoCloseable {
         private final Decoding decoding;
         private final boolean keep;
         private float[] logits; // [V] of the position last fed
+        private RuntimeException failure;
 
         private Member(DecodeBatch.Row row, Decoding decoding, boolean keep, float[] logits) {
             this.row = row;
@@ -38,6 +39,9 @@ public final class ContinuousBatch implements AutoCloseable {
         public Decoding decoding() { return decoding; }
 
         public Session session() { return row.session(); }
+
+        /** Why the answer ended early: its own sampling or listener failed (the others went on); null otherwise. */
+        public RuntimeException failure() { return failure; }
     }
 
     private final Llm llm;
@@ -69,7 +73,8 @@ public final class ContinuousBatch implements AutoCloseable {
 
     /**
      * One token for every answer: each samples from its logits; those that ended leave and are returned (their
-     * {@link Decoding#result} is ready); the rest are fed in one forward and get their next logits.
+     * {@link Decoding#result} is ready, or their {@link Member#failure}); the rest are fed in one forward and get
+     * their next logits.
      */
     public List<Member> step() {
         int max = llm.config().maxPositionEmbeddings();
@@ -77,7 +82,12 @@ public final class ContinuousBatch implements AutoCloseable {
         int[] next = new int[members.size()];
         for (int i = 0; i < members.size(); i++) {
             Member m = members.get(i);
-            next[i] = m.decoding.next(m.logits, m.row.position(), max);
+            try {
+                next[i] = m.decoding.next(m.logits, m.row.position(), max);
+            } catch (RuntimeException e) { // this answer's listener (a speech stream, a sink) failed: it ends, the batch goes on
+                m.failure = e;
+                next[i] = -1;
+            }
             if (next[i] < 0) ended.add(m);
         }
         List<Member> going = new ArrayList<>();
@@ -85,7 +95,7 @@ public final class ContinuousBatch implements AutoCloseable {
         for (int i = 0; i < members.size(); i++) if (next[i] >= 0) going.add(members.get(i));
         for (Member m : ended) {
             members.remove(m);
-            batch.leave(m.row, m.keep);
+            batch.leave(m.row, m.keep && m.failure == null);
         }
         if (going.isEmpty()) return ended;
         for (int i = 0, j = 0; i < next.length; i++) if (next[i] >= 0) byRow[going.get(j++).row.index()] = next[i];

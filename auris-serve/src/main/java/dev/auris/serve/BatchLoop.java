@@ -22,7 +22,8 @@ import java.util.function.Consumer;
  * The one decode thread of the server: every answer in flight, whichever request it belongs to, gets its next
  * token from the same batched forward ({@link ContinuousBatch}) — sessions decode together rather than one
  * after another. A request's inference thread hears the clips and prefills the prompt (as before), then
- * hands its session here through an {@link Answer} and waits.
+ * hands its session here through an {@link Answer} and waits. A spoken answer's speech decoder and vocoder run
+ * here too, on its row's hidden state after each step.
  *
  * <p>The decode thread never touches a socket: an answer's events are queued to its own inference thread,
  * which writes them (a slow or vanished client stalls only itself) and checks the request's cancellation
@@ -135,7 +136,8 @@ final class BatchLoop implements AutoCloseable {
                         Answer a = answers.remove(m);
                         a.result = m.decoding().result();
                         a.left.complete(null);
-                        a.mailbox.add(FINISHED);
+                        RuntimeException failed = m.failure(); // its own speech stream failed: only this answer ends with an error
+                        a.mailbox.add(failed == null ? FINISHED : () -> { throw failed; });
                     }
                 } catch (RuntimeException e) { // the forward failed: every answer in it fails, the loop goes on with a fresh batch
                     for (Answer a : answers.values()) {

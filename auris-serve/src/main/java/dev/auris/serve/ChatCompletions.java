@@ -111,9 +111,8 @@ final class ChatCompletions {
 
     /**
      * Answers on the calling (inference) thread, which hears and prefills; the tokens come from the shared
-     * {@link BatchLoop}, and the deltas are written here. A spoken answer decodes alone on this thread (its
-     * speech decoder reads every step's hidden state), its audio resampled to 24 kHz into {@code onAudio}. The
-     * session lives exactly as long as this call.
+     * {@link BatchLoop}, and the deltas are written here; a spoken answer's audio is resampled to 24 kHz here
+     * into {@code onAudio}. The session lives exactly as long as this call.
      */
     private Answer answer(ChatTurns turns, InferencePool.Token token, SpokenReply spoken, Consumer<String> onText, Consumer<byte[]> onAudio, AudioOut audio) {
         try (SpeechSession s = model.newSession()) {
@@ -129,14 +128,11 @@ final class ChatCompletions {
                     default -> { }
                 }
             };
-            Event.Done d;
+            var decode = batch.new Answer(token);
+            Event.Done d = s.respond(turns.question(), turns.sampling(), spoken == null ? null : spoken.head(), decode, decode.sink(sink));
             if (spoken != null) {
-                d = s.respond(turns.question(), turns.sampling(), spoken.head(), sink);
                 byte[] rest = audio.finish();
                 if (rest.length > 0) onAudio.accept(rest);
-            } else {
-                var decode = batch.new Answer(token);
-                d = s.respond(turns.question(), turns.sampling(), decode, decode.sink(sink));
             }
             // the generator feeds every sampled token but the last unless the answer ended with EOS
             int fedAnswer = d.stop() == Generator.StopReason.EOS ? d.tokens() : Math.max(0, d.tokens() - 1);

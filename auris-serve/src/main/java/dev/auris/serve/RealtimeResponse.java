@@ -86,31 +86,20 @@ final class RealtimeResponse {
         SpeechLlm m = conn.model();
         try (SpeechSession s = m.newSession()) {
             past.forEach(s::add);
-            Event.Done d;
-            if (voice == null) {
-                var decode = conn.batch().new Answer(t);
-                d = s.respond(question, sampling, decode, decode.sink(e -> {
-                    t.check();
-                    if (e instanceof Event.TextDelta td) {
+            var decode = conn.batch().new Answer(t);
+            AudioOut out = voice == null ? null : new AudioOut(voice.vocoder().sampleRate(), false);
+            Event.Done d = s.respond(question, sampling, voice, decode, decode.sink(e -> {
+                t.check();
+                switch (e) {
+                    case Event.TextDelta td -> {
                         said.append(td.text());
-                        conn.send(new RealtimeEvent.TextDelta(id, itemId, 0, 0, td.text()));
+                        conn.send(voice == null ? new RealtimeEvent.TextDelta(id, itemId, 0, 0, td.text()) : new RealtimeEvent.TranscriptDelta(id, itemId, 0, 0, td.text()));
                     }
-                }));
-            } else { // spoken: decodes alone on this thread (the speech decoder reads each step's hidden state)
-                AudioOut out = new AudioOut(voice.vocoder().sampleRate(), false);
-                d = s.respond(question, sampling, voice, e -> {
-                    t.check();
-                    switch (e) {
-                        case Event.TextDelta td -> {
-                            said.append(td.text());
-                            conn.send(new RealtimeEvent.TranscriptDelta(id, itemId, 0, 0, td.text()));
-                        }
-                        case Event.AudioChunk c -> sendAudio(out.push(c.samples()));
-                        default -> { }
-                    }
-                });
-                sendAudio(out.finish());
-            }
+                    case Event.AudioChunk c -> sendAudio(out.push(c.samples()));
+                    default -> { }
+                }
+            }));
+            if (out != null) sendAudio(out.finish());
             usage[1] = d.tokens();
             usage[0] = Math.max(0, s.position() - d.tokens());
         }

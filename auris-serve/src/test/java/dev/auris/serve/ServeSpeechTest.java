@@ -198,6 +198,29 @@ class ServeSpeechTest {
     }
 
     @Test
+    void spokenAndTextAnswersShareTheBatch() throws Exception {
+        Object[] expected = inProcess();
+        String text;
+        try (SpeechSession s = TestModel.voiced().newSession()) {
+            text = s.respond(Turn.user(Turn.text("The little dog")), SamplingOptions.greedy(40), e -> {}).text();
+        }
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            List<java.util.concurrent.Future<ChatCompletion>> spoken = new ArrayList<>(), plain = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                spoken.add(pool.submit(() -> client.chat().completions().create(ask(ChatCompletionAudioParam.Format.PCM16).build())));
+                plain.add(pool.submit(() -> client.chat().completions().create(ChatCompletionCreateParams.builder().model(TestModel.ID)
+                        .addUserMessage("The little dog").temperature(0.0).maxCompletionTokens(40).build())));
+            }
+            for (var f : spoken) {
+                ChatCompletionAudio a = f.get().choices().getFirst().message().audio().orElseThrow();
+                assertEquals(expected[0], a.transcript());
+                assertArrayEquals((byte[]) expected[1], Base64.getDecoder().decode(a.data()), "spoken in a batch as alone");
+            }
+            for (var f : plain) assertEquals(text, f.get().choices().getFirst().message().content().orElseThrow());
+        }
+    }
+
+    @Test
     void badAudioRequestsAre400s() {
         var e = assertThrows(BadRequestException.class, () -> client.chat().completions().create(ask(ChatCompletionAudioParam.Format.MP3).build()));
         assertEquals("invalid_value", e.code().orElseThrow());
