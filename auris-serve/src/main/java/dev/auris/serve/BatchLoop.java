@@ -7,6 +7,7 @@ import dev.auris.sample.ContinuousBatch;
 import dev.auris.sample.DecodeLoop;
 import dev.auris.sample.Decoding;
 import dev.auris.sample.Generator;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
@@ -116,7 +117,7 @@ final class BatchLoop implements AutoCloseable {
                     if (op == STOP) return;
                     switch (op) {
                         case Join j -> {
-                            try {
+                            try (PointerScope scope = new PointerScope()) { // the copies made while joining
                                 j.a().member = batch.join(j.session(), j.logits(), j.decoding(), true);
                                 answers.put(j.a().member, j.a());
                             } catch (RuntimeException e) {
