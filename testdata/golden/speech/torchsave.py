@@ -5,9 +5,11 @@ import numpy as np
 torch_mod = types.ModuleType("torch"); utils_mod = types.ModuleType("torch._utils")
 class FloatStorage: pass
 FloatStorage.__module__ = "torch"; FloatStorage.__qualname__ = FloatStorage.__name__ = "FloatStorage"
+class HalfStorage: pass
+HalfStorage.__module__ = "torch"; HalfStorage.__qualname__ = HalfStorage.__name__ = "HalfStorage"
 def _rebuild_tensor_v2(*a): raise RuntimeError
 _rebuild_tensor_v2.__module__ = "torch._utils"
-torch_mod.FloatStorage = FloatStorage; torch_mod._utils = utils_mod; utils_mod._rebuild_tensor_v2 = _rebuild_tensor_v2
+torch_mod.FloatStorage = FloatStorage; torch_mod.HalfStorage = HalfStorage; torch_mod._utils = utils_mod; utils_mod._rebuild_tensor_v2 = _rebuild_tensor_v2
 sys.modules["torch"] = torch_mod; sys.modules["torch._utils"] = utils_mod
 
 class Storage:
@@ -20,10 +22,11 @@ class Tensor:
         for d in reversed(self.shape): stride.insert(0, s); s *= d
         return (_rebuild_tensor_v2, (self.storage, 0, tuple(self.shape), tuple(stride), False, collections.OrderedDict()))
 
-def save(obj_fn, path):
+def save(obj_fn, path, half=False):
+    """half: float16 storages (torch.HalfStorage), as openai-whisper's released checkpoints hold them."""
     storages = []
     def tensor(a):
-        a = np.ascontiguousarray(a, dtype='<f4')
+        a = np.ascontiguousarray(a, dtype='<f2' if half else '<f4')
         st = Storage(str(len(storages)), a); storages.append(st)
         return Tensor(st, list(a.shape))
     obj = obj_fn(tensor)
@@ -31,7 +34,7 @@ def save(obj_fn, path):
     class P(pickle.Pickler):
         def persistent_id(self, o):
             if isinstance(o, Storage):
-                return ('storage', FloatStorage, o.key, 'cpu', o.arr.size)
+                return ('storage', HalfStorage if half else FloatStorage, o.key, 'cpu', o.arr.size)
             return None
     P(buf, protocol=2).dump(obj)
     with zipfile.ZipFile(path, 'w', zipfile.ZIP_STORED) as z:

@@ -22,7 +22,8 @@ import java.util.*;
         description = {"Talk to a speech LLM. With --audio/--text: one turn, answer streamed (and spoken with --speak). Without: interactive;",
                 "type text, or '/audio FILE' to send a clip, '/reset' to start over, '/quit' to leave."})
 final class ChatCommand implements Runnable {
-    @Option(names = "--model", defaultValue = "models/tiny", description = "Auris model directory (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model", defaultValue = "models/tiny", description = {"Auris model directory (default: ${DEFAULT-VALUE}), or a released one:",
+            "LLaMA-Omni's Hugging Face directory, an Ultravox release."})
     Path model;
     @Option(names = "--audio", description = "Audio clip (repeatable; clips come first, in order).")
     List<Path> audio = new ArrayList<>();
@@ -37,6 +38,8 @@ final class ChatCommand implements Runnable {
     boolean stats;
     @Mixin
     Options options;
+    @Mixin
+    ReleasedOptions released;
 
     @Override
     public void run() {
@@ -44,9 +47,9 @@ final class ChatCommand implements Runnable {
         Path dir = Options.resolve(model);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         var decoding = sampling.options();
-        try (SpeechLlm m = SpeechLlm.load(dir, dtype); SpeechSession s = m.newSession()) {
+        try (SpeechLlm m = SpeechLlm.load(dir, dtype, released.overrides()); SpeechSession s = m.newSession()) {
             if (speak != null && m.speech().isEmpty()) {
-                throw new IllegalArgumentException("--speak: " + dir + " has no voice (its auris.json has no speech section); a model trained with a speech decoder and vocoder can speak");
+                throw new IllegalArgumentException("--speak: " + dir + " has no voice (its auris.json has no speech section; for LLaMA-Omni, pass --vocoder DIR); a model with a speech decoder and vocoder can speak");
             }
             voice = m.speech().orElse(null);
             if (!audio.isEmpty() || text != null) {

@@ -28,7 +28,8 @@ import java.util.List;
         description = {"Transcribe audio files with a speech LLM, writing one JSON line per file: {\"path\", \"text\"}, or {\"path\", \"error\"}",
                 "for a file that cannot be read (the others go on). --manifest takes JSONL lines with an \"audio\" or \"path\" field."})
 final class TranscribeCommand implements Runnable {
-    @Option(names = "--model", defaultValue = "models/tiny", description = "Auris model directory (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model", defaultValue = "models/tiny", description = {"Auris model directory (default: ${DEFAULT-VALUE}), or a released one:",
+            "LLaMA-Omni's Hugging Face directory, an Ultravox release."})
     Path model;
     @Parameters(arity = "0..*", description = "Audio files.")
     List<Path> files = new ArrayList<>();
@@ -43,6 +44,8 @@ final class TranscribeCommand implements Runnable {
     String decoder;
     @Mixin
     Options options;
+    @Mixin
+    ReleasedOptions released;
 
     @Override
     public void run() {
@@ -52,7 +55,7 @@ final class TranscribeCommand implements Runnable {
         if (!List.of("auto", "llm", "ctc", "joint").contains(decoder)) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--decoder " + decoder + " is unknown: use auto, llm, ctc or joint");
         }
-        try (SpeechLlm m = SpeechLlm.load(Options.resolve(model), dtype)) {
+        try (SpeechLlm m = SpeechLlm.load(Options.resolve(model), dtype, released.overrides())) {
             Transcriber transcriber;
             try {
                 transcriber = m.transcriber(Transcriber.Kind.parse(decoder, m));

@@ -207,6 +207,22 @@ class CliTest {
         }
     }
 
+    /** The released layouts as the README's "Models you already have" runs them (tiny random weights, testdata/golden/released). */
+    @Test
+    void releasedModelsRunAsTheyArePublished() {
+        Path g = Home.resolve("testdata/golden/released"), q = g.resolve("question.wav"), wav = tmp.resolve("omni.wav");
+        Run omni = run("chat", "--model", g.resolve("llama-omni-full").toString(), "--audio", q.toString(), "-t", "0", "-n", "6", "--speak", wav.toString());
+        assertEquals(0, omni.code(), omni.err());
+        assertTrue(Files.exists(wav) && omni.err().contains("spoken"), omni.err());
+        Run hub = run("chat", "--model", g.resolve("ultravox-tiny").toString(), "--audio", q.toString(), "-n", "2");
+        assertNotEquals(0, hub.code());
+        assertTrue(hub.err().contains("audio_model_id") && hub.err().contains("--encoder"), hub.err());
+        Run uv = run("transcribe", "--model", g.resolve("ultravox-tiny").toString(), "--encoder", g.resolve("ultravox-tiny/audio").toString(),
+                "--llm", g.resolve("ultravox-tiny/text").toString(), "-n", "3", q.toString());
+        assertEquals(0, uv.code(), uv.err());
+        assertTrue(uv.out().contains("\"text\""), uv.out());
+    }
+
     /** models/tiny with a random speech decoder and the golden tiny vocoder: a voice that says nothing sensible, to check the plumbing. */
     private Path voicedTiny() throws Exception {
         Path m = tmp.resolve("voiced");

@@ -14,7 +14,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 import java.io.IOException;
-import java.nio.file.Files;
+import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -27,7 +27,10 @@ import java.util.Set;
  * A PyTorch checkpoint ({@code torch.save}'s zip archive: {@code data.pkl} + one record per storage) read with
  * libtorch's own unpickler ({@code torch::pickle_load}, the reader behind {@code torch.jit} archives): it
  * builds tensors, dicts, lists and tuples and runs no code. The tensors are a dict of name → tensor,
- * optionally under a key of the top-level dict (fairseq vocoders: {@code "generator"}).
+ * optionally under a key of the top-level dict (fairseq vocoders: {@code "generator"}; openai-whisper:
+ * {@code "model_state_dict"}); the scalars of the other top-level entries are kept as {@link #metadata()}
+ * (openai-whisper's {@code "dims"}: {@code dims.n_audio_head} → 20). Files over 2 GB (whisper's large-v3.pt is
+ * 3 GB) are copied into native memory in slices, never into one Java array.
  *
  * <p>libtorch's unpickler reads {@code collections.OrderedDict} as None (it expects one only as a tensor's
  * empty backward hooks: {@code unpickler.cpp} {@code readGlobal}), so a {@code model.state_dict()} saved as is
@@ -38,32 +41,45 @@ import java.util.Set;
 public final class TorchCheckpoint implements WeightSource, AutoCloseable {
     private final Path file;
     private final Map<String, Tensor> tensors;
+    private final Map<String, Object> metadata;
 
-    private TorchCheckpoint(Path file, Map<String, Tensor> tensors) {
+    private TorchCheckpoint(Path file, Map<String, Tensor> tensors, Map<String, Object> metadata) {
         this.file = file;
         this.tensors = tensors;
+        this.metadata = metadata;
     }
 
     /** The tensors of {@code file}: the top-level dict, or its entry {@code key} when key is not null. */
     public static TorchCheckpoint open(Path file, String key) {
+        return open(file, key, SLICE, n -> true);
+    }
+
+    /** Only the tensors whose names {@code keep} accepts are kept (openai-whisper's .pt: the encoder's, not the text decoder's). */
+    public static TorchCheckpoint open(Path file, String key, java.util.function.Predicate<String> keep) {
+        return open(file, key, SLICE, keep);
+    }
+
+    /** Bytes per copy into native memory; a file larger than one slice is never held in a Java array. */
+    static final int SLICE = 1 << 28;
+
+    /** As {@link #open(Path, String)}, copying in slices of {@code slice} bytes (tests use small ones). */
+    static TorchCheckpoint open(Path file, String key, int slice) {
+        return open(file, key, slice, n -> true);
+    }
+
+    private static TorchCheckpoint open(Path file, String key, int slice, java.util.function.Predicate<String> keep) {
         Torch.init();
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new CheckpointException(file.toString(), null, "file not found", "check the vocoder checkpoint path");
-        } catch (IOException e) {
-            throw new CheckpointException(file + ": cannot read: " + e.getMessage(), e);
-        }
-        if (bytes.length < 4 || bytes[0] != 'P' || bytes[1] != 'K') {
-            throw new CheckpointException(file.toString(), null, "is not a zip archive (torch.save's format since PyTorch 1.6)",
-                    "re-save it with a recent PyTorch: torch.save(torch.load(f), f2)");
-        }
         Map<String, Tensor> out = new LinkedHashMap<>();
+        Map<String, Object> meta = new LinkedHashMap<>();
         try (PointerScope scope = new PointerScope()) {
+            ByteVector bytes = read(file, slice);
+            if (bytes.size() < 4 || bytes.get(0) != 'P' || bytes.get(1) != 'K') {
+                throw new CheckpointException(file.toString(), null, "is not a zip archive (torch.save's format since PyTorch 1.6)",
+                        "re-save it with a recent PyTorch: torch.save(torch.load(f), f2)");
+            }
             IValue root;
             try {
-                root = torch.pickle_load(vector(bytes));
+                root = torch.pickle_load(bytes);
             } catch (RuntimeException e) {
                 String msg = e.getMessage() == null ? "" : e.getMessage();
                 if (msg.contains("Expected GenericDict but got None")) {
@@ -74,6 +90,7 @@ public final class TorchCheckpoint implements WeightSource, AutoCloseable {
                 throw new CheckpointException(file + ": libtorch cannot unpickle it: " + msg.lines().findFirst().orElse(""), e);
             }
             GenericDict dict = dict(file, root, "the top level");
+            scalars(dict, "", meta, 2);
             if (key != null) {
                 IValue k = new IValue(key);
                 if (!dict.contains(k)) {
@@ -85,14 +102,58 @@ public final class TorchCheckpoint implements WeightSource, AutoCloseable {
             GenericDictIterator it = dict.begin();
             for (long i = 0; i < dict.size(); i++, it = it.increment()) {
                 IValue k = it.access().key(), v = it.access().value();
-                if (!k.isString() || !v.isTensor()) continue;   // e.g. optimizer step counters
+                if (!k.isString() || !v.isTensor() || !keep.test(k.toStringRef().getString())) continue;   // e.g. optimizer step counters
                 out.put(k.toStringRef().getString(), Torch.own(v.toTensor().contiguous()));
             }
         } catch (RuntimeException e) {
             out.values().forEach(Tensor::close);
             throw e;
         }
-        return new TorchCheckpoint(file, out);
+        return new TorchCheckpoint(file, out, Collections.unmodifiableMap(meta));
+    }
+
+    /** The file's bytes in a std::vector&lt;char&gt;, copied in slices of {@code slice} bytes (no Java array over 2 GB). */
+    private static ByteVector read(Path file, int slice) {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+            long size = ch.size();
+            if (size <= slice) {
+                ByteBuffer b = ByteBuffer.allocate((int) size);
+                while (b.hasRemaining() && ch.read(b) >= 0) { }
+                return vector(b.array());
+            }
+            ByteVector v = new ByteVector(size);
+            long data = new LongPointer(v).get(0);             // libstdc++: the vector's first word is its begin pointer
+            ByteBuffer buf = ByteBuffer.allocateDirect(slice);
+            for (long pos = 0; pos < size; ) {
+                buf.clear();
+                int n = ch.read(buf, pos);
+                if (n < 0) throw new IOException("file shrank while reading");
+                buf.flip();                                    // the pointer starts at the buffer's position
+                final long at = data + pos;
+                Pointer.memcpy(new Pointer() { { address = at; } }, new BytePointer(buf), n);
+                pos += n;
+            }
+            return v;
+        } catch (NoSuchFileException e) {
+            throw new CheckpointException(file.toString(), null, "file not found", "check the checkpoint path");
+        } catch (IOException e) {
+            throw new CheckpointException(file + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /** Int, float, bool and string entries of {@code d} (and of its dict entries, {@code depth} levels down) as "a.b" → value. */
+    private static void scalars(GenericDict d, String prefix, Map<String, Object> out, int depth) {
+        GenericDictIterator it = d.begin();
+        for (long i = 0; i < d.size(); i++, it = it.increment()) {
+            IValue k = it.access().key(), v = it.access().value();
+            if (!k.isString()) continue;
+            String name = prefix + k.toStringRef().getString();
+            if (v.isInt()) out.put(name, v.toInt());
+            else if (v.isDouble()) out.put(name, v.toDouble());
+            else if (v.isBool()) out.put(name, v.toBool());
+            else if (v.isString()) out.put(name, v.toStringRef().getString());
+            else if (v.isGenericDict() && depth > 1) scalars(v.toGenericDict(), name + ".", out, depth - 1);
+        }
     }
 
     /** The bytes in a std::vector&lt;char&gt;: one memcpy into its buffer, or element by element if its layout is not the expected one. */
@@ -126,6 +187,9 @@ public final class TorchCheckpoint implements WeightSource, AutoCloseable {
     }
 
     public Path file() { return file; }
+
+    /** Scalars beside the tensors, by dotted key (openai-whisper: {@code dims.n_mels} → 128L). */
+    public Map<String, Object> metadata() { return metadata; }
 
     public Set<String> names() { return Collections.unmodifiableSet(tensors.keySet()); }
 

@@ -52,10 +52,6 @@ public record WhisperConfig(int dModel, int layers, int heads, int ffnDim, int n
         } catch (IOException e) {
             throw new CheckpointException(configJson + ": cannot read config (" + e.getMessage() + ")", e);
         }
-        String type = c.path("model_type").asText("");
-        if (!type.equals("whisper")) {
-            throw new CheckpointException(configJson.toString(), null, "model_type is '" + type + "', not 'whisper'", "point --encoder at a Whisper model directory");
-        }
         int hop = LogMel.HOP_LENGTH;
         Path pre = configJson.resolveSibling(PREPROCESSOR_CONFIG);
         if (Files.isRegularFile(pre)) {
@@ -64,6 +60,16 @@ public record WhisperConfig(int dModel, int layers, int heads, int ffnDim, int n
             } catch (IOException e) {
                 throw new CheckpointException(pre + ": cannot read the feature extractor's config (" + e.getMessage() + ")", e);
             }
+        }
+        return of(c, hop, configJson.toString());
+    }
+
+    /** A Whisper config already parsed ({@code where} names it in errors), e.g. the {@code audio_config} a composite model embeds. */
+    public static WhisperConfig of(JsonNode c, int hop, String where) {
+        Path configJson = Path.of(where);
+        String type = c.path("model_type").asText("");
+        if (!type.equals("whisper")) {
+            throw new CheckpointException(configJson.toString(), null, "model_type is '" + type + "', not 'whisper'", "point --encoder at a Whisper model directory");
         }
         return new WhisperConfig(c.path("d_model").asInt(), c.path("encoder_layers").asInt(), c.path("encoder_attention_heads").asInt(),
                 c.path("encoder_ffn_dim").asInt(), c.path("num_mel_bins").asInt(80), c.path("max_source_positions").asInt(1500),

@@ -58,7 +58,12 @@ public final class WhisperEncoder implements AutoCloseable {
         this.owned = owned;
     }
 
+    /**
+     * A Hugging Face Whisper directory ({@code config.json} + safetensors), or openai-whisper's own checkpoint
+     * file ({@code large-v3.pt}, {@link OpenAiWhisper}).
+     */
     public static WhisperEncoder load(Path dir, DType dtype) {
+        if (Files.isRegularFile(dir)) return OpenAiWhisper.load(dir, dtype);
         Path cfg = dir.resolve("config.json");
         if (!Files.isRegularFile(cfg)) throw new CheckpointException(dir.toString(), null, "no config.json", "point at a Hugging Face Whisper model directory");
         WhisperConfig c = WhisperConfig.read(cfg);

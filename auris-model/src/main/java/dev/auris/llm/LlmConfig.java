@@ -66,7 +66,25 @@ public record LlmConfig(
         } catch (IOException e) {
             throw new CheckpointException(configJson + ": cannot read config (" + e.getMessage() + ")", e);
         }
+        return of(c, configJson.toString());
+    }
+
+    /**
+     * A config.json already parsed ({@code where} names it in errors), e.g. the {@code text_config} a composite
+     * model embeds; without {@code architectures}, {@code model_type} llama / mistral / qwen2 / qwen3 decides.
+     */
+    public static LlmConfig of(JsonNode c, String where) {
+        Path configJson = Path.of(where);
         String arch = c.path("architectures").path(0).asText("");
+        if (arch.isEmpty()) {
+            arch = switch (c.path("model_type").asText("")) {
+                case "llama" -> Family.LLAMA.architecture;
+                case "mistral" -> Family.MISTRAL.architecture;
+                case "qwen2" -> Family.QWEN2.architecture;
+                case "qwen3" -> Family.QWEN3.architecture;
+                default -> "";
+            };
+        }
         Family family = null;
         for (Family f : Family.values()) if (f.architecture.equals(arch)) family = f;
         // LLaMA-Omni's speech-to-speech and speech-to-text classes wrap a LlamaForCausalLM with the same weight names

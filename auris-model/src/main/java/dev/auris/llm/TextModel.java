@@ -57,6 +57,28 @@ public record TextModel(Llm llm, Tokenizer tokenizer, Set<Integer> eosIds) imple
         }
     }
 
+    /**
+     * The same LLM with the tokenizer of {@code dir} (a release that ships its own, as Ultravox does beside the text
+     * model it names); this model's tokenizer is closed. End-of-generation ids: these, plus the new tokenizer's EOS.
+     */
+    public TextModel withTokenizer(Path dir) {
+        Tokenizer tok = Tokenizer.load(dir);
+        Set<Integer> eos = new LinkedHashSet<>(eosIds);
+        tok.eosId().ifPresent(eos::add);
+        closeTokenizer();
+        return new TextModel(llm, tok, Set.copyOf(eos));
+    }
+
+    private void closeTokenizer() {
+        if (tokenizer instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // nothing to recover
+            }
+        }
+    }
+
     @Override
     public void close() {
         llm.close();

@@ -26,6 +26,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.*;
+import java.util.function.Supplier;
+import dev.auris.tokenizer.Tokenizer;
 
 /**
  * A speech LLM directory on disk: {@code auris.json} ({@link SpeechModelSpec}), the trained fusion weights,
@@ -41,6 +43,19 @@ public final class ModelDirectory {
      * be one the selector or connector uses.
      */
     public static SpeechLlm load(Path dir, DType dtype, LoraSpec newLora, long seed) {
+        return load(dir, dtype, newLora, seed, ReleasedLayout.Overrides.NONE);
+    }
+
+    /**
+     * As {@link #load(Path, DType, LoraSpec, long)}; a directory without auris.json whose config.json is a
+     * {@link ReleasedLayout} (LLaMA-Omni, Ultravox) loads as the auris.json it amounts to, {@code overrides} supplying
+     * the parts it only names.
+     */
+    public static SpeechLlm load(Path dir, DType dtype, LoraSpec newLora, long seed, ReleasedLayout.Overrides overrides) {
+        if (!Files.isRegularFile(dir.resolve("auris.json"))) {
+            var released = ReleasedLayout.detect(dir);
+            if (released.isPresent()) return loadReleased(dir, released.get().translate(dir, overrides), dtype, newLora, seed);
+        }
         SpeechModelSpec spec = SpeechModelSpec.read(dir);
         if (spec.weights() == null) throw new CheckpointException(dir.resolve("auris.json") + ": missing weights (the safetensors file of the trained parts)");
         try (Checkpoint fusion = Checkpoint.of(dir, List.of(dir.resolve(spec.weights())))) {
@@ -57,11 +72,58 @@ public final class ModelDirectory {
         }
     }
 
+    /** A released layout's translation: its fusion weights (and any embedded encoder / LLM) read in place under Auris's names. */
+    private static SpeechLlm loadReleased(Path dir, ReleasedLayout.Translation t, DType dtype, LoraSpec newLora, long seed) {
+        try (Checkpoint ckpt = Checkpoint.open(t.fusionDir())) {
+            ReleasedLayout.Embedded e = t.embedded();
+            Supplier<WhisperEncoder> encoder = e.audio() == null ? null
+                    : () -> WhisperEncoder.load(e.audio(), renamed(ckpt, n -> n.startsWith("encoder.") ? e.audioPrefix() + n.substring("encoder.".length()) : n), dtype);
+            Supplier<TextModel> text = e.text() == null ? null : () -> {
+                Llm llm = Llm.load(e.text(), renamed(ckpt, n -> e.textPrefix() + n), dtype);
+                try {
+                    Tokenizer tok = Tokenizer.load(t.promptDir());
+                    Set<Integer> eos = new LinkedHashSet<>(e.text().eosTokenIds());
+                    tok.eosId().ifPresent(eos::add);
+                    return new TextModel(llm, tok, Set.copyOf(eos));
+                } catch (RuntimeException x) {
+                    llm.close();
+                    throw x;
+                }
+            };
+            return build(dir, t.spec(), encoder, text, renamed(ckpt, t.fusionName()), dtype, newLora, seed, t.promptDir());
+        }
+    }
+
+    /** {@code ckpt} seen under other names: {@code name} → the checkpoint's. */
+    private static WeightSource renamed(Checkpoint ckpt, java.util.function.UnaryOperator<String> name) {
+        return new WeightSource() {
+            @Override
+            public Tensor tensor(String n, DType d, long... shape) { return ckpt.tensor(name.apply(n), d, shape); }
+
+            @Override
+            public boolean contains(String n) { return ckpt.contains(name.apply(n)); }
+        };
+    }
+
     private static SpeechLlm build(Path dir, SpeechModelSpec spec, WeightSource weights, DType dtype, LoraSpec newLora, long seed) {
-        WhisperEncoder enc = WhisperEncoder.load(dir.resolve(spec.encoder().path()), dtype);
+        return build(dir, spec, null, null, weights, dtype, newLora, seed, null);
+    }
+
+    /**
+     * {@code encoder} / {@code llm}: how to load them when not from the spec's paths (null: from the paths);
+     * {@code promptDir}: where the tokenizer and chat template come from when not the LLM's directory.
+     */
+    private static SpeechLlm build(Path dir, SpeechModelSpec spec, Supplier<WhisperEncoder> encoder, Supplier<TextModel> llmModel, WeightSource weights,
+                                   DType dtype, LoraSpec newLora, long seed, Path promptDir) {
+        WhisperEncoder enc = encoder != null ? encoder.get() : WhisperEncoder.load(dir.resolve(spec.encoder().path()), dtype);
         TextModel text = null;
         try {
-            text = TextModel.load(dir.resolve(spec.llm().path()), dtype);
+            if (llmModel != null) {
+                text = llmModel.get();
+            } else {
+                text = TextModel.load(dir.resolve(spec.llm().path()), dtype);
+                if (promptDir != null) text = text.withTokenizer(promptDir);
+            }
             int de = enc.config().dModel(), d = text.llm().config().hiddenSize();
             FeatureSelector sel;
             Connector con;
@@ -86,7 +148,7 @@ public final class ModelDirectory {
                 llm = llm.withLora(newLora, LoraSpec.init(seed), dtype);
             }
             SpeechHead speech = spec.speech() == null ? null : speechHead(dir, spec.speech(), d, dtype);
-            return new SpeechLlm(dir, spec, enc, sel, con, text, llm, speech);
+            return new SpeechLlm(dir, spec, enc, sel, con, text, llm, speech, promptDir == null ? dir.resolve(spec.llm().path()) : promptDir);
         } catch (RuntimeException e) {
             enc.close();
             if (text != null) text.close();
@@ -99,7 +161,9 @@ public final class ModelDirectory {
         try {
             return SpeechHead.load(dir.resolve(s.decoder()), dir.resolve(s.vocoder()), s.omega(), d, dtype);
         } catch (CheckpointException e) {
-            throw new CheckpointException(dir.resolve("auris.json") + ": speech: " + e.getMessage(), e);
+            if (Files.isRegularFile(dir.resolve("auris.json"))) throw new CheckpointException(dir.resolve("auris.json") + ": speech: " + e.getMessage(), e);
+            throw new CheckpointException(dir + ": its voice (vocoder " + dir.resolve(s.vocoder()) + "): " + e.getMessage()
+                    + " (--vocoder DIR names another vocoder; without a readable one beside it the model answers in text only)", e);
         }
     }
 

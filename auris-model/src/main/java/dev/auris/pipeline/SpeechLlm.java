@@ -49,7 +49,9 @@ public final class SpeechLlm implements AutoCloseable {
     private final Hearing hearing;
     private final Optional<SpeechHead> speech;  // the voice, when auris.json has a speech section
 
-    SpeechLlm(Path dir, SpeechModelSpec spec, WhisperEncoder encoder, FeatureSelector selector, Connector connector, TextModel text, Llm llm, SpeechHead speech) {
+    /** {@code promptDir}: the directory whose chat template the prompt uses (the LLM's, or a release's own). */
+    SpeechLlm(Path dir, SpeechModelSpec spec, WhisperEncoder encoder, FeatureSelector selector, Connector connector, TextModel text, Llm llm,
+              SpeechHead speech, Path promptDir) {
         this.dir = dir;
         this.speech = Optional.ofNullable(speech);
         this.spec = spec;
@@ -58,7 +60,7 @@ public final class SpeechLlm implements AutoCloseable {
         this.connector = connector;
         this.text = text;
         this.llm = llm;
-        this.template = ChatTemplate.load(dir.resolve(spec.llm().path()), text.tokenizer());
+        this.template = ChatTemplate.load(promptDir, text.tokenizer());
         this.prompt = new PromptBuilder(spec.prompt() != null && spec.prompt().template() != null
                 ? new ChatTemplate(spec.prompt().template(), "", "") : template.orElse(null),
                 text.tokenizer(), spec.prompt() == null ? new PromptSpec(null, null, null, false) : spec.prompt());
@@ -68,6 +70,14 @@ public final class SpeechLlm implements AutoCloseable {
     /** Loads a model directory ({@link ModelDirectory#load}). */
     public static SpeechLlm load(Path dir, DType dtype) {
         return ModelDirectory.load(dir, dtype, null, 0);
+    }
+
+    /**
+     * Loads a model directory or a released one ({@link ReleasedLayout}: LLaMA-Omni's, Ultravox's), {@code overrides}
+     * giving the parts a release only names (its Whisper encoder, its text model, LLaMA-Omni's vocoder).
+     */
+    public static SpeechLlm load(Path dir, DType dtype, ReleasedLayout.Overrides overrides) {
+        return ModelDirectory.load(dir, dtype, null, 0, overrides);
     }
 
     /** Loads a model directory, with fresh LoRA adapters for training when it has none ({@link ModelDirectory#load}). */
