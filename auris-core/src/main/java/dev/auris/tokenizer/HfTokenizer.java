@@ -50,7 +50,12 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
             }
             Map<String, String> opts = Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false",
                     "modelMaxLength", String.valueOf(Integer.MAX_VALUE));
-            HuggingFaceTokenizer tok = HuggingFaceTokenizer.newInstance(tokenizerJson, opts);
+            HuggingFaceTokenizer tok;
+            try {
+                tok = HuggingFaceTokenizer.newInstance(tokenizerJson, opts);
+            } catch (RuntimeException e) { // the tokenizers library's own parse error, from native code
+                throw new IllegalArgumentException(tokenizerJson + ": not a tokenizer the tokenizers library reads (" + e.getMessage() + ")", e);
+            }
             Path config = tokenizerJson.resolveSibling("tokenizer_config.json");
             OptionalInt bos = OptionalInt.empty(), eos = OptionalInt.empty();
             if (Files.isRegularFile(config)) {
