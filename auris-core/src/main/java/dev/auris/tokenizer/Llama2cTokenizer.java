@@ -56,29 +56,34 @@ public final class Llama2cTokenizer implements Tokenizer {
     /** Reads {@code vocabSize} tokens, or every token in the file when {@code vocabSize < 0}. */
     public static Llama2cTokenizer load(Path file, int vocabSize) {
         try {
-            ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
-            if (b.remaining() < 4) throw new IllegalArgumentException(file + ": not a llama2.c tokenizer (too short)");
-            b.getInt(); // max_token_length
-            List<String> p = new ArrayList<>();
-            List<byte[]> by = new ArrayList<>();
-            List<Float> sc = new ArrayList<>();
-            while (b.remaining() >= 8 && (vocabSize < 0 || p.size() < vocabSize)) {
-                float score = b.getFloat();
-                int len = b.getInt();
-                if (len < 0 || len > b.remaining()) throw new IllegalArgumentException(file + ": token " + p.size() + " has bad length " + len + " (file truncated?)");
-                byte[] s = new byte[len];
-                b.get(s);
-                p.add(new String(s, StandardCharsets.UTF_8));
-                by.add(s);
-                sc.add(score);
-            }
-            if (vocabSize >= 0 && p.size() < vocabSize) throw new IllegalArgumentException(file + ": has " + p.size() + " tokens, the model needs " + vocabSize);
-            float[] scores = new float[sc.size()];
-            for (int i = 0; i < scores.length; i++) scores[i] = sc.get(i);
-            return new Llama2cTokenizer(p.toArray(String[]::new), by.toArray(byte[][]::new), scores, BOS, EOS, -1);
+            return load(Files.readAllBytes(file), file.toString(), vocabSize);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The tokenizer in {@code bytes} ({@code file} names it in errors). */
+    public static Llama2cTokenizer load(byte[] bytes, String file, int vocabSize) {
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        if (b.remaining() < 4) throw new IllegalArgumentException(file + ": not a llama2.c tokenizer (too short)");
+        b.getInt(); // max_token_length
+        List<String> p = new ArrayList<>();
+        List<byte[]> by = new ArrayList<>();
+        List<Float> sc = new ArrayList<>();
+        while (b.remaining() >= 8 && (vocabSize < 0 || p.size() < vocabSize)) {
+            float score = b.getFloat();
+            int len = b.getInt();
+            if (len < 0 || len > b.remaining()) throw new IllegalArgumentException(file + ": token " + p.size() + " has bad length " + len + " (file truncated?)");
+            byte[] s = new byte[len];
+            b.get(s);
+            p.add(new String(s, StandardCharsets.UTF_8));
+            by.add(s);
+            sc.add(score);
+        }
+        if (vocabSize >= 0 && p.size() < vocabSize) throw new IllegalArgumentException(file + ": has " + p.size() + " tokens, the model needs " + vocabSize);
+        float[] scores = new float[sc.size()];
+        for (int i = 0; i < scores.length; i++) scores[i] = sc.get(i);
+        return new Llama2cTokenizer(p.toArray(String[]::new), by.toArray(byte[][]::new), scores, BOS, EOS, -1);
     }
 
     /**

@@ -56,10 +56,6 @@ public record WhisperConfig(int dModel, int layers, int heads, int ffnDim, int n
         } catch (IOException e) {
             throw new CheckpointException(configJson + ": cannot read config (" + e.getMessage() + ")", e);
         }
-        String type = c.path("model_type").asText("");
-        if (!type.equals("whisper")) {
-            throw new CheckpointException(configJson.toString(), null, "model_type is '" + type + "', not 'whisper'", "point --encoder at a Whisper model directory");
-        }
         int hop = LogMel.HOP_LENGTH;
         Path pre = configJson.resolveSibling(PREPROCESSOR_CONFIG);
         if (Files.isRegularFile(pre)) {
@@ -68,6 +64,16 @@ public record WhisperConfig(int dModel, int layers, int heads, int ffnDim, int n
             } catch (IOException e) {
                 throw new CheckpointException(pre + ": cannot read the feature extractor's config (" + e.getMessage() + ")", e);
             }
+        }
+        return of(configJson, c, hop);
+    }
+
+    /** The config whose JSON tree {@code c} was read from {@code configJson}, with the feature extractor's hop. */
+    public static WhisperConfig of(Path configJson, JsonNode c, int hop) {
+        if (c == null || !c.isObject()) throw new CheckpointException(configJson + ": not a JSON object");
+        String type = c.path("model_type").asText("");
+        if (!type.equals("whisper")) {
+            throw new CheckpointException(configJson.toString(), null, "model_type is '" + type + "', not 'whisper'", "point --encoder at a Whisper model directory");
         }
         return new WhisperConfig(c.path("d_model").asInt(), c.path("encoder_layers").asInt(), c.path("encoder_attention_heads").asInt(),
                 c.path("encoder_ffn_dim").asInt(), c.path("num_mel_bins").asInt(80), c.path("max_source_positions").asInt(1500),

@@ -72,6 +72,12 @@ public record LlmConfig(
         } catch (IOException e) {
             throw new CheckpointException(configJson + ": cannot read config (" + e.getMessage() + ")", e);
         }
+        return of(configJson, c);
+    }
+
+    /** The config whose JSON tree {@code c} was read from {@code configJson}. */
+    public static LlmConfig of(Path configJson, JsonNode c) {
+        if (c == null || !c.isObject()) throw new CheckpointException(configJson + ": not a JSON object");
         String arch = c.path("architectures").path(0).asText("");
         Family family = null;
         for (Family f : Family.values()) if (f.architecture.equals(arch)) family = f;
