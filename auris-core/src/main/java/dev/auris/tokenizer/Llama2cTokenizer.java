@@ -34,7 +34,10 @@ public final class Llama2cTokenizer implements Tokenizer {
         this.ids = new HashMap<>();
         for (int i = 0; i < pieces.length; i++) ids.putIfAbsent(pieces[i], i);
         this.byteIds = new int[256];
-        for (int x = 0; x < 256; x++) byteIds[x] = ids.getOrDefault(String.format("<0x%02X>", x), unk < 0 ? x + 3 : unk);
+        // a byte without its <0xXX> piece: the unknown token, else llama2.c's byte + 3 — when the vocabulary has
+        // that id (a hostile or tiny tokenizer.bin may not: then such a byte cannot be encoded, -1)
+        int n = pieces.length;
+        for (int x = 0; x < 256; x++) byteIds[x] = ids.getOrDefault(String.format("<0x%02X>", x), unk >= 0 && unk < n ? unk : unk < 0 && x + 3 < n ? x + 3 : -1);
     }
 
     /**
@@ -108,7 +111,13 @@ public final class Llama2cTokenizer implements Tokenizer {
             if (id != null) {
                 tokens.add(id);
             } else {
-                for (byte x : s.getBytes(StandardCharsets.UTF_8)) tokens.add(byteIds[x & 0xFF]);
+                for (byte x : s.getBytes(StandardCharsets.UTF_8)) {
+                    if (byteIds[x & 0xFF] < 0) {
+                        throw new IllegalArgumentException(String.format("the vocabulary (%d pieces) has no piece for the byte 0x%02X (no <0x%02X> piece, no id %d): the text cannot be tokenized",
+                                pieces.length, x & 0xFF, x & 0xFF, (x & 0xFF) + 3));
+                    }
+                    tokens.add(byteIds[x & 0xFF]);
+                }
             }
         });
         while (true) {
