@@ -144,6 +144,7 @@ public final class Llama2cTokenizer implements Tokenizer {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         int prev = bos;
         for (int id : ids) {
+            if (id < 0 || id >= pieces.length) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + pieces.length + ")");
             if (id == bos || id == eos) {
                 if (!skipSpecial) out.writeBytes(bytes[id]);
                 prev = id;
@@ -151,7 +152,7 @@ public final class Llama2cTokenizer implements Tokenizer {
             }
             byte[] piece = bytes[id];
             String s = pieces[id];
-            if (s.length() == 6 && s.startsWith("<0x") && s.endsWith(">")) {
+            if (s.length() == 6 && s.startsWith("<0x") && s.endsWith(">") && java.util.HexFormat.isHexDigit(s.charAt(3)) && java.util.HexFormat.isHexDigit(s.charAt(4))) {
                 out.write(Integer.parseInt(s.substring(3, 5), 16));
             } else if (prev == bos && piece.length > 0 && piece[0] == ' ') {
                 out.write(piece, 1, piece.length - 1);
