@@ -24,9 +24,9 @@ final class ServeCommand implements Runnable {
     int port;
     @Option(names = "--api-key", description = "Require 'Authorization: Bearer KEY' (default: AURIS_API_KEY, else no key).")
     String apiKey;
-    @Option(names = "--max-sessions", defaultValue = "2", description = "Requests decoding at once (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-sessions", defaultValue = "8", description = "Requests in flight at once; their answers decode together in one batch (default: ${DEFAULT-VALUE}).")
     int maxSessions;
-    @Option(names = "--max-queue", defaultValue = "16", description = "Requests waiting beyond those; more get 429 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-queue", defaultValue = "32", description = "Requests waiting beyond those; more get 429 (default: ${DEFAULT-VALUE}).")
     int maxQueue;
     @Option(names = "--timeout", defaultValue = "120", description = "Seconds a request may take, queue included (default: ${DEFAULT-VALUE}).")
     int timeoutSeconds;

@@ -31,7 +31,14 @@ final class SoundDecoder {
             }
             g.stop();
             if (out.size == 0) throw new AudioException(file.toString(), "contains no audio samples", "Record or export the audio again");
-            return new AudioClip(out.toArray(), rate);
+            float[] samples = out.toArray();
+            for (int i = 0; i < samples.length; i++) {
+                if (!Float.isFinite(samples[i])) {
+                    throw new AudioException(file.toString(), "sample " + i + " decodes to " + samples[i] + " (audio must hold finite samples)",
+                            "The file is damaged; export it again");
+                }
+            }
+            return new AudioClip(samples, rate);
         } catch (AudioException e) {
             throw e;
         } catch (Exception e) {

@@ -17,6 +17,8 @@ public final class Wav {
     private static final int PCM = 1, FLOAT = 3, EXTENSIBLE = 0xFFFE;
     /** 24 hours at 384 kHz: anything larger in a header is corrupt, not audio. */
     private static final long MAX_FRAMES = 24L * 3600 * 384_000;
+    /** The largest byte[] a JVM allocates: past it readAllBytes is an OutOfMemoryError, not an answer. */
+    private static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 8;
 
     private Wav() {}
 
@@ -28,6 +30,11 @@ public final class Wav {
     public static AudioClip read(Path file) {
         byte[] bytes;
         try {
+            long size = Files.size(file);
+            if (size > MAX_FILE_BYTES) {
+                throw new AudioException(file.toString(), "is " + size + " bytes, more than the " + MAX_FILE_BYTES + " one WAV read takes",
+                        "Split the recording into shorter files");
+            }
             bytes = Files.readAllBytes(file);
         } catch (IOException e) {
             throw new AudioException(file + ": cannot read: " + e.getMessage(), e);
@@ -104,6 +111,10 @@ public final class Wav {
                 };
             }
             out[f] = (float) (sum / channels);
+            if (!Float.isFinite(out[f])) { // only float formats can hold NaN or ±Inf, and they poison every mel frame after
+                throw new AudioException(source, "sample " + f + " is " + out[f] + " (a float WAV must hold finite samples)",
+                        "The file is damaged or was written from a diverged signal; export it again");
+            }
         }
         return new AudioClip(out, rate);
     }

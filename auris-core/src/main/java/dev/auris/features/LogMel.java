@@ -89,6 +89,11 @@ public final class LogMel {
         if (n <= N_FFT / 2) {
             throw new AudioException("log-mel", "audio of " + n + " samples is too short (at least " + (N_FFT / 2 + 1) + " samples, 12.5 ms, are needed)", "Give a longer clip");
         }
+        for (int i = 0; i < s.length; i++) { // one NaN or ±Inf makes every frame's log-mel NaN (its max sets the floor)
+            if (!Float.isFinite(s[i])) {
+                throw new AudioException("log-mel", "sample " + i + " of the clip is " + s[i], "Give audio of finite samples");
+            }
+        }
         final float[] x = padSamples == 0 ? s : java.util.Arrays.copyOf(s, n);
         return Torch.scoped(() -> {
             Tensor audio = Torch.fromFloats(x, n);

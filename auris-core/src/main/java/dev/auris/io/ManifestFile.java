@@ -34,6 +34,11 @@ public record ManifestFile(Path file, Path folder, List<Line> lines) {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read manifest " + file + ": " + e.getMessage(), e);
         }
+        return parse(file, text);
+    }
+
+    /** The manifest {@code file} whose text lines are {@code text}. */
+    public static ManifestFile parse(Path file, List<String> text) {
         List<Line> lines = new ArrayList<>();
         for (int i = 0; i < text.size(); i++) {
             if (text.get(i).isBlank()) continue;

@@ -38,40 +38,74 @@ public final class Npy {
     public static Array read(Path file) {
         byte[] bytes;
         try {
+            long size = Files.size(file);
+            if (size > Integer.MAX_VALUE - 8) throw new IllegalArgumentException(file + ": " + size + " bytes, more than one .npy read takes (2 GiB)");
             bytes = Files.readAllBytes(file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
+        return read(bytes, file.toString());
+    }
+
+    /**
+     * The array in {@code bytes} ({@code source} names it in errors). Every header field is checked
+     * against the bytes present before anything is allocated.
+     */
+    public static Array read(byte[] bytes, String source) {
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         if (bytes.length < 10 || !Arrays.equals(Arrays.copyOf(bytes, 6), MAGIC)) {
-            throw new IllegalArgumentException(file + ": not a .npy file (bad magic)");
+            throw new IllegalArgumentException(source + ": not a .npy file (bad magic)");
         }
         int major = bytes[6];
-        int headerLen;
+        if (major < 1 || major > 3) throw new IllegalArgumentException(source + ": .npy format version " + major + " is not supported (1, 2 or 3)");
+        long headerLen;
         int start;
         if (major == 1) {
             headerLen = Short.toUnsignedInt(b.getShort(8));
             start = 10;
         } else {
-            headerLen = b.getInt(8);
+            if (bytes.length < 12) throw new IllegalArgumentException(source + ": truncated .npy header");
+            headerLen = Integer.toUnsignedLong(b.getInt(8));
             start = 12;
         }
-        if (start + headerLen > bytes.length) throw new IllegalArgumentException(file + ": truncated .npy header");
-        String header = new String(bytes, start, headerLen, StandardCharsets.ISO_8859_1);
+        if (start + headerLen > bytes.length) throw new IllegalArgumentException(source + ": .npy header of " + headerLen + " bytes runs past the end of the file");
+        String header = new String(bytes, start, (int) headerLen, StandardCharsets.ISO_8859_1);
         Matcher d = DESCR.matcher(header), o = ORDER.matcher(header), s = SHAPE.matcher(header);
-        if (!d.find() || !o.find() || !s.find()) throw new IllegalArgumentException(file + ": unreadable .npy header " + header);
-        if (o.group(1).equals("True")) throw new IllegalArgumentException(file + ": Fortran-order arrays are not supported; save with C order");
-        long[] shape = Arrays.stream(s.group(1).split(",")).map(String::trim).filter(x -> !x.isEmpty()).mapToLong(Long::parseLong).toArray();
-        long n = 1;
-        for (long x : shape) n *= x;
+        if (!d.find() || !o.find() || !s.find()) throw new IllegalArgumentException(source + ": unreadable .npy header " + abbreviate(header));
+        if (o.group(1).equals("True")) throw new IllegalArgumentException(source + ": Fortran-order arrays are not supported; save with C order");
         String descr = d.group(1);
-        if (descr.startsWith(">")) throw new IllegalArgumentException(file + ": big-endian .npy is not supported");
+        int itemSize = switch (descr) {
+            case "<f4", "=f4", "<i4", "=i4" -> 4;
+            case "<f8", "=f8", "<i8", "=i8" -> 8;
+            case "<f2", "=f2" -> 2;
+            default -> throw new IllegalArgumentException(source + ": dtype " + abbreviate(descr) + " is not supported (float32/64/16, int32/64, little-endian)");
+        };
         String kind = descr.substring(1);
-        int itemSize = Integer.parseInt(kind.substring(1));
-        int off = start + headerLen;
-        if (off + n * itemSize > bytes.length) throw new IllegalArgumentException(file + ": data is truncated");
+        String[] dims = s.group(1).split(",");
+        long[] shape = new long[0];
+        long n = 1;
+        for (String dim : dims) {
+            String x = dim.trim();
+            if (x.isEmpty()) continue;
+            long v;
+            try {
+                v = Long.parseLong(x.endsWith("L") ? x.substring(0, x.length() - 1) : x);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(source + ": shape entry '" + abbreviate(x) + "' is not a number");
+            }
+            if (v < 0) throw new IllegalArgumentException(source + ": negative dimension " + v + " in shape (" + abbreviate(s.group(1)) + ")");
+            shape = Arrays.copyOf(shape, shape.length + 1);
+            shape[shape.length - 1] = v;
+            n = v == 0 || n == 0 ? 0 : (n > (Long.MAX_VALUE / itemSize) / v ? -1 : n * v);
+            if (n < 0) throw new IllegalArgumentException(source + ": shape (" + abbreviate(s.group(1)) + ") is too large");
+        }
+        long off = start + headerLen;
+        if (n * itemSize > bytes.length - off) {
+            throw new IllegalArgumentException(source + ": shape (" + abbreviate(s.group(1)) + ") of " + descr + " needs " + n * itemSize + " bytes, only "
+                    + (bytes.length - off) + " follow the header (truncated file)");
+        }
         float[] out = new float[(int) n];
-        b.position(off);
+        b.position((int) off);
         for (int i = 0; i < n; i++) {
             out[i] = switch (kind) {
                 case "f4" -> b.getFloat();
@@ -79,10 +113,14 @@ public final class Npy {
                 case "i8" -> b.getLong();
                 case "i4" -> b.getInt();
                 case "f2" -> Float.float16ToFloat(b.getShort());
-                default -> throw new IllegalArgumentException(file + ": dtype " + descr + " is not supported");
+                default -> throw new IllegalStateException(kind);
             };
         }
         return new Array(shape, out);
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 80) + "…";
     }
 
     /** Writes float32 data of the given shape (temp file + rename). */

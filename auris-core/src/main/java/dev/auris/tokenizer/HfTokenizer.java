@@ -50,7 +50,12 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
             }
             Map<String, String> opts = Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false",
                     "modelMaxLength", String.valueOf(Integer.MAX_VALUE));
-            HuggingFaceTokenizer tok = HuggingFaceTokenizer.newInstance(tokenizerJson, opts);
+            HuggingFaceTokenizer tok;
+            try {
+                tok = HuggingFaceTokenizer.newInstance(tokenizerJson, opts);
+            } catch (RuntimeException e) { // the tokenizers library's own parse error, from native code
+                throw new IllegalArgumentException(tokenizerJson + ": not a tokenizer the tokenizers library reads (" + e.getMessage() + ")", e);
+            }
             Path config = tokenizerJson.resolveSibling("tokenizer_config.json");
             OptionalInt bos = OptionalInt.empty(), eos = OptionalInt.empty();
             if (Files.isRegularFile(config)) {
@@ -78,7 +83,12 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
 
     @Override
     public int[] encode(String text) {
-        Encoding e = tok.encode(text, false, false);
+        Encoding e;
+        try {
+            e = tok.encode(text, false, false);
+        } catch (RuntimeException ex) { // the tokenizers library's own error, from native code (e.g. a WordLevel model without its unknown token)
+            throw new IllegalArgumentException("the tokenizer cannot encode this text: " + ex.getMessage(), ex);
+        }
         long[] ids = e.getIds();
         int[] out = new int[ids.length];
         for (int i = 0; i < ids.length; i++) out[i] = (int) ids[i];
@@ -89,7 +99,11 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     public String decode(int[] ids, boolean skipSpecial) {
         long[] l = new long[ids.length];
         for (int i = 0; i < ids.length; i++) l[i] = ids[i];
-        return tok.decode(l, skipSpecial);
+        try {
+            return tok.decode(l, skipSpecial);
+        } catch (RuntimeException ex) {
+            throw new IllegalArgumentException("the tokenizer cannot decode these ids: " + ex.getMessage(), ex);
+        }
     }
 
     @Override

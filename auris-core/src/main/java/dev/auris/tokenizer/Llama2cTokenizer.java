@@ -34,7 +34,10 @@ public final class Llama2cTokenizer implements Tokenizer {
         this.ids = new HashMap<>();
         for (int i = 0; i < pieces.length; i++) ids.putIfAbsent(pieces[i], i);
         this.byteIds = new int[256];
-        for (int x = 0; x < 256; x++) byteIds[x] = ids.getOrDefault(String.format("<0x%02X>", x), unk < 0 ? x + 3 : unk);
+        // a byte without its <0xXX> piece: the unknown token, else llama2.c's byte + 3 — when the vocabulary has
+        // that id (a hostile or tiny tokenizer.bin may not: then such a byte cannot be encoded, -1)
+        int n = pieces.length;
+        for (int x = 0; x < 256; x++) byteIds[x] = ids.getOrDefault(String.format("<0x%02X>", x), unk >= 0 && unk < n ? unk : unk < 0 && x + 3 < n ? x + 3 : -1);
     }
 
     /**
@@ -56,29 +59,34 @@ public final class Llama2cTokenizer implements Tokenizer {
     /** Reads {@code vocabSize} tokens, or every token in the file when {@code vocabSize < 0}. */
     public static Llama2cTokenizer load(Path file, int vocabSize) {
         try {
-            ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
-            if (b.remaining() < 4) throw new IllegalArgumentException(file + ": not a llama2.c tokenizer (too short)");
-            b.getInt(); // max_token_length
-            List<String> p = new ArrayList<>();
-            List<byte[]> by = new ArrayList<>();
-            List<Float> sc = new ArrayList<>();
-            while (b.remaining() >= 8 && (vocabSize < 0 || p.size() < vocabSize)) {
-                float score = b.getFloat();
-                int len = b.getInt();
-                if (len < 0 || len > b.remaining()) throw new IllegalArgumentException(file + ": token " + p.size() + " has bad length " + len + " (file truncated?)");
-                byte[] s = new byte[len];
-                b.get(s);
-                p.add(new String(s, StandardCharsets.UTF_8));
-                by.add(s);
-                sc.add(score);
-            }
-            if (vocabSize >= 0 && p.size() < vocabSize) throw new IllegalArgumentException(file + ": has " + p.size() + " tokens, the model needs " + vocabSize);
-            float[] scores = new float[sc.size()];
-            for (int i = 0; i < scores.length; i++) scores[i] = sc.get(i);
-            return new Llama2cTokenizer(p.toArray(String[]::new), by.toArray(byte[][]::new), scores, BOS, EOS, -1);
+            return load(Files.readAllBytes(file), file.toString(), vocabSize);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The tokenizer in {@code bytes} ({@code file} names it in errors). */
+    public static Llama2cTokenizer load(byte[] bytes, String file, int vocabSize) {
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        if (b.remaining() < 4) throw new IllegalArgumentException(file + ": not a llama2.c tokenizer (too short)");
+        b.getInt(); // max_token_length
+        List<String> p = new ArrayList<>();
+        List<byte[]> by = new ArrayList<>();
+        List<Float> sc = new ArrayList<>();
+        while (b.remaining() >= 8 && (vocabSize < 0 || p.size() < vocabSize)) {
+            float score = b.getFloat();
+            int len = b.getInt();
+            if (len < 0 || len > b.remaining()) throw new IllegalArgumentException(file + ": token " + p.size() + " has bad length " + len + " (file truncated?)");
+            byte[] s = new byte[len];
+            b.get(s);
+            p.add(new String(s, StandardCharsets.UTF_8));
+            by.add(s);
+            sc.add(score);
+        }
+        if (vocabSize >= 0 && p.size() < vocabSize) throw new IllegalArgumentException(file + ": has " + p.size() + " tokens, the model needs " + vocabSize);
+        float[] scores = new float[sc.size()];
+        for (int i = 0; i < scores.length; i++) scores[i] = sc.get(i);
+        return new Llama2cTokenizer(p.toArray(String[]::new), by.toArray(byte[][]::new), scores, BOS, EOS, -1);
     }
 
     /**
@@ -103,7 +111,13 @@ public final class Llama2cTokenizer implements Tokenizer {
             if (id != null) {
                 tokens.add(id);
             } else {
-                for (byte x : s.getBytes(StandardCharsets.UTF_8)) tokens.add(byteIds[x & 0xFF]);
+                for (byte x : s.getBytes(StandardCharsets.UTF_8)) {
+                    if (byteIds[x & 0xFF] < 0) {
+                        throw new IllegalArgumentException(String.format("the vocabulary (%d pieces) has no piece for the byte 0x%02X (no <0x%02X> piece, no id %d): the text cannot be tokenized",
+                                pieces.length, x & 0xFF, x & 0xFF, (x & 0xFF) + 3));
+                    }
+                    tokens.add(byteIds[x & 0xFF]);
+                }
             }
         });
         while (true) {
@@ -130,6 +144,7 @@ public final class Llama2cTokenizer implements Tokenizer {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         int prev = bos;
         for (int id : ids) {
+            if (id < 0 || id >= pieces.length) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + pieces.length + ")");
             if (id == bos || id == eos) {
                 if (!skipSpecial) out.writeBytes(bytes[id]);
                 prev = id;
@@ -137,7 +152,7 @@ public final class Llama2cTokenizer implements Tokenizer {
             }
             byte[] piece = bytes[id];
             String s = pieces[id];
-            if (s.length() == 6 && s.startsWith("<0x") && s.endsWith(">")) {
+            if (s.length() == 6 && s.startsWith("<0x") && s.endsWith(">") && java.util.HexFormat.isHexDigit(s.charAt(3)) && java.util.HexFormat.isHexDigit(s.charAt(4))) {
                 out.write(Integer.parseInt(s.substring(3, 5), 16));
             } else if (prev == bos && piece.length > 0 && piece[0] == ' ') {
                 out.write(piece, 1, piece.length - 1);

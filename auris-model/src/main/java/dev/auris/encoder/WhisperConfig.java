@@ -24,6 +24,10 @@ public record WhisperConfig(int dModel, int layers, int heads, int ffnDim, int n
         if (dModel <= 0 || layers <= 0 || heads <= 0 || dModel % heads != 0) {
             throw new CheckpointException("config.json: d_model (" + dModel + ") must be a positive multiple of encoder_attention_heads (" + heads + ")");
         }
+        if (ffnDim <= 0 || numMelBins <= 0 || numMelBins > 512 || maxSourcePositions <= 0 || maxSourcePositions > 1 << 20) {
+            throw new CheckpointException("config.json: encoder_ffn_dim (" + ffnDim + "), num_mel_bins (" + numMelBins + ", at most 512) and max_source_positions ("
+                    + maxSourcePositions + ", at most 2^20) must be positive");
+        }
         if (!activation.equals("gelu")) {
             throw new CheckpointException("config.json: activation_function '" + activation + "' is not supported (Whisper uses gelu)");
         }
@@ -64,9 +68,15 @@ public record WhisperConfig(int dModel, int layers, int heads, int ffnDim, int n
         return of(c, hop, configJson.toString());
     }
 
+    /** The config whose JSON tree {@code c} was read from {@code configJson}, with the feature extractor's hop. */
+    public static WhisperConfig of(Path configJson, JsonNode c, int hop) {
+        return of(c, hop, configJson.toString());
+    }
+
     /** A Whisper config already parsed ({@code where} names it in errors), e.g. the {@code audio_config} a composite model embeds. */
     public static WhisperConfig of(JsonNode c, int hop, String where) {
         Path configJson = Path.of(where);
+        if (c == null || !c.isObject()) throw new CheckpointException(configJson + ": not a JSON object");
         String type = c.path("model_type").asText("");
         if (!type.equals("whisper")) {
             throw new CheckpointException(configJson.toString(), null, "model_type is '" + type + "', not 'whisper'", "point --encoder at a Whisper model directory");

@@ -45,6 +45,11 @@ public final class KvCache implements AutoCloseable {
         return new Tensor[]{kb.narrow(2, 0, need), vb.narrow(2, 0, need)};
     }
 
+    /** Views [B, KV, length, hd] of {@code layer}'s keys and values (a batch copies a session's cache in). */
+    Tensor[] view(int layer) {
+        return new Tensor[]{keys[layer].narrow(2, 0, length), values[layer].narrow(2, 0, length)};
+    }
+
     /** Forgets positions from {@code position} on (the buffers stay allocated). */
     public void truncate(int position) {
         if (position < 0 || position > length) throw new IllegalArgumentException("cannot truncate a cache of " + length + " positions to " + position);

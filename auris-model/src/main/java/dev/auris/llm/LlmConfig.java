@@ -50,6 +50,12 @@ public record LlmConfig(
         require(hiddenSize > 0 && numLayers > 0 && numHeads > 0 && vocabSize > 0, "hidden_size, num_hidden_layers, num_attention_heads and vocab_size must be positive");
         require(numKvHeads > 0 && numHeads % numKvHeads == 0, "num_attention_heads (" + numHeads + ") must be a multiple of num_key_value_heads (" + numKvHeads + ")");
         require(headDim > 0 && headDim % 2 == 0, "head_dim must be even and positive, got " + headDim);
+        require(intermediateSize > 0, "intermediate_size must be positive, got " + intermediateSize);
+        require(maxPositionEmbeddings > 0, "max_position_embeddings must be positive, got " + maxPositionEmbeddings);
+        require((long) numHeads * headDim <= Integer.MAX_VALUE && (long) hiddenSize * vocabSize <= Integer.MAX_VALUE * 64L,
+                "hidden_size " + hiddenSize + ", vocab_size " + vocabSize + ", num_attention_heads " + numHeads + " × head_dim " + headDim + " are too large to be a real model");
+        require(Double.isFinite(rmsNormEps) && rmsNormEps >= 0, "rms_norm_eps must be a finite non-negative number, got " + rmsNormEps);
+        require(Double.isFinite(ropeTheta) && ropeTheta > 0, "rope_theta must be positive, got " + ropeTheta);
         eosTokenIds = List.copyOf(eosTokenIds);
     }
 
@@ -69,12 +75,18 @@ public record LlmConfig(
         return of(c, configJson.toString());
     }
 
+    /** The config whose JSON tree {@code c} was read from {@code configJson}. */
+    public static LlmConfig of(Path configJson, JsonNode c) {
+        return of(c, configJson.toString());
+    }
+
     /**
      * A config.json already parsed ({@code where} names it in errors), e.g. the {@code text_config} a composite
      * model embeds; without {@code architectures}, {@code model_type} llama / mistral / qwen2 / qwen3 decides.
      */
     public static LlmConfig of(JsonNode c, String where) {
         Path configJson = Path.of(where);
+        if (c == null || !c.isObject()) throw new CheckpointException(configJson + ": not a JSON object");
         String arch = c.path("architectures").path(0).asText("");
         if (arch.isEmpty()) {
             arch = switch (c.path("model_type").asText("")) {

@@ -43,10 +43,17 @@ public final class Rope {
 
     /** cos and sin tables [T, head_dim] for positions start .. start+T-1, as float32. */
     public Tensor[] cosSin(long start, int length) {
-        int half = invFreq.length, dim = 2 * half;
-        float[] cos = new float[length * dim], sin = new float[length * dim];
-        for (int t = 0; t < length; t++) {
-            double pos = (start + t) * positionScale;
+        long[] positions = new long[length];
+        for (int t = 0; t < length; t++) positions[t] = start + t;
+        return cosSinAt(positions);
+    }
+
+    /** cos and sin tables [n, head_dim] for the given positions (rows of a batch each at its own), as float32. */
+    public Tensor[] cosSinAt(long[] positions) {
+        int half = invFreq.length, dim = 2 * half, n = positions.length;
+        float[] cos = new float[n * dim], sin = new float[n * dim];
+        for (int t = 0; t < n; t++) {
+            double pos = positions[t] * positionScale;
             for (int i = 0; i < half; i++) {
                 double a = pos * invFreq[i];
                 float c = (float) Math.cos(a), s = (float) Math.sin(a);
@@ -56,7 +63,7 @@ public final class Rope {
                 sin[t * dim + i + half] = s;
             }
         }
-        return new Tensor[]{Torch.fromFloats(cos, length, dim), Torch.fromFloats(sin, length, dim)};
+        return new Tensor[]{Torch.fromFloats(cos, n, dim), Torch.fromFloats(sin, n, dim)};
     }
 
     /** x * cos + rotate_half(x) * sin for x [B, H, T, hd] and tables [T, hd]. */

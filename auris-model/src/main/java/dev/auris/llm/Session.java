@@ -47,6 +47,7 @@ public final class Session implements AutoCloseable {
 
     public Tensor prefill(int[] ids) {
         if (ids.length == 0) throw new IllegalArgumentException("prefill needs at least one token");
+        requireRoom(ids.length); // before the [T, D] embedding is allocated: a prompt of 10⁹ tokens is an error, not a native out-of-memory
         int v = llm.config().vocabSize();
         for (int id : ids) {
             if (id < 0 || id >= v) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + v + ")");
@@ -74,18 +75,39 @@ public final class Session implements AutoCloseable {
         return Torch.scoped(() -> {
             Tensor x = input.get();                       // [1, T, D]
             long t = x.size(1);
-            if (position + t > maxPositions) {
-                throw new IllegalArgumentException("input of " + t + " positions after " + position + " in context exceeds the model's context of "
-                        + maxPositions + " positions (max_position_embeddings): shorten the prompt or start a new session");
-            }
+            requireRoom(t);
             Tensor h = llm.forward(x, position, cache, null, null); // [1, T, D]
             position += (int) t;
-            if (keepHidden) {
-                if (lastHidden != null) lastHidden.close();
-                lastHidden = Torch.own(h.select(0, 0).to(org.bytedeco.pytorch.global.torch.ScalarType.Float).clone());
-            }
+            keep(h.select(0, 0));
             return llm.logits(h.select(0, 0).select(0, t - 1)); // [V]
         });
+    }
+
+    private void requireRoom(long t) {
+        if (position + t > maxPositions) {
+            throw new IllegalArgumentException("input of " + t + " positions after " + position + " in context exceeds the model's context of "
+                    + maxPositions + " positions (max_position_embeddings): shorten the prompt or start a new session");
+        }
+    }
+
+    KvCache cache() { return cache; }
+
+    /** Keeps {@code h} [T, D] as {@link #lastHidden} (float32, owned) when asked to; also a batch's step for its row. */
+    void keep(Tensor h) {
+        if (!keepHidden) return;
+        if (lastHidden != null) lastHidden.close();
+        lastHidden = Torch.own(h.to(org.bytedeco.pytorch.global.torch.ScalarType.Float).clone());
+    }
+
+    /**
+     * Takes positions decoded elsewhere ({@link DecodeBatch}): keys and values [1, KV, n, hd] per layer of the
+     * tokens {@code ids} [n] that followed this session's position; the session goes on after them.
+     */
+    void adopt(Tensor[] keys, Tensor[] values, int[] ids) {
+        requireRoom(ids.length);
+        for (int l = 0; l < keys.length; l++) cache.append(l, position, keys[l], values[l]);
+        position += ids.length;
+        for (int id : ids) fed.add(id);
     }
 
     /** Forgets positions from {@code position} on: the next prefill continues there. */

@@ -182,6 +182,11 @@ public final class SpeechLlm implements AutoCloseable {
 
     /** Log-mel of a 16 kHz clip as this model's encoder takes it ([M, F]). */
     public Tensor mel(AudioClip clip) {
+        double window = spec.encoder().pad30s() ? LogMel.CHUNK_SECONDS : encoder.config().maxSeconds();
+        if (clip.seconds() > window + 1) { // before resampling: a 10-hour clip at 8 kHz would become 2.3 GB of 16 kHz floats first
+            throw new IllegalArgumentException("clip of " + String.format(Locale.ROOT, "%.1f", clip.seconds()) + " s is longer than the encoder's "
+                    + String.format(Locale.ROOT, "%.0f", window) + " s window: split it");
+        }
         AudioClip c = clip.resample(AudioClip.SAMPLE_RATE);
         LogMel lm = encoder.config().features();
         if (spec.encoder().pad30s()) {

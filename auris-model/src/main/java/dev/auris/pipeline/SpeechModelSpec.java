@@ -101,9 +101,19 @@ public record SpeechModelSpec(String format, EncoderRef encoder, LlmRef llm, Sel
         if (!Files.isRegularFile(f)) {
             throw new CheckpointException(dir.toString(), null, "no auris.json", "point --model at an Auris model directory (create one with `auris compose`)");
         }
+        try {
+            return parse(f, Files.readAllBytes(f));
+        } catch (IOException e) {
+            throw new CheckpointException(f + ": cannot read (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** The auris.json {@code f} whose bytes are {@code json}. */
+    public static SpeechModelSpec parse(Path f, byte[] json) {
         SpeechModelSpec s;
         try {
-            var tree = migrated(JSON.readTree(f.toFile()));
+            var tree = migrated(JSON.readTree(json));
+            if (tree == null || !tree.isObject()) throw new CheckpointException("not a JSON object");
             sectionTypes(tree);
             s = JSON.treeToValue(tree, SpeechModelSpec.class);
         } catch (CheckpointException e) {

@@ -4,6 +4,8 @@ import dev.auris.prompt.PromptBuilder;
 import dev.auris.prompt.Turn;
 import dev.auris.core.Torch;
 import dev.auris.llm.Session;
+import dev.auris.sample.DecodeLoop;
+import dev.auris.sample.Decoding;
 import dev.auris.sample.Generator;
 import dev.auris.sample.SamplingOptions;
 import dev.auris.speech.SpeechHead;
@@ -144,7 +146,15 @@ public final class SpeechSession implements AutoCloseable {
      * {@link Event.Done}. The answer joins the history.
      */
     public Event.Done respond(Turn user, SamplingOptions options, Consumer<Event> sink) {
-        return respond(user, options, null, sink);
+        return respond(user, options, (SpeechHead) null, sink);
+    }
+
+    /**
+     * As above, the answer's tokens decoded by {@code loop}: a server's shared loop decodes many sessions'
+     * answers in one batch ({@link dev.auris.sample.ContinuousBatch}); the tokens are those decoded alone.
+     */
+    public Event.Done respond(Turn user, SamplingOptions options, DecodeLoop loop, Consumer<Event> sink) {
+        return respond(user, options, null, loop, sink);
     }
 
     /**
@@ -155,6 +165,14 @@ public final class SpeechSession implements AutoCloseable {
      * text deltas; {@link Event.Done} adds first-audio ms and the vocoder's real-time factor.
      */
     public Event.Done respond(Turn user, SamplingOptions options, SpeechHead speech, Consumer<Event> sink) {
+        return respond(user, options, speech, DecodeLoop.ALONE, sink);
+    }
+
+    /**
+     * Spoken (with a head) and decoded by {@code loop}: in a batch, the session's row's hidden state after each
+     * step is what its speech decoder reads, so the speech decoder and vocoder run where the loop runs.
+     */
+    public Event.Done respond(Turn user, SamplingOptions options, SpeechHead speech, DecodeLoop loop, Consumer<Event> sink) {
         long t0 = System.nanoTime();
         long[] firstAudio = {0};
         llm.keepHidden(speech != null);
@@ -169,13 +187,13 @@ public final class SpeechSession implements AutoCloseable {
             };
             Tensor logits = prefill(user);
             int before = llm.position();
-            Generator.Result r = Generator.generate(llm, logits, model.text().tokenizer(), options, model.text().eosIds(),
+            Generator.Result r = loop.run(llm, logits, new Decoding(model.text().tokenizer(), options, model.text().eosIds(), llm.tokens(),
                     d -> sink.accept(new Event.TextDelta(d)), voice == null ? null : token -> {
                         try (PointerScope step = new PointerScope()) {
                             Tensor h = llm.lastHidden();                                  // [T, D] of the last prefill / step
                             emit.accept(voice.push(h.narrow(0, h.size(0) - 1, 1)));       // [1, D]: the state that predicted this token
                         }
-                    });
+                    }));
             if (voice != null) emit.accept(voice.finish());
             int fedTokens = llm.position() - before;
             for (int i = 0; i < fedTokens; i++) fed.add(r.tokens()[i]);

@@ -1,14 +1,9 @@
 package dev.auris.sample;
 
-import dev.auris.core.Torch;
 import dev.auris.llm.Session;
 import dev.auris.tokenizer.Tokenizer;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -44,69 +39,6 @@ public final class Generator {
      */
     public static Result generate(Session session, Tensor logits, Tokenizer tokenizer, SamplingOptions options, Set<Integer> eosIds,
                                   Consumer<String> onText, java.util.function.IntConsumer onToken) {
-        long t0 = System.nanoTime(), first = 0;
-        Sampler sampler = new Sampler(options);
-        Set<Integer> stops = new HashSet<>(eosIds);
-        stops.addAll(options.stopTokens());
-        int[] fed = session.tokens();
-        TextStreamer streamer = new TextStreamer(tokenizer, fed.length == 0 ? new int[0] : new int[]{fed[fed.length - 1]});
-        List<Integer> out = new ArrayList<>();
-        List<Integer> history = new ArrayList<>();
-        for (int id : session.tokens()) history.add(id);
-        float[] current = Torch.toFloats(logits);
-        StopReason reason = StopReason.MAX_TOKENS;
-        int max = session.llm().config().maxPositionEmbeddings();
-        int hold = options.stopStrings().stream().mapToInt(String::length).max().orElse(1) - 1; // chars held back for stop strings
-        int emitted = 0;
-        String text;
-        while (true) {
-            int next = sampler.sample(current, history.stream().mapToInt(Integer::intValue).toArray());
-            if (first == 0) first = System.nanoTime() - t0;
-            if (onToken != null) onToken.accept(next);
-            if (stops.contains(next)) {
-                reason = StopReason.EOS;
-                break;
-            }
-            out.add(next);
-            history.add(next);
-            streamer.add(next);
-            String full = streamer.text();
-            int cut = firstStop(full, options.stopStrings());
-            if (cut >= 0) {
-                if (cut > emitted) onText.accept(full.substring(emitted, cut));
-                emitted = cut;
-                reason = StopReason.STOP_STRING;
-                break;
-            }
-            int safe = full.length() - hold;
-            if (safe > emitted) {
-                onText.accept(full.substring(emitted, safe));
-                emitted = safe;
-            }
-            if (out.size() >= options.maxTokens()) break;
-            if (session.position() >= max) {
-                reason = StopReason.CONTEXT_FULL;
-                break;
-            }
-            try (PointerScope scope = new PointerScope()) {
-                current = Torch.toFloats(session.step(next));
-            }
-        }
-        if (reason == StopReason.STOP_STRING) {
-            text = streamer.text().substring(0, emitted);
-        } else {
-            text = streamer.text();
-            if (text.length() > emitted) onText.accept(text.substring(emitted));
-        }
-        return new Result(out.stream().mapToInt(Integer::intValue).toArray(), text, reason, first, System.nanoTime() - t0);
-    }
-
-    private static int firstStop(String text, List<String> stopStrings) {
-        int best = -1;
-        for (String s : stopStrings) {
-            int i = text.indexOf(s);
-            if (i >= 0 && (best < 0 || i < best)) best = i;
-        }
-        return best;
+        return DecodeLoop.ALONE.run(session, logits, new Decoding(tokenizer, options, eosIds, session.tokens(), onText, onToken));
     }
 }

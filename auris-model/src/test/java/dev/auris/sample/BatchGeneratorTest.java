@@ -15,7 +15,7 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** Lock-step batched decoding gives every row what the one-sequence Generator gives for its prompt and options. */
+/** Batched decoding gives every row what the one-sequence Generator gives for its prompt and options. */
 class BatchGeneratorTest {
     @TempDir
     static Path tmp;
@@ -25,9 +25,6 @@ class BatchGeneratorTest {
         try (TextModel m = TextModel.load(dev.auris.testing.Fixtures.stories260K(tmp), DType.F32); var guard = new NoGradGuard(); var scope = new PointerScope()) {
             var tok = m.tokenizer();
             int[] a = tok.encode("Once upon a time"), b = tok.encode("The little dog ran to");
-            int n = Math.min(a.length, b.length);
-            a = Arrays.copyOf(a, n);
-            b = Arrays.copyOf(b, n);
             int[][] prompts = {a, b, a, a};
             List<SamplingOptions> opts = List.of(SamplingOptions.greedy(30), SamplingOptions.greedy(30),
                     new SamplingOptions(0.9, 0, 0.95, 0, 1, 7, 40, Set.of(), List.of()), new SamplingOptions(1.0, 20, 1, 0, 1.1, 8, 25, Set.of(), List.of()));
@@ -49,8 +46,8 @@ class BatchGeneratorTest {
     void badBatchesAreClearErrors() {
         try (TextModel m = TextModel.load(dev.auris.testing.Fixtures.stories260K(tmp.resolve("b")), DType.F32)) {
             var g = SamplingOptions.greedy(4);
-            var e = assertThrows(IllegalArgumentException.class, () -> BatchGenerator.generate(m.llm(), new int[][]{{1, 2}, {1}}, m.tokenizer(), List.of(g, g), m.eosIds()));
-            assertTrue(e.getMessage().contains("one length"), e.getMessage());
+            var e = assertThrows(IllegalArgumentException.class, () -> BatchGenerator.generate(m.llm(), new int[][]{{1, 2}, {}}, m.tokenizer(), List.of(g, g), m.eosIds()));
+            assertTrue(e.getMessage().contains("non-empty"), e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> BatchGenerator.generate(m.llm(), new int[][]{{1}}, m.tokenizer(), List.of(g, g), m.eosIds()));
             assertTrue(e.getMessage().contains("one SamplingOptions per prompt"), e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> BatchGenerator.generate(m.llm(), new int[][]{{9999}}, m.tokenizer(), List.of(g), m.eosIds()));

@@ -59,39 +59,53 @@ final class InferencePool implements AutoCloseable {
      */
     <T> T call(Duration limit, Token token, Function<Token, T> work) {
         CompletableFuture<T> result = new CompletableFuture<>();
+        Runnable task = () -> {
+            if (!token.state.compareAndSet(Token.QUEUED, Token.RUNNING)) return; // cancelled while queued
+            long t0 = System.nanoTime();
+            try {
+                token.check();
+                result.complete(work.apply(token));
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            } finally {
+                meanSeconds = 0.8 * meanSeconds + 0.2 * (System.nanoTime() - t0) / 1e9;
+            }
+        };
         try {
-            pool.execute(() -> {
-                if (!token.state.compareAndSet(Token.QUEUED, Token.RUNNING)) return; // cancelled while queued
-                long t0 = System.nanoTime();
-                try {
-                    token.check();
-                    result.complete(work.apply(token));
-                } catch (Throwable t) {
-                    result.completeExceptionally(t);
-                } finally {
-                    meanSeconds = 0.8 * meanSeconds + 0.2 * (System.nanoTime() - t0) / 1e9;
-                }
-            });
+            pool.execute(task);
         } catch (RejectedExecutionException e) {
             throw ApiError.busy(retryAfterSeconds(), active(), queued());
         }
+        long deadline = System.nanoTime() + limit.toNanos();
         try {
-            try {
-                return result.get(limit.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (TimeoutException e) {
-                token.cancel("time limit");
-                if (token.state.compareAndSet(Token.QUEUED, Token.CANCELLED)) throw ApiError.timeout(limit.toSeconds());
-                awaitQuietly(result); // running: it stops at its next token and closes its session
-                throw ApiError.timeout(limit.toSeconds());
-            } catch (InterruptedException e) {
-                token.cancel("interrupted");
-                token.state.compareAndSet(Token.QUEUED, Token.CANCELLED);
-                Thread.currentThread().interrupt();
-                throw new Cancelled("interrupted");
+            while (true) {
+                try {
+                    return result.get(Math.max(1, Math.min(50_000_000L, deadline - System.nanoTime())), TimeUnit.NANOSECONDS);
+                } catch (TimeoutException e) {
+                    if (System.nanoTime() >= deadline) {
+                        token.cancel("time limit");
+                        if (!dequeue(token, task)) awaitQuietly(result); // running: it stops at its next token and closes its session
+                        throw ApiError.timeout(limit.toSeconds());
+                    }
+                    // cancelled while waiting for a thread (the client left): give the place in the queue up now
+                    if (token.isCancelled() && dequeue(token, task)) throw new Cancelled(token.cancelled);
+                } catch (InterruptedException e) {
+                    token.cancel("interrupted");
+                    dequeue(token, task);
+                    Thread.currentThread().interrupt();
+                    throw new Cancelled("interrupted");
+                }
             }
         } catch (ExecutionException e) {
             throw translate(e.getCause());
         }
+    }
+
+    /** Takes a request that has not started out of the queue; false when it is already running (or done). */
+    private boolean dequeue(Token token, Runnable task) {
+        if (!token.state.compareAndSet(Token.QUEUED, Token.CANCELLED)) return false;
+        pool.remove(task);
+        return true;
     }
 
     private static RuntimeException translate(Throwable t) {

@@ -18,10 +18,12 @@ final class Realtime {
     private final String modelId;
     private final ServeConfig config;
     private final InferencePool pool;
+    private final BatchLoop batch;
     private final Auth auth;
     private final Map<String, RealtimeConnection> connections = new ConcurrentHashMap<>();
 
-    Realtime(SpeechLlm model, String modelId, ServeConfig config, InferencePool pool, Auth auth) {
+    Realtime(SpeechLlm model, String modelId, ServeConfig config, InferencePool pool, BatchLoop batch, Auth auth) {
+        this.batch = batch;
         this.model = model;
         this.modelId = modelId;
         this.config = config;
@@ -42,7 +44,7 @@ final class Realtime {
     void configure(WsConfig ws) {
         ws.onConnect(ctx -> {
             ctx.session.setIdleTimeout(java.time.Duration.ofMinutes(10));
-            var c = new RealtimeConnection(model, modelId, config, pool, json -> send(ctx, json));
+            var c = new RealtimeConnection(model, modelId, config, pool, batch, json -> send(ctx, json));
             connections.put(ctx.sessionId(), c);
             c.opened();
         });

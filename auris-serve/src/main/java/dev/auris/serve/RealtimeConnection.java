@@ -30,6 +30,7 @@ final class RealtimeConnection {
     private final String modelId;
     private final ServeConfig config;
     private final InferencePool pool;
+    private final BatchLoop batch;
     private final Consumer<String> out;
     private final String id = "sess_" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
     private final List<Turn> history = new ArrayList<>();
@@ -41,8 +42,15 @@ final class RealtimeConnection {
     private int silenceMs = 500, maxOutputTokens = ChatTurns.UNBOUNDED;
     private Vad vad = newVad();
     private RealtimeResponse active;
+    private boolean speak;                     // answers spoken (output_modalities ["audio"]): by default when the model has a voice
+    private Spoken lastSpoken;                 // the last spoken answer, for conversation.item.truncate
 
-    RealtimeConnection(SpeechLlm model, String modelId, ServeConfig config, InferencePool pool, Consumer<String> out) {
+    /** A spoken answer as the conversation keeps it: its item, its audio's length, and its turn in the history. */
+    private record Spoken(String itemId, long audioMs, Turn turn) {}
+
+    RealtimeConnection(SpeechLlm model, String modelId, ServeConfig config, InferencePool pool, BatchLoop batch, Consumer<String> out) {
+        this.batch = batch;
+        this.speak = model.speech().isPresent();
         this.model = model;
         this.modelId = modelId;
         this.config = config;
@@ -81,9 +89,7 @@ final class RealtimeConnection {
                     if (active == null) throw ApiError.invalid("no response is in progress to cancel", null, "response_cancel_not_active");
                     active.cancel("response.cancel");
                 }
-                // it cuts an answer's audio where playback stopped; answers here are text, so there is no audio to cut yet
-                case "conversation.item.truncate" -> throw ApiError.invalid("conversation.item.truncate cuts an answer's audio, and "
-                        + modelId + " answers in text only: nothing to truncate", "audio_end_ms", "truncate_unsupported");
+                case "conversation.item.truncate" -> truncate(e);
                 default -> throw ApiError.invalid("unknown event type '" + e.path("type").asText("") + "': this server takes session.update, "
                         + "input_audio_buffer.append / commit / clear, conversation.item.create, response.create, response.cancel", "type", "unknown_event");
             }
@@ -98,8 +104,14 @@ final class RealtimeConnection {
         JsonNode max = s.has("max_output_tokens") ? s.get("max_output_tokens") : s.path("max_response_output_tokens");
         if (max.isInt()) maxOutputTokens = Math.max(1, max.asInt());
         else if (max.isTextual() && max.asText().equals("inf")) maxOutputTokens = ChatTurns.UNBOUNDED;
-        if (s.path("output_modalities").toString().contains("audio") || s.path("modalities").toString().contains("audio")) {
-            throw ApiError.invalid("audio output is not available yet: " + modelId + " answers in text only; use output_modalities [\"text\"]", "session.output_modalities", "audio_output_unsupported");
+        JsonNode modalities = s.has("output_modalities") ? s.get("output_modalities") : s.path("modalities");
+        if (modalities.isArray()) {
+            boolean audio = modalities.toString().contains("audio");
+            if (audio && model.speech().isEmpty()) {
+                throw ApiError.invalid(modelId + " answers in text only: it has no voice (its auris.json has no speech section); use output_modalities [\"text\"]",
+                        "session.output_modalities", "audio_output_unsupported");
+            }
+            speak = audio;
         }
         if (s.has("input_audio_transcription")) transcribeInput = !s.get("input_audio_transcription").isNull();
         if (s.has("turn_detection")) {
@@ -128,8 +140,9 @@ final class RealtimeConnection {
     }
 
     private RealtimeEvent.Session session() {
-        return new RealtimeEvent.Session(id, "realtime.session", modelId, List.of("text"), instructions,
-                serverVad ? new RealtimeEvent.TurnDetection("server_vad", vad.name(), threshold, thresholdDb, silenceMs, createResponse, interrupt) : null, "pcm16", INPUT_RATE);
+        return new RealtimeEvent.Session(id, "realtime.session", modelId, List.of(speak ? "audio" : "text"), instructions,
+                serverVad ? new RealtimeEvent.TurnDetection("server_vad", vad.name(), threshold, thresholdDb, silenceMs, createResponse, interrupt) : null, "pcm16", INPUT_RATE,
+                speak ? "pcm16" : null, speak ? AudioOut.RATE : null);
     }
 
     private void append(byte[] pcm16) {
@@ -202,20 +215,54 @@ final class RealtimeConnection {
         List<Turn> past = new ArrayList<>(history.subList(0, history.size() - 1));
         if (instructions != null && !instructions.isBlank()) past.addFirst(new Turn("system", List.of(Turn.text(instructions))));
         var sampling = new SamplingOptions(temperature, 0, 1, 0, 1, new Random().nextLong(), maxOutputTokens, Set.of(), List.of());
-        active = new RealtimeResponse(this, past, history.getLast(), lastItemId, sampling);
+        active = new RealtimeResponse(this, past, history.getLast(), lastItemId, sampling, speak ? model.speech().orElseThrow() : null);
         active.start();
     }
 
-    /** Called by the response when it ends, whatever the reason; its answer (or what was said of it) joins the history. */
-    synchronized void finished(RealtimeResponse r, String text) {
+    /**
+     * Called by the response when it ends, whatever the reason; its answer (or what was said of it) joins the
+     * history. A spoken one is remembered with its audio's length, for conversation.item.truncate.
+     */
+    synchronized void finished(RealtimeResponse r, String text, String itemId, long audioMs) {
         if (active == r) active = null;
-        if (text != null && !text.isEmpty()) addTurn(Turn.assistant(text));
+        if (text == null || text.isEmpty()) return;
+        Turn t = Turn.assistant(text);
+        addTurn(t);
+        lastSpoken = audioMs > 0 ? new Spoken(itemId, audioMs, t) : null;
+    }
+
+    /**
+     * The client stopped playing the last spoken answer at {@code audio_end_ms} (the user spoke over it): the
+     * answer's transcript in the conversation is cut to about what was heard — the same share of its words as
+     * of its audio, since the voice gives no word timings — so the model does not remember saying the rest.
+     */
+    private void truncate(JsonNode e) {
+        String item = e.path("item_id").asText("");
+        if (lastSpoken == null || !lastSpoken.itemId().equals(item)) {
+            throw ApiError.invalid(model.speech().isEmpty() ? "conversation.item.truncate cuts a spoken answer's audio, and " + modelId + " answers in text only: nothing to truncate"
+                    : "no spoken answer '" + item + "' to truncate: only the last spoken answer can be cut", "item_id", model.speech().isEmpty() ? "truncate_unsupported" : "item_not_found");
+        }
+        long end = e.path("audio_end_ms").asLong(-1);
+        if (end < 0) throw ApiError.invalid("audio_end_ms must be a number of milliseconds ≥ 0", "audio_end_ms", "invalid_value");
+        int at = history.indexOf(lastSpoken.turn());
+        if (at >= 0 && end < lastSpoken.audioMs()) {
+            String text = ((Turn.Text) lastSpoken.turn().parts().getFirst()).text();
+            String[] words = text.trim().split("\\s+");
+            int keep = (int) Math.floor(words.length * (double) end / lastSpoken.audioMs());
+            Turn cut = Turn.assistant(String.join(" ", java.util.Arrays.copyOf(words, keep)));
+            if (keep == 0) history.remove(at);
+            else history.set(at, cut);
+            lastSpoken = keep == 0 ? null : new Spoken(item, end, cut);
+        }
+        send(new RealtimeEvent.ItemTruncated(item, e.path("content_index").asInt(0), end));
     }
 
     // what a response needs from the connection
     SpeechLlm model() { return model; }
 
     InferencePool pool() { return pool; }
+
+    BatchLoop batch() { return batch; }
 
     ServeConfig config() { return config; }
 

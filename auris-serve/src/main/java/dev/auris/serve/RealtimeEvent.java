@@ -6,9 +6,9 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * What {@code /v1/realtime} sends, under OpenAI Realtime's event names. Audio output events
- * ({@code response.output_audio.delta}, {@code response.output_audio_transcript.delta}) join this interface
- * when the speech decoder lands; the answer's text is {@code response.output_text.delta} until then.
+ * What {@code /v1/realtime} sends, under OpenAI Realtime's event names. A text answer streams as
+ * {@code response.output_text.delta}; a spoken one (a model with a voice, output_modalities ["audio"]) as
+ * {@code response.output_audio.delta} (base64 pcm16, 24 kHz mono) and {@code response.output_audio_transcript.delta}.
  */
 sealed interface RealtimeEvent {
     AtomicLong IDS = new AtomicLong();
@@ -19,8 +19,9 @@ sealed interface RealtimeEvent {
     @JsonProperty("event_id")
     default String eventId() { return "event_" + IDS.incrementAndGet(); }
 
+    /** {@code output_modalities} ["audio"] (a model with a voice, by default) or ["text"]; audio out is pcm16 at {@code output_sample_rate}. */
     record Session(String id, String object, String model, List<String> outputModalities, String instructions, TurnDetection turnDetection,
-                   String inputAudioFormat, int inputSampleRate) {}
+                   String inputAudioFormat, int inputSampleRate, String outputAudioFormat, Integer outputSampleRate) {}
 
     /** {@code detector}: silero-v5, or energy when ONNX Runtime cannot run; {@code threshold} is Silero's, {@code threshold_db} the energy detector's. */
     record TurnDetection(String type, String detector, double threshold, double thresholdDb, int silenceDurationMs, boolean createResponse, boolean interruptResponse) {}
@@ -62,6 +63,27 @@ sealed interface RealtimeEvent {
 
     record TextDone(String responseId, String itemId, int outputIndex, int contentIndex, String text) implements RealtimeEvent {
         public String type() { return "response.output_text.done"; }
+    }
+
+    record AudioDelta(String responseId, String itemId, int outputIndex, int contentIndex, String delta) implements RealtimeEvent {
+        public String type() { return "response.output_audio.delta"; }
+    }
+
+    record AudioDone(String responseId, String itemId, int outputIndex, int contentIndex) implements RealtimeEvent {
+        public String type() { return "response.output_audio.done"; }
+    }
+
+    record TranscriptDelta(String responseId, String itemId, int outputIndex, int contentIndex, String delta) implements RealtimeEvent {
+        public String type() { return "response.output_audio_transcript.delta"; }
+    }
+
+    record TranscriptDone(String responseId, String itemId, int outputIndex, int contentIndex, String transcript) implements RealtimeEvent {
+        public String type() { return "response.output_audio_transcript.done"; }
+    }
+
+    /** The answer's audio was cut where the client's playback stopped; its transcript in the conversation is cut to match. */
+    record ItemTruncated(String itemId, int contentIndex, long audioEndMs) implements RealtimeEvent {
+        public String type() { return "conversation.item.truncated"; }
     }
 
     /** {@code status}: completed, cancelled (response.cancel, barge-in, client gone) or failed. */

@@ -8,7 +8,8 @@ import java.time.Duration;
  * @param host           interface to bind; loopback by default, so nothing is exposed unless asked
  * @param port           0 picks a free port (tests)
  * @param apiKey         when non-null, every {@code /v1} request needs {@code Authorization: Bearer KEY}
- * @param maxSessions    sessions decoding at once (each one a SpeechSession on its own inference thread)
+ * @param maxSessions    requests in flight at once (each hears and prefills on its own inference thread; their text
+ *                       answers decode together in one batch, so this is also the batch's width)
  * @param maxQueue       requests waiting for a session; beyond it 429 with Retry-After
  * @param requestTimeout from arrival to the last token, queue wait included
  * @param maxBodyBytes   request body limit (OpenAI's is 25 MB)
@@ -29,9 +30,12 @@ public record ServeConfig(String host, int port, String apiKey, int maxSessions,
         if (maxAudioSeconds <= 0) throw new IllegalArgumentException("--max-audio-seconds must be positive, got " + maxAudioSeconds);
     }
 
-    /** Loopback, port 8080, no key, 2 sessions (one per core of a small machine), 16 queued, 120 s, 25 MB, 30 s of audio. */
+    /**
+     * Loopback, port 8080, no key, 8 sessions (decoding in one batch: on 2 cores, 4–16 answers in a batch give 3–5×
+     * the tokens/s of one; see LoadBench), 32 queued, 120 s, 25 MB, 30 s of audio.
+     */
     public static ServeConfig defaults() {
-        return new ServeConfig("127.0.0.1", 8080, null, 2, 16, Duration.ofSeconds(120), OPENAI_BODY_LIMIT, 30);
+        return new ServeConfig("127.0.0.1", 8080, null, 8, 32, Duration.ofSeconds(120), OPENAI_BODY_LIMIT, 30);
     }
 
     public ServeConfig withPort(int p) { return new ServeConfig(host, p, apiKey, maxSessions, maxQueue, requestTimeout, maxBodyBytes, maxAudioSeconds); }

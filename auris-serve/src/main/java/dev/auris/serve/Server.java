@@ -22,22 +22,25 @@ import io.javalin.http.staticfiles.Location;
 public final class Server implements AutoCloseable {
     private final Javalin app;
     private final InferencePool pool;
+    private final BatchLoop batch;
     private final ChatCompletions chat;
 
-    private Server(Javalin app, InferencePool pool, ChatCompletions chat) {
+    private Server(Javalin app, InferencePool pool, BatchLoop batch, ChatCompletions chat) {
         this.app = app;
         this.pool = pool;
+        this.batch = batch;
         this.chat = chat;
     }
 
     /** Starts serving {@code model} under the name {@code modelId} (what clients put in "model"). */
     public static Server start(SpeechLlm model, String modelId, ServeConfig config) {
         InferencePool pool = new InferencePool(config.maxSessions(), config.maxQueue());
+        BatchLoop batch = new BatchLoop(model.llm());
         Auth auth = new Auth(config.apiKey());
         long created = System.currentTimeMillis() / 1000;
-        var chat = new ChatCompletions(model, modelId, config, pool);
+        var chat = new ChatCompletions(model, modelId, config, pool, batch);
         var transcriptions = new Transcriptions(model, modelId, config, pool);
-        var realtime = new Realtime(model, modelId, config, pool, auth);
+        var realtime = new Realtime(model, modelId, config, pool, batch, auth);
         Javalin app = Javalin.create(c -> {
             configure(c, config);
             c.routes.before("/v1/*", ctx -> {
@@ -60,10 +63,11 @@ public final class Server implements AutoCloseable {
             app.start();
         } catch (RuntimeException e) {
             pool.close();
+            batch.close();
             throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port() + ": "
                     + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()) + " (is another server on that port? try --port)", e);
         }
-        return new Server(app, pool, chat);
+        return new Server(app, pool, batch, chat);
     }
 
     private static void configure(JavalinConfig c, ServeConfig config) {
@@ -125,11 +129,15 @@ public final class Server implements AutoCloseable {
 
     InferencePool pool() { return pool; }
 
+    /** Answers in the shared decode batch now. */
+    int decoding() { return batch.size(); }
+
     /** Stops listening, then the inference threads (answers in flight end with the process). */
     @Override
     public void close() {
         app.stop();
         pool.close();
+        batch.close();
     }
 
 }

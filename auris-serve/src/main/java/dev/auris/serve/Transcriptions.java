@@ -59,8 +59,14 @@ final class Transcriptions {
         }
         if (bytes.length > config.maxBodyBytes()) throw ApiError.tooLarge(config.maxBodyBytes());
         AudioClip clip = AudioInput.decode(bytes, "file", config.maxAudioSeconds());
-        String text = pool.call(config.requestTimeout(), new InferencePool.Token(),
-                t -> model.transcriber(dev.auris.pipeline.Transcriber.Kind.defaultFor(model)).transcribe(clip, MAX_TOKENS));
+        var token = new InferencePool.Token();
+        String text;
+        try (ClientWatch watch = ClientWatch.start(ctx, () -> token.cancel("client gone"))) { // a client that left gives its queue place up
+            text = pool.call(config.requestTimeout(), token,
+                    t -> model.transcriber(dev.auris.pipeline.Transcriber.Kind.defaultFor(model)).transcribe(clip, MAX_TOKENS));
+        } catch (InferencePool.Cancelled c) {
+            return; // nobody to answer
+        }
         switch (format) {
             case "text" -> ctx.contentType("text/plain; charset=utf-8").result(text);
             case "verbose_json" -> ctx.contentType("application/json").result(Json.write(new Verbose("transcribe", "english", clip.seconds(), text,

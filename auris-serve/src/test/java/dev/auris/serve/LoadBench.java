@@ -17,9 +17,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A load benchmark, not a timed test: {@code ./mvnw -B -o -pl auris-serve -am -Dsurefire.failIfNoSpecifiedTests=false
- * -Dtest=LoadBench -Dauris.bench=true verify} (options: -Dbench.clients=64 -Dbench.seconds=30 -Dbench.rssRequests=2000).
- * Streaming clients each send the spoken story-3.wav (max_tokens 32) in a loop for a bounded time, backing off
- * by Retry-After on 429; it reports completed, rejected and failed requests, first-token latency p50 / p99,
+ * -Dtest=LoadBench -Dauris.bench=true verify} (options: -Dbench.clients=1,4,16,64 -Dbench.seconds=30 -Dbench.sessions=16
+ * -Dbench.inputs=text,audio -Dbench.rssRequests=2000). For each input (a typed prompt answered in 64 tokens, or the
+ * spoken story-3.wav in 32) and each client count, streaming clients send it in a loop for a bounded time, backing
+ * off by Retry-After on 429; it reports completed, rejected and failed requests, first-token latency p50 / p99,
  * aggregate tokens/s against one client alone, and resident memory before and after many requests.
  */
 @EnabledIfSystemProperty(named = "auris.bench", matches = "true")
@@ -43,19 +44,29 @@ class LoadBench {
 
     @Test
     void load() throws Exception {
-        int clients = Integer.getInteger("bench.clients", 64), seconds = Integer.getInteger("bench.seconds", 30);
-        int rssRequests = Integer.getInteger("bench.rssRequests", 2000);
-        try (Server server = Server.start(TestModel.get(), TestModel.ID, ServeConfig.defaults().withPort(0))) {
-            String body = Http.chatWithAudio(TestModel.base64(TestModel.story3()), 32).replace("\"temperature\": 0", "\"temperature\": 0, \"stream\": true");
+        int[] counts = Arrays.stream(System.getProperty("bench.clients", "1,4,16,64").split(",")).mapToInt(Integer::parseInt).toArray();
+        int seconds = Integer.getInteger("bench.seconds", 30), rssRequests = Integer.getInteger("bench.rssRequests", 2000);
+        int sessions = Integer.getInteger("bench.sessions", 16);
+        List<String> inputs = List.of(System.getProperty("bench.inputs", "text,audio").split(","));
+        try (Server server = Server.start(TestModel.get(), TestModel.ID, ServeConfig.defaults().withPort(0).withLimits(sessions, 64, Duration.ofSeconds(120)))) {
             HttpClient http = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor()).build();
             URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions");
-            run(http, uri, body, 1, 5); // warm-up
-            Stats one = run(http, uri, body, 1, Math.max(5, seconds / 3));
-            System.out.println(one.line("1 client"));
-            Stats many = run(http, uri, body, clients, seconds);
-            System.out.println(many.line(clients + " clients"));
-            System.out.printf(Locale.ROOT, "aggregate tokens/s %d clients vs 1: %.2fx%n", clients, many.tokensPerSecond() / one.tokensPerSecond());
-            // resident memory over many requests: short text answers, 8 at a time (2 decoding, the rest queued)
+            System.out.printf(Locale.ROOT, "%s, %d cores; --max-sessions %d (answers decoding in one batch), --max-queue 64%n", cpu(), Runtime.getRuntime().availableProcessors(), sessions);
+            for (String input : inputs) {
+                // text: a typed prompt, 64 tokens (decode-bound); audio: the spoken story-3.wav, 32 tokens (hearing-bound)
+                String body = (input.equals("audio") ? Http.chatWithAudio(TestModel.base64(TestModel.story3()), 32) : Http.chatWithText("Once upon a time", 64))
+                        .replace("\"temperature\": 0", "\"temperature\": 0, \"stream\": true");
+                run(http, uri, body, 1, 3); // warm-up
+                Stats one = null;
+                for (int clients : counts) {
+                    Stats st = run(http, uri, body, clients, seconds);
+                    if (one == null) one = st;
+                    System.out.println(st.line(input + ", " + clients + " client" + (clients == 1 ? "" : "s"))
+                            + String.format(Locale.ROOT, "; %.2fx one client's tokens/s", st.tokensPerSecond() / one.tokensPerSecond()));
+                }
+            }
+            if (rssRequests == 0) return;
+            // resident memory over many requests: short text answers, 8 at a time
             String small = Http.chatWithText("Once upon a time", 8).replace("\"temperature\": 0", "\"temperature\": 0, \"stream\": true");
             run(http, uri, small, 8, 0, 200);
             long before = rssKb();
@@ -64,6 +75,11 @@ class LoadBench {
             System.out.println(rss.line(rssRequests + " requests"));
             System.out.printf(Locale.ROOT, "resident memory before %d MB, after %d MB (%+d MB)%n", before >> 10, after >> 10, (after - before) >> 10);
         }
+    }
+
+    private static String cpu() throws Exception {
+        for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) if (l.startsWith("model name")) return l.substring(l.indexOf(':') + 1).trim();
+        return "unknown CPU";
     }
 
     private static Stats run(HttpClient http, URI uri, String body, int clients, int seconds) throws Exception {

@@ -1,130 +1,113 @@
 package dev.auris.serve;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.auris.audio.Audio;
 import dev.auris.audio.AudioClip;
 import dev.auris.audio.Wav;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TimeoutException;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.WebSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Base64;
-import java.util.Map;
-import java.util.concurrent.*;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The talk page in a real browser: Debian's chromium, headless, its fake microphone playing story-3.wav between
- * silences, driven over the DevTools protocol (java.net.http.WebSocket; no driver needed). Hands-free: the
- * server's VAD ends the turn, and the answer must appear on the page. Skipped where chromium is not installed
- * ({@code apt-get install chromium}); leaves target/talk-page.png.
+ * The talk page in a real browser: Debian's chromium, headless, driven by chromedriver through Selenium
+ * (W3C WebDriver), its fake microphone playing story-3.wav between silences. Hands-free: the server's VAD ends
+ * the turn, and the answer must appear on the page with its first-token latency; with a speaking model the
+ * answer's audio must start playing too. Skipped only where chromium or chromedriver is not installed
+ * ({@code apt-get install chromium chromium-driver}, as .ci/run does); leaves target/talk-page.png.
  */
 class ServeBrowserTest {
-    static final ObjectMapper JSON = new ObjectMapper();
-
-    /** The DevTools protocol on one page: commands answered by id, events ignored. */
-    static final class Cdp implements WebSocket.Listener, AutoCloseable {
-        final Map<Integer, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
-        final AtomicInteger ids = new AtomicInteger();
-        final StringBuilder partial = new StringBuilder();
-        final WebSocket ws;
-
-        Cdp(String url) { ws = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(URI.create(url), this).join(); }
-
-        @Override
-        public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-                try {
-                    JsonNode m = JSON.readTree(partial.toString());
-                    if (m.has("id")) pending.remove(m.get("id").asInt()).complete(m);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-                partial.setLength(0);
-            }
-            w.request(1);
-            return null;
-        }
-
-        JsonNode call(String method, Map<String, Object> params) throws Exception {
-            int id = ids.incrementAndGet();
-            var f = new CompletableFuture<JsonNode>();
-            pending.put(id, f);
-            ObjectNode msg = JSON.createObjectNode().put("id", id).put("method", method);
-            msg.set("params", JSON.valueToTree(params));
-            ws.sendText(msg.toString(), true).join();
-            JsonNode r = f.get(30, TimeUnit.SECONDS);
-            if (r.has("error")) throw new AssertionError(method + ": " + r.get("error"));
-            return r.path("result");
-        }
-
-        String eval(String js) throws Exception {
-            return call("Runtime.evaluate", Map.of("expression", js, "awaitPromise", true, "returnByValue", true)).path("result").path("value").asText("");
-        }
-
-        @Override
-        public void close() { ws.abort(); }
-    }
+    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
 
     @Test
     void speaksToThePageAndTheAnswerAppears(@TempDir Path tmp) throws Exception {
-        Path chromium = Path.of("/usr/bin/chromium");
-        assumeTrue(Files.isExecutable(chromium), "chromium is not installed (apt-get install chromium)");
-        AudioClip story = Audio.load(TestModel.story3());
-        float[] mic = new float[16_000 + story.samples().length + 3 * 16_000]; // 1 s, the sentence, 3 s of silence
-        System.arraycopy(story.samples(), 0, mic, 16_000, story.samples().length);
-        Path wav = tmp.resolve("mic.wav");
-        Wav.write(wav, new AudioClip(mic, 16_000));
+        Optional<Path> chromedriver = onPath("chromedriver");
+        assumeTrue(Files.isExecutable(CHROMIUM), "chromium is not installed (apt-get install chromium): the browser test is skipped");
+        assumeTrue(chromedriver.isPresent(), "chromedriver is not installed (apt-get install chromium-driver): the browser test is skipped");
+        Path wav = microphone(tmp);
         try (Server server = Server.start(TestModel.get(), TestModel.ID, ServeConfig.defaults().withPort(0))) {
-            Path profile = java.nio.file.Files.createTempDirectory("auris-chromium-profile");
-            Process browser = new ProcessBuilder(chromium.toString(), "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--use-file-for-fake-audio-capture=" + wav + "%noloop",
-                    "--autoplay-policy=no-user-gesture-required", "--remote-debugging-port=0", "--user-data-dir=" + profile,
-                    "--window-size=390,844", "about:blank").redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            talk(server, chromedriver.get(), wav, "talk-page.png", false);
+        }
+    }
+
+    @Test
+    void speaksToAVoicedModelAndTheAnswerPlays(@TempDir Path tmp) throws Exception {
+        Optional<Path> chromedriver = onPath("chromedriver");
+        assumeTrue(Files.isExecutable(CHROMIUM), "chromium is not installed (apt-get install chromium): the browser test is skipped");
+        assumeTrue(chromedriver.isPresent(), "chromedriver is not installed (apt-get install chromium-driver): the browser test is skipped");
+        Path wav = microphone(tmp);
+        try (Server server = Server.start(TestModel.voiced(), TestModel.ID, ServeConfig.defaults().withPort(0))) {
+            talk(server, chromedriver.get(), wav, "talk-page-spoken.png", true);
+        }
+    }
+
+    /** 1 s of silence, the sentence, 3 s of silence: what the fake microphone plays. */
+    static Path microphone(Path dir) throws Exception {
+        AudioClip story = Audio.load(TestModel.story3());
+        float[] mic = new float[16_000 + story.samples().length + 3 * 16_000];
+        System.arraycopy(story.samples(), 0, mic, 16_000, story.samples().length);
+        Path wav = dir.resolve("mic.wav");
+        Wav.write(wav, new AudioClip(mic, 16_000));
+        return wav;
+    }
+
+    /** Opens the page, talks hands-free, checks what appears (and, when {@code spoken}, that the answer plays). */
+    static void talk(Server server, Path chromedriver, Path wav, String screenshot, boolean spoken) throws Exception {
+        java.util.logging.Logger.getLogger("org.openqa.selenium").setLevel(java.util.logging.Level.SEVERE); // no CDP-version notices: WebDriver is all this uses
+        Path profile = Files.createTempDirectory("auris-chromium-profile"); // outside JUnit's temp dir: see the cleanup below
+        ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile()).addArguments("--headless=new", "--no-sandbox", "--disable-gpu",
+                "--no-first-run", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                "--use-file-for-fake-audio-capture=" + wav + "%noloop", "--autoplay-policy=no-user-gesture-required",
+                "--user-data-dir=" + profile, "--window-size=390,844");
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(chromedriver.toFile()).usingAnyFreePort().build();
+        List<ProcessHandle> before = ProcessHandle.current().descendants().toList();
+        WebDriver driver = new ChromeDriver(service, options);
+        List<ProcessHandle> ours = ProcessHandle.current().descendants().filter(h -> !before.contains(h)).toList(); // chromedriver and its chromium
+        try {
+            var js = (JavascriptExecutor) driver;
+            driver.get("http://127.0.0.1:" + server.port() + "/");
+            WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(20));
+            wait.until(d -> d.findElement(By.id("status")).getText().equals("connected"));
+            driver.findElement(By.id("handsfree")).click();
+            driver.findElement(By.id("talk")).click(); // pointerdown: the microphone opens and streams until the VAD ends the turn
+            String answer = await(driver, Duration.ofSeconds(90), "an answer", d -> d.findElements(By.cssSelector(".assistant")).stream()
+                    .map(e -> (String) js.executeScript("return arguments[0].firstChild ? arguments[0].firstChild.textContent : ''", e))
+                    .filter(t -> !t.isEmpty()).findFirst().orElse(null));
+            String status = driver.findElement(By.id("status")).getText();
+            String heard = await(driver, Duration.ofSeconds(60), "the transcript", d -> d.findElements(By.cssSelector(".user")).stream()
+                    .map(e -> e.getText()).filter(t -> !t.contains("…")).findFirst().orElse(null));
+            Object audio = spoken ? await(driver, Duration.ofSeconds(60), "audio playback", d -> js.executeScript(
+                    "return window.aurisPlayback && window.aurisPlayback.started ? window.aurisPlayback : null")) : null;
+            System.out.println("browser: heard '" + heard + "', answered '" + answer + "', " + status + (spoken ? "; playback " + audio : ""));
+            assertFalse(answer.isBlank());
+            assertTrue(heard.startsWith("You (spoken): ") && heard.length() > 16, heard);
+            assertTrue(status.startsWith("first token after") || status.contains("first token"), status);
+            if (spoken) assertTrue(driver.findElement(By.id("latency")).getText().contains("first audio"), driver.findElement(By.id("latency")).getText());
+            Files.write(Path.of("target", screenshot), ((org.openqa.selenium.TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));
+        } finally {
             try {
-                String devtools = devtoolsUrl(browser);
-                String http = "http://" + URI.create(devtools).getAuthority();
-                JsonNode pages = JSON.readTree(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(http + "/json/list")).build(),
-                        HttpResponse.BodyHandlers.ofString()).body());
-                String pageWs = null;
-                for (JsonNode p : pages) if (p.path("type").asText().equals("page")) pageWs = p.path("webSocketDebuggerUrl").asText();
-                assertNotNull(pageWs, pages.toString());
-                try (Cdp page = new Cdp(pageWs)) {
-                    page.call("Page.enable", Map.of());
-                    page.call("Page.navigate", Map.of("url", "http://127.0.0.1:" + server.port() + "/"));
-                    await(page, "document.readyState === 'complete' && document.getElementById('status').textContent === 'connected'", 20);
-                    page.eval("document.getElementById('handsfree').click()");
-                    page.eval("document.getElementById('talk').dispatchEvent(new PointerEvent('pointerdown', {bubbles: true})); 'ok'");
-                    await(page, "[...document.querySelectorAll('.assistant')].some(e => e.firstChild && e.firstChild.textContent.length > 0)", 90);
-                    String answer = page.eval("document.querySelector('.assistant').firstChild.textContent");
-                    String status = page.eval("document.getElementById('status').textContent");
-                    await(page, "document.querySelector('.user') && !document.querySelector('.user').textContent.includes('…')", 60);
-                    String heard = page.eval("document.querySelector('.user').textContent");
-                    System.out.println("browser: heard '" + heard + "', answered '" + answer + "', " + status);
-                    assertFalse(answer.isBlank());
-                    assertTrue(heard.startsWith("You (spoken): ") && heard.length() > 16, heard);
-                    assertTrue(status.startsWith("first token after"), status);
-                    String png = page.call("Page.captureScreenshot", Map.of("format", "png")).path("data").asText();
-                    Files.write(Path.of("target", "talk-page.png"), Base64.getDecoder().decode(png));
-                }
+                driver.quit();
             } finally {
-                // chromium's helpers (zygote, renderers, crashpad) outlive its main process and keep writing to the
-                // profile: end the whole tree and wait for every process, then remove the profile best-effort
-                var tree = java.util.stream.Stream.concat(browser.descendants(), java.util.stream.Stream.of(browser.toHandle())).toList();
+                // chromium's helpers (zygote, renderers, crashpad) can outlive quit() and keep writing to the profile:
+                // end every process this test started, by id, wait for each, then remove the profile best-effort
+                List<ProcessHandle> tree = Stream.concat(ours.stream(), ours.stream().flatMap(ProcessHandle::descendants)).distinct().toList();
                 tree.forEach(ProcessHandle::destroyForcibly);
                 for (ProcessHandle h : tree) {
                     try {
@@ -138,37 +121,25 @@ class ServeBrowserTest {
         }
     }
 
-    private static void await(Cdp page, String condition, int seconds) throws Exception {
-        long end = System.nanoTime() + seconds * 1_000_000_000L;
-        while (System.nanoTime() < end) {
-            if (page.eval("!!(" + condition + ")").equals("true")) return;
-            Thread.sleep(200);
+    private static <T> T await(WebDriver driver, Duration limit, String what, java.util.function.Function<WebDriver, T> condition) {
+        try {
+            return new WebDriverWait(driver, limit, Duration.ofMillis(200)).until(condition);
+        } catch (TimeoutException e) {
+            return fail("no " + what + " within " + limit.toSeconds() + " s; page: " + driver.findElement(By.id("log")).getText()
+                    + " | " + driver.findElement(By.id("status")).getText());
         }
-        fail("not within " + seconds + " s: " + condition + "; page log: " + page.eval("document.getElementById('log').innerText + ' | ' + document.getElementById('status').textContent"));
     }
 
-    /** Chromium prints "DevTools listening on ws://..." on stderr once it is up. */
+    static Optional<Path> onPath(String name) {
+        return Stream.of(System.getenv().getOrDefault("PATH", "/usr/bin").split(java.io.File.pathSeparator))
+                .map(d -> Path.of(d, name)).filter(Files::isExecutable).findFirst();
+    }
+
     private static void deleteQuietly(Path dir) {
-        try (var paths = java.nio.file.Files.walk(dir)) {
+        try (var paths = Files.walk(dir)) {
             paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (java.io.IOException | java.io.UncheckedIOException ignored) {
             // best effort: a temp folder left behind harms nothing
         }
-    }
-
-    private static String devtoolsUrl(Process browser) throws Exception {
-        var in = new BufferedReader(new InputStreamReader(browser.getErrorStream()));
-        var url = CompletableFuture.supplyAsync(() -> {
-            try {
-                for (String line; (line = in.readLine()) != null; ) if (line.startsWith("DevTools listening on ")) return line.substring(22).trim();
-            } catch (Exception ignored) {
-                // fall through
-            }
-            return null;
-        });
-        String u = url.get(30, TimeUnit.SECONDS);
-        assertNotNull(u, "chromium did not start its DevTools endpoint");
-        Thread.ofVirtual().start(() -> { try { in.transferTo(java.io.Writer.nullWriter()); } catch (Exception ignored) { } }); // keep draining
-        return u;
     }
 }

@@ -81,31 +81,87 @@ class ServeLimitsTest {
         }
     }
 
+    /** Greedy and unbounded: the answer runs until the context is full, hundreds of tokens to cut. */
+    private static final String LONG = "{\"model\": \"tiny\", \"temperature\": 0, \"messages\": [{\"role\": \"user\", \"content\": \"Once upon a time\"}]}";
+
     @Test
-    void clientThatLeavesMidStreamFreesItsSession() throws Exception {
+    void clientThatLeavesMidStreamFreesItsSessionAtOnce() throws Exception {
         try (Server server = start(1, 0, Duration.ofSeconds(60))) {
-            // greedy and unbounded, this answer runs until the context is full: hundreds of tokens to cut
-            String whole = "{\"model\": \"tiny\", \"temperature\": 0, \"messages\": [{\"role\": \"user\", \"content\": \"Once upon a time\"}]}";
-            var full = new Http(server.port(), null).postJson("/v1/chat/completions", whole);
+            var full = new Http(server.port(), null).postJson("/v1/chat/completions", LONG);
             assertTrue(full.json().path("usage").path("completion_tokens").asInt() > 300, full.body());
-            String body = whole.replace("\"temperature\": 0", "\"temperature\": 0, \"stream\": true");
-            long t0 = System.nanoTime();
-            try (Socket s = new Socket("127.0.0.1", server.port())) {
-                OutputStream out = s.getOutputStream();
-                byte[] b = body.getBytes(StandardCharsets.UTF_8);
-                out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " + b.length + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
-                out.write(b);
-                out.flush();
+            String body = LONG.replace("\"temperature\": 0", "\"temperature\": 0, \"stream\": true");
+            long left;
+            try (Socket s = send(server, body)) {
                 var in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
                 String line;
                 while ((line = in.readLine()) != null && !line.startsWith("data: ")) { /* headers */ }
                 assertNotNull(line, "the stream started");
+                left = System.nanoTime();
             } // closed after the first event
-            awaitIdle(server);
-            System.out.printf("client left after the first event; session free after %.0f ms, %d answers cut%n", (System.nanoTime() - t0) / 1e6, server.disconnects());
+            double ms = awaitIdle(server, left);
+            System.out.printf("streamed: client left after the first event; session free after %.0f ms, %d answers cut%n", ms, server.disconnects());
             assertEquals(1, server.disconnects(), "the answer was cut when the client left, not finished");
+            assertTrue(ms < 1000, "freed at once, not at the end of the answer: " + ms + " ms");
             assertEquals(200, new Http(server.port(), null).postJson("/v1/chat/completions", Http.chatWithText("Once upon a time", 4)).status());
         }
+    }
+
+    @Test
+    void clientThatLeavesBeforeAWholeAnswerFreesItsSessionAtOnce() throws Exception {
+        try (Server server = start(1, 0, Duration.ofSeconds(60))) {
+            long left;
+            try (Socket s = send(server, LONG)) {
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while (server.decoding() == 0 && System.nanoTime() < deadline) Thread.sleep(1);
+                assertEquals(1, server.decoding(), "the answer is decoding");
+                left = System.nanoTime();
+            } // closed while the answer is computed: nothing was written to it yet
+            double ms = awaitIdle(server, left);
+            System.out.printf("whole: client left mid-answer; session free after %.0f ms, %d answers cut%n", ms, server.disconnects());
+            assertEquals(1, server.disconnects(), "the answer was cut when the client left, not finished");
+            assertTrue(ms < 1000, "freed at once: " + ms + " ms");
+            assertEquals(200, new Http(server.port(), null).postJson("/v1/chat/completions", Http.chatWithText("Once upon a time", 4)).status(),
+                    "the next request is served");
+        }
+    }
+
+    @Test
+    void clientThatLeavesWhileQueuedGivesItsPlaceUp() throws Exception {
+        try (Server server = start(1, 1, Duration.ofSeconds(60))) {
+            CountDownLatch started = new CountDownLatch(1), release = new CountDownLatch(1);
+            Thread busy = occupy(server.pool(), started, release);
+            assertTrue(started.await(10, TimeUnit.SECONDS));
+            try (Socket s = send(server, LONG)) {
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while (server.pool().queued() == 0 && System.nanoTime() < deadline) Thread.sleep(1);
+                assertEquals(1, server.pool().queued());
+            }
+            long deadline = System.nanoTime() + 2_000_000_000L;
+            while (server.pool().queued() > 0 && System.nanoTime() < deadline) Thread.sleep(5);
+            assertEquals(0, server.pool().queued(), "the queue place was given up while the session was still busy");
+            release.countDown();
+            busy.join(10_000);
+            assertEquals(200, new Http(server.port(), null).postJson("/v1/chat/completions", Http.chatWithText("Once upon a time", 4)).status());
+        }
+    }
+
+    private static Socket send(Server server, String body) throws java.io.IOException {
+        Socket s = new Socket("127.0.0.1", server.port());
+        OutputStream out = s.getOutputStream();
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " + b.length + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+        out.write(b);
+        out.flush();
+        return s;
+    }
+
+    /** Waits until nothing decodes or holds a session; the ms since {@code since}. */
+    private static double awaitIdle(Server server, long since) throws InterruptedException {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while ((server.activeSessions() > 0 || server.decoding() > 0) && System.nanoTime() < deadline) Thread.sleep(1);
+        assertEquals(0, server.activeSessions(), "the session was released");
+        assertEquals(0, server.decoding(), "the answer left the batch");
+        return (System.nanoTime() - since) / 1e6;
     }
 
     private static void awaitIdle(Server server) throws InterruptedException {

@@ -24,12 +24,29 @@ import java.util.stream.Stream;
  * beyond keep-last-N are deleted after the new one is in place.
  */
 final class Checkpoints {
+    /**
+     * Sees each file of a checkpoint once it is written, before the checkpoint is renamed into place; a
+     * test's disk throws here, after cutting the file short, to be a disk that filled up mid-write.
+     */
+    @FunctionalInterface
+    interface Disk {
+        Disk LOCAL = file -> {};
+
+        void written(Path file) throws IOException;
+    }
+
     private final Path dir;
     private final int keepLast;
+    private final Disk disk;
 
     Checkpoints(Path dir, int keepLast) {
+        this(dir, keepLast, Disk.LOCAL);
+    }
+
+    Checkpoints(Path dir, int keepLast, Disk disk) {
         this.dir = dir;
         this.keepLast = keepLast;
+        this.disk = disk;
     }
 
     Optional<Path> latest() {
@@ -46,23 +63,42 @@ final class Checkpoints {
     }
 
     void save(int step, Map<String, Tensor> params, Optimizer optimizer) {
+        Path tmp = null;
         try {
             Files.createDirectories(dir);
-            Path tmp = Files.createTempDirectory(dir, ".step-");
+            tmp = Files.createTempDirectory(dir, ".step-");
             Map<String, SafeTensorsWriter.Entry> e = new LinkedHashMap<>();
             params.forEach((n, t) -> e.put(n, new SafeTensorsWriter.Entry(Torch.dtype(t.scalar_type()), Torch.shape(t), Torch.toBytes(t))));
             SafeTensorsWriter.write(tmp.resolve("trainable.safetensors"), e, Map.of("step", String.valueOf(step)));
+            disk.written(tmp.resolve("trainable.safetensors"));
             OutputArchive a = new OutputArchive();
             optimizer.save(a);
-            a.save_to(tmp.resolve("optimizer.pt").toString());
+            try {
+                a.save_to(tmp.resolve("optimizer.pt").toString());
+            } catch (RuntimeException writeError) { // libtorch's write error (e.g. ENOSPC) arrives as a c10::Error
+                throw new IOException(writeError.getMessage(), writeError);
+            }
+            disk.written(tmp.resolve("optimizer.pt"));
             AtomicFiles.writeString(tmp.resolve("state.json"), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(Map.of("step", step, "tensors", params.size())));
+            disk.written(tmp.resolve("state.json"));
             Path target = dir.resolve(String.format("step-%07d", step));
             if (Files.exists(target)) deleteTree(target);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            tmp = null;
             List<Path> all = list();
             for (int i = 0; i < all.size() - keepLast; i++) deleteTree(all.get(i));
-        } catch (IOException ex) {
-            throw new UncheckedIOException("cannot write checkpoint in " + dir + ": " + ex.getMessage(), ex);
+        } catch (IOException | UncheckedIOException ex) {
+            String why = ex instanceof UncheckedIOException u ? u.getCause().getMessage() : ex.getMessage();
+            if (tmp != null) {
+                try {
+                    deleteTree(tmp); // the half-written checkpoint: its bytes are what a full disk needs back
+                } catch (IOException ignored) {
+                    // left as a hidden .step-* directory, which latest() never picks
+                }
+            }
+            throw new UncheckedIOException("training stopped at step " + step + ": cannot write its checkpoint in " + dir + " (" + why + "); "
+                    + latest().map(p -> p.getFileName() + " is intact: free space and run again with --resume").orElse("no earlier checkpoint exists"),
+                    ex instanceof IOException io ? io : ((UncheckedIOException) ex).getCause());
         }
     }
 
@@ -77,14 +113,30 @@ final class Checkpoints {
                 }
                 t.copy_(c.tensor(e.getKey(), Torch.dtype(t.scalar_type()), Torch.shape(t)));
             }
+            Path opt = ckpt.resolve("optimizer.pt");
             InputArchive in = new InputArchive();
-            in.load_from(ckpt.resolve("optimizer.pt").toString());
-            optimizer.load(in);
-            String state = Files.readString(ckpt.resolve("state.json"));
-            return new ObjectMapper().readTree(state).path("step").asInt();
+            try {
+                in.load_from(opt.toString());
+                optimizer.load(in);
+            } catch (RuntimeException e) { // libtorch's c10::Error: truncated or not an archive
+                throw new CheckpointException(opt.toString(), null, "the optimizer state cannot be read (" + firstLine(e.getMessage()) + ")",
+                        "the checkpoint is damaged: delete " + ckpt.getFileName() + " to resume from the one before, or start over without --resume");
+            }
+            Path stateFile = ckpt.resolve("state.json");
+            var state = new ObjectMapper().readTree(Files.readString(stateFile));
+            int step = state == null ? -1 : state.path("step").asInt(-1);
+            if (step <= 0 || !ckpt.getFileName().toString().equals(String.format("step-%07d", step))) {
+                throw new CheckpointException(stateFile.toString(), null, "says step " + step + " in " + ckpt.getFileName(),
+                        "the checkpoint is damaged: delete " + ckpt.getFileName() + " to resume from the one before");
+            }
+            return step;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read checkpoint " + ckpt + ": " + e.getMessage(), e);
+            throw new CheckpointException(ckpt + ": cannot read the checkpoint (" + e.getMessage() + "); delete it to resume from the one before", e);
         }
+    }
+
+    private static String firstLine(String s) {
+        return s == null ? "" : s.lines().findFirst().orElse("");
     }
 
     static void deleteTree(Path p) throws IOException {

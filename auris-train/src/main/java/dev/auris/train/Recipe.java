@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -101,7 +102,16 @@ public record Recipe(String name, String description, SynthSpec synth, EncoderSp
 
     public static Recipe read(Path file) {
         try {
-            return JSON.readValue(file.toFile(), Recipe.class);
+            return parse(file, Files.readAllBytes(file));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read recipe " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The recipe {@code file} whose bytes are {@code json}. */
+    public static Recipe parse(Path file, byte[] json) {
+        try {
+            return JSON.readValue(json, Recipe.class);
         } catch (IOException e) {
             Throwable c = e;
             while (c.getCause() != null && !(c instanceof IllegalArgumentException)) c = c.getCause();

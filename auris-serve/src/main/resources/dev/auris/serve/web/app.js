@@ -1,5 +1,6 @@
 // The talk page: the microphone to /v1/realtime (push-to-talk, or hands-free with the server's end-of-speech
-// detection), the transcript and the answer as they stream, and the first-token latency. Nothing from a CDN.
+// detection), the transcript and the answer as they stream, the spoken answer played as it streams (Web Audio:
+// pcm16 chunks at 24 kHz scheduled back to back), first-token and first-audio latency. Nothing from a CDN.
 'use strict';
 const $ = id => document.getElementById(id);
 const keyInput = $('key');
@@ -7,6 +8,64 @@ keyInput.value = localStorage.getItem('auris-key') || '';
 let ws = null, ctx = null, node = null, stream = null, sending = false, turnEnd = 0, answerEl = null, userEl = null;
 
 function status(s) { $('status').textContent = s; }
+
+// Playback of a spoken answer: each response.output_audio.delta becomes an AudioBuffer queued after the last.
+const playback = window.aurisPlayback = {started: false, chunks: 0, seconds: 0};
+let out = null, playAt = 0, sources = [], playing = null; // playing: {itemId, start} of the answer being heard
+let firstToken = 0, firstAudio = 0;
+
+function audioOut() {
+  if (!out) out = new AudioContext();
+  if (out.state === 'suspended') out.resume();
+  return out;
+}
+
+function play(itemId, b64data) {
+  const o = audioOut(), bin = atob(b64data), n = bin.length >> 1;
+  if (n === 0) return;
+  const buf = o.createBuffer(1, n, 24000), ch = buf.getChannelData(0);
+  for (let i = 0; i < n; i++) {
+    const v = bin.charCodeAt(2 * i) | (bin.charCodeAt(2 * i + 1) << 8);
+    ch[i] = (v >= 32768 ? v - 65536 : v) / 32768;
+  }
+  const src = o.createBufferSource();
+  src.buffer = buf;
+  src.connect(o.destination);
+  const at = Math.max(o.currentTime + 0.03, playAt);
+  if (!playing || playing.itemId !== itemId) playing = {itemId, start: at};
+  src.start(at);
+  playAt = at + buf.duration;
+  sources.push(src);
+  src.onended = () => { sources = sources.filter(s => s !== src); };
+  playback.started = true;
+  playback.chunks++;
+  playback.seconds += buf.duration;
+}
+
+// The user spoke over the answer: stop it, and tell the server how much was heard (it cuts the transcript there).
+function interrupt() {
+  if (!playing || !out || out.currentTime >= playAt) return;
+  const heardMs = Math.max(0, Math.round((out.currentTime - playing.start) * 1000));
+  sources.forEach(s => { try { s.stop(); } catch (e) { /* not started */ } });
+  sources = [];
+  playAt = 0;
+  send({type: 'conversation.item.truncate', item_id: playing.itemId, content_index: 0, audio_end_ms: heardMs});
+  playing = null;
+}
+
+function latency() {
+  $('latency').textContent = (firstToken ? 'first token after ' + firstToken + ' ms' : '') + (firstAudio ? ' · first audio after ' + firstAudio + ' ms' : '');
+}
+
+function answerText(delta) {
+  if (answerEl && !answerEl.textContent) {
+    firstToken = Math.round(performance.now() - turnEnd);
+    status('first token after ' + firstToken + ' ms');
+    latency();
+  }
+  if (answerEl) answerEl.textContent += delta;
+  $('log').scrollTop = $('log').scrollHeight;
+}
 
 function line(cls, text) {
   const d = document.createElement('div');
@@ -49,7 +108,7 @@ function connect() {
 function onEvent(e) {
   switch (e.type) {
     case 'session.created': $('model').textContent = e.session.model; break;
-    case 'input_audio_buffer.speech_started': status('hearing you…'); break;
+    case 'input_audio_buffer.speech_started': interrupt(); status('hearing you…'); break;
     case 'input_audio_buffer.speech_stopped': turnEnd = performance.now(); status('thinking…'); break;
     case 'conversation.item.created':
       if (e.item.role === 'user') userEl = line('user', e.item.content[0].text ? 'You: ' + e.item.content[0].text : 'You (spoken): …');
@@ -57,11 +116,12 @@ function onEvent(e) {
     case 'conversation.item.input_audio_transcription.completed':
       if (userEl) userEl.textContent = 'You (spoken): ' + e.transcript;
       break;
-    case 'response.created': answerEl = line('assistant', ''); break;
-    case 'response.output_text.delta':
-      if (answerEl && !answerEl.textContent) status('first token after ' + Math.round(performance.now() - turnEnd) + ' ms');
-      if (answerEl) answerEl.textContent += e.delta;
-      $('log').scrollTop = $('log').scrollHeight;
+    case 'response.created': answerEl = line('assistant', ''); firstToken = firstAudio = 0; latency(); break;
+    case 'response.output_text.delta': answerText(e.delta); break;
+    case 'response.output_audio_transcript.delta': answerText(e.delta); break;
+    case 'response.output_audio.delta':
+      if (!firstAudio) { firstAudio = Math.round(performance.now() - turnEnd); latency(); }
+      play(e.item_id, e.delta);
       break;
     case 'response.done':
       if (e.response.status !== 'completed' && answerEl) answerEl.textContent += ' [' + e.response.status + ']';
@@ -88,6 +148,7 @@ async function startMic() {
 }
 
 async function press() {
+  audioOut(); // created in the gesture, so the answer may play
   try {
     await connect();
     await startMic();
@@ -98,6 +159,7 @@ async function press() {
     $('talk').textContent = sending ? 'Listening (tap to stop)' : 'Tap to listen';
     return;
   }
+  interrupt();
   send({type: 'input_audio_buffer.clear'});
   sending = true;
   $('talk').classList.add('on');

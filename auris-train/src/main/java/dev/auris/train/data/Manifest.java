@@ -37,7 +37,12 @@ public final class Manifest {
     private Manifest() {}
 
     public static Loaded read(Path file, boolean skipMissingAudio) {
-        ManifestFile manifest = ManifestFile.read(file);
+        return read(ManifestFile.read(file), skipMissingAudio);
+    }
+
+    /** The examples of a manifest already read. */
+    public static Loaded read(ManifestFile manifest, boolean skipMissingAudio) {
+        Path file = manifest.file();
         List<Example> out = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
         for (ManifestFile.Line line : manifest.lines()) {
