@@ -76,7 +76,8 @@ final class VoiceRunner {
                 Path target = paths.apply(s.publish());
                 Publisher.speech(target, decoderDir, vocoderDir, unitsDir, s.omega());
                 progress.message("voice: published " + target.resolve("speech"));
-                VoiceEval.run(target, data, held, s, root.resolve("eval"), progress);
+                VoiceEval.Figures f = VoiceEval.run(target, data, held, s, root.resolve("eval"), progress);
+                VoiceCard.write(target, root, s, f);
             }
         }
     }

@@ -52,16 +52,39 @@ public final class GanLosses {
         return loss.mul(Torch.scalar(FM_WEIGHT));
     }
 
-    /** log-mel [B, 80, frames] of waveforms [B, 1, S] (differentiable). */
+    /**
+     * log-mel [B, frames, 80] of waveforms [B, 1, S] (differentiable). The STFT is a matmul with a windowed
+     * real DFT basis over unfolded frames (libtorch's complex stft backward gave non-finite gradients here).
+     */
     public static Tensor mel(Tensor y) {
         int pad = (N_FFT - HOP) / 2;
         Tensor x = torch.reflection_pad1d(y, new long[]{pad, pad}).squeeze(1);                // [B, S + n_fft − hop]
-        Tensor window = torch.hann_window(N_FFT, true, new TensorOptions(torch.ScalarType.Float));
-        Tensor spec = torch.stft(x, N_FFT, new LongOptional(HOP), new LongOptional(N_FFT), new TensorOptional(window),
-                false, "reflect", false, new BoolOptional(true), new BoolOptional(true), new BoolOptional());   // [B, 513, frames] complex
-        Tensor mag = torch.view_as_real(spec).pow(Torch.scalar(2)).sum(new long[]{-1}, false, new ScalarTypeOptional()).add(Torch.scalar(1e-9)).sqrt();
+        Tensor frames = x.unfold(1, N_FFT, HOP);                                              // [B, frames, n_fft]
+        Tensor spec = torch.matmul(frames, basis());                                          // [B, frames, 2·513]: re | im
+        Tensor re = spec.narrow(2, 0, N_FFT / 2 + 1), im = spec.narrow(2, N_FFT / 2 + 1, N_FFT / 2 + 1);
+        Tensor mag = re.pow(Torch.scalar(2)).add(im.pow(Torch.scalar(2))).add(Torch.scalar(1e-9)).sqrt();   // [B, frames, 513]
         Tensor fb = Torch.fromFloats(FILTERS, N_MELS, N_FFT / 2 + 1);
-        return torch.log(torch.clamp_min(torch.matmul(fb, mag), Torch.scalar(1e-5)));
+        return torch.log(torch.clamp_min(torch.matmul(mag, fb.t()), Torch.scalar(1e-5)));    // [B, frames, 80]
+    }
+
+    private static float[] basisValues;
+
+    /** Periodic Hann window × cos / −sin of the DFT: [n_fft, 2·(n_fft/2 + 1)]. */
+    private static synchronized Tensor basis() {
+        if (basisValues == null) {
+            int bins = N_FFT / 2 + 1;
+            float[] b = new float[N_FFT * 2 * bins];
+            for (int n = 0; n < N_FFT; n++) {
+                double w = 0.5 - 0.5 * Math.cos(2 * Math.PI * n / N_FFT);
+                for (int k = 0; k < bins; k++) {
+                    double a = 2 * Math.PI * k * n / N_FFT;
+                    b[n * 2 * bins + k] = (float) (w * Math.cos(a));
+                    b[n * 2 * bins + bins + k] = (float) (-w * Math.sin(a));
+                }
+            }
+            basisValues = b;
+        }
+        return Torch.fromFloats(basisValues, N_FFT, 2L * (N_FFT / 2 + 1));
     }
 
     public static Tensor melL1(Tensor real, Tensor fake) {

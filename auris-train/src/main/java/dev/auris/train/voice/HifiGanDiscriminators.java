@@ -15,7 +15,7 @@ import java.util.Map;
  * HiFi-GAN's discriminators (Kong et al. 2020, §2.2–2.3; {@code models.py}), narrowed for two CPU cores: the
  * multi-period discriminator (periods 2, 3, 5, 7, 11: the waveform folded to [T/p, p], five (5, 1) convolutions
  * of stride (3, 1) then one of stride 1, a (3, 1) output) and the multi-scale discriminator (3 scales: raw, ×2
- * and ×4 average-pooled; grouped strided 1-D convolutions, k 41). Channels are those of the paper divided by
+ * and ×4 average-pooled; strided 1-D convolutions of k 41 in 4 groups). Channels are those of the paper divided by
  * {@code 1024 / top} (top 128: 1→16→32→64→128→128). Weight norm / spectral norm are left out (plain weights).
  *
  * <p>Shapes: B batch, S samples; every discriminator returns its score map and its feature maps (after each
@@ -52,10 +52,9 @@ public final class HifiGanDiscriminators implements AutoCloseable {
         }
     }
 
-    /** MSD layer l's groups (the paper's 4, 16, 16, 16 for layers 1–4), at most the input channels. */
+    /** MSD layer l's groups. */
     private int groups(int l) {
-        int g = l == 1 ? 4 : 16;
-        return Math.min(g, msdCh[l]);
+        return Math.min(4, msdCh[l]);                // the paper's 4, 16, 16, 16: 4 here (libtorch loops over groups)
     }
 
     /** torch's default init: U(±1/√fan_in). kw 0 for a 1-D kernel. */

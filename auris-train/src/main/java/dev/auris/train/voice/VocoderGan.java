@@ -19,7 +19,7 @@ import java.util.function.Consumer;
  * weight decay 0.01 as HiFi-GAN's). A step: the discriminators' LSGAN loss on real vs. detached generated
  * segments and their update; then the generator's adversarial + feature-matching (×2) + mel L1 (×45) +
  * duration MSE (log(d + 1) of the deduplicated units of whole clips) and its update. Before
- * {@code adversarial_start} only mel L1 + duration train the generator. Stops at {@code steps} or after
+ * {@code adversarial_start} steps (or {@code adversarial_after_minutes}) only mel L1 + duration train the generator. Stops at {@code steps} or after
  * {@code max_minutes}; writes {@code model.safetensors} (fairseq names) + {@code config.json} + metrics.jsonl.
  *
  * <p>Shapes: B batch, F frames a segment, H samples a frame.
@@ -37,6 +37,10 @@ public final class VocoderGan {
         int h = g.config().samplesPerFrame(), f = s.segmentFrames();
         List<Clip> usable = train.stream().filter(c -> c.frames().length >= f && c.samples().length >= (long) f * h).toList();
         if (usable.isEmpty()) throw new IllegalArgumentException("no training clip has " + f + " frames (" + f * h / 16000.0 + " s)");
+        // oneDNN's convolution backward gave non-finite gradients for this generator (every weight before a dilated
+        // ResBlock convolution NaN from the first step, with finite losses); libtorch's own kernels train it
+        boolean mkldnn = torch.globalContext().userEnabledMkldnn();
+        torch.globalContext().setUserEnabledMkldnn(false);
         try (HifiGanDiscriminators d = new HifiGanDiscriminators(s.discChannels(), s.seed() + 1)) {
             g.parameters().values().forEach(t -> t.requires_grad_(true));
             d.parameters().values().forEach(t -> t.requires_grad_(true));
@@ -58,7 +62,8 @@ public final class VocoderGan {
                     }
                     Tensor y = Torch.fromFloats(audio, s.batchSize(), 1, (long) f * h);          // [B, 1, F·H]
                     Tensor yHat = g.forward(Torch.fromLongs(units, s.batchSize(), f));           // [B, 1, F·H]
-                    boolean adversarial = step >= s.adversarialStart();
+                    boolean adversarial = step >= s.adversarialStart()
+                            || (s.adversarialAfterMinutes() > 0 && System.nanoTime() - t0 >= s.adversarialAfterMinutes() * 60e9);
                     double lossD = Double.NaN;
                     if (adversarial) {
                         optD.zero_grad();
@@ -68,15 +73,19 @@ public final class VocoderGan {
                         lossD = Torch.toFloats(ld)[0];
                     }
                     optG.zero_grad();
-                    Tensor mel = GanLosses.melL1(y, yHat);
-                    Tensor loss = mel.add(durationLoss(g, usable, r, s.batchSize()));
+                    Tensor mel = GanLosses.melL1(y, yHat), dur = durationLoss(g, usable, r, s.batchSize());
+                    Tensor loss = mel.add(dur);
+                    double adv = Double.NaN, fm = Double.NaN;
                     if (adversarial) {
                         List<HifiGanDiscriminators.Out> real;
                         try (var ng = new NoGradGuard()) {
                             real = d.apply(y);
                         }
                         List<HifiGanDiscriminators.Out> fake = d.apply(yHat);
-                        loss = loss.add(GanLosses.adversarial(fake)).add(GanLosses.featureMatching(real, fake));
+                        Tensor a = GanLosses.adversarial(fake), m = GanLosses.featureMatching(real, fake);
+                        adv = Torch.toFloats(a)[0];
+                        fm = Torch.toFloats(m)[0];
+                        loss = loss.add(a).add(m);
                     }
                     loss.backward();
                     optG.step();
@@ -85,8 +94,8 @@ public final class VocoderGan {
                     window += melL1;
                     windowN++;
                     double elapsed = (System.nanoTime() - t0) / 1e9;
-                    metrics.append(String.format(Locale.ROOT, "{\"step\": %d, \"mel_l1\": %.5f, \"loss_g\": %.5f, \"loss_d\": %s, \"elapsed_s\": %.1f}%n",
-                            step + 1, melL1, Torch.toFloats(loss)[0], Double.isNaN(lossD) ? "null" : String.format(Locale.ROOT, "%.5f", lossD), elapsed));
+                    metrics.append(String.format(Locale.ROOT, "{\"step\": %d, \"mel_l1\": %.5f, \"dur_mse\": %.5f, \"adv\": %s, \"fm\": %s, \"loss_g\": %.5f, \"loss_d\": %s, \"elapsed_s\": %.1f}%n",
+                            step + 1, melL1, Torch.toFloats(dur)[0], num(adv), num(fm), Torch.toFloats(loss)[0], num(lossD), elapsed));
                     if ((step + 1) % 50 == 0) {
                         log.accept(String.format(Locale.ROOT, "vocoder step %d: mel L1 %.4f (last 50), %.2f s/step%s", step + 1, window / windowN,
                                 elapsed / (step + 1), adversarial ? String.format(Locale.ROOT, ", D %.3f", lossD) : ""));
@@ -100,11 +109,16 @@ public final class VocoderGan {
                 }
             }
             g.parameters().values().forEach(t -> t.requires_grad_(false));
+            torch.globalContext().setUserEnabledMkldnn(mkldnn);
             g.save(out.resolve("model.safetensors"));
             AtomicFiles.writeString(out.resolve("metrics.jsonl"), metrics.toString());
             double heldMel = heldOutMel(g, held, f);
             return new Result(step, (System.nanoTime() - t0) / 1e9, first, window / Math.max(1, windowN), heldMel);
         }
+    }
+
+    private static String num(double x) {
+        return Double.isNaN(x) ? "null" : String.format(Locale.ROOT, "%.5f", x);
     }
 
     /** MSE of predicted log-durations against log(d + 1) of the deduplicated units of {@code n} whole clips. */
@@ -150,7 +164,7 @@ public final class VocoderGan {
 
     private static AdamW adamW(Collection<Tensor> params, double lr) {
         AdamWOptions o = new AdamWOptions(lr);
-        o.betas().put(new double[]{0.8, 0.99});
+        //o.betas().put(new double[]{0.8, 0.99});
         o.weight_decay().put(0.01);
         return new AdamW(new TensorVector(params.toArray(Tensor[]::new)), o);
     }

@@ -72,11 +72,12 @@ public record VoiceSpec(String model, String espeakVoice, int speed, int pitch, 
      * A small CodeHiFiGAN (fairseq names) and its GAN training (HiFi-GAN: MPD + MSD, LSGAN, feature matching,
      * mel L1 ×45, duration MSE on log durations). Before {@code adversarialStart} steps only the mel L1 and
      * duration losses train the generator (the discriminators neither run nor train), which gets a small
-     * generator to intelligible audio sooner on a CPU.
+     * generator to intelligible audio sooner on a CPU; {@code adversarialAfterMinutes} (if positive) starts the GAN
+     * phase after that much training time instead, so a time-boxed run ends with it.
      */
     public record VocoderSpec(int embeddingDim, int upsampleInitialChannel, List<Integer> upsampleRates, List<Integer> upsampleKernelSizes,
                               List<Integer> resblockKernelSizes, List<List<Integer>> resblockDilationSizes, int durHidden, int discChannels,
-                              int steps, int batchSize, int segmentFrames, double lr, int adversarialStart, int maxMinutes, long seed) {
+                              int steps, int batchSize, int segmentFrames, double lr, int adversarialStart, double adversarialAfterMinutes, double maxMinutes, long seed) {
         public VocoderSpec {
             if (embeddingDim <= 0) embeddingDim = 64;
             if (upsampleInitialChannel <= 0) upsampleInitialChannel = 128;
