@@ -67,6 +67,13 @@ public final class HifiGanDiscriminators implements AutoCloseable {
 
     public Map<String, Tensor> parameters() { return params; }
 
+    /** Copies weights of the same names and shapes in (for the golden test and restarts). */
+    public void restore(dev.auris.io.WeightSource src) {
+        try (var g = new org.bytedeco.pytorch.NoGradGuard(); var scope = new org.bytedeco.javacpp.PointerScope()) {
+            params.forEach((n, t) -> t.copy_(src.tensor(n, DType.F32, Torch.shape(t))));
+        }
+    }
+
     /** Every discriminator's outputs for waveforms y [B, 1, S]: the 5 period ones, then the 3 scale ones. */
     public List<Out> apply(Tensor y) {
         List<Out> out = new ArrayList<>();
