@@ -43,6 +43,7 @@ final class VoiceRunner {
             if (!(resume && Files.isRegularFile(data.resolve("train.jsonl")))) {
                 long t = System.nanoTime();
                 List<String> prompts = Synthesis.sampleSentences(paths.apply(s.sampleLlm()), s.sampleStories(), s.temperature(), s.minWords(), s.maxWords(), s.seed());
+                if (prompts.size() > s.maxPrompts()) prompts = prompts.subList(0, s.maxPrompts());
                 progress.message("voice: " + prompts.size() + " prompts; answering and speaking them with espeak-ng " + s.espeakVoice());
                 VoiceData.synthesize(model, prompts, s, data, progress::message);
                 stamp(data, "synthesis", t);

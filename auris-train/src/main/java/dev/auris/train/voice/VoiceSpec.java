@@ -16,11 +16,12 @@ import java.util.List;
  * @param sampleLlm     the text LLM whose stories' sentences are the prompts
  * @param answerTokens  the longest answer the model writes (greedy, as the held-out evaluation does)
  * @param heldOutEvery  every n-th prompt is held out (evaluation only)
+ * @param maxPrompts    at most this many of the sampled sentences are used (the first ones)
  * @param publish       where the speech parts are written (the model directory's {@code speech/}), null: not published
  */
 public record VoiceSpec(String model, String espeakVoice, int speed, int pitch, String sampleLlm, int sampleStories, double temperature,
                         int minWords, int maxWords, int answerTokens, int heldOutEvery, long seed, UnitSpec units, DecoderSpec decoder,
-                        VocoderSpec vocoder, int omega, String publish, int evalClips) {
+                        VocoderSpec vocoder, int omega, String publish, int evalClips, int maxPrompts) {
     public VoiceSpec {
         if (model == null) throw new IllegalArgumentException("voice.model: name the trained speech LLM directory that is to speak");
         if (espeakVoice == null) espeakVoice = "en-us";
@@ -35,6 +36,7 @@ public record VoiceSpec(String model, String espeakVoice, int speed, int pitch, 
         if (units == null) units = new UnitSpec(null, 0, 0, 0, 0, 0);
         if (omega <= 0) omega = 25;
         if (evalClips <= 0) evalClips = 60;
+        if (maxPrompts <= 0) maxPrompts = Integer.MAX_VALUE;
     }
 
     /**
