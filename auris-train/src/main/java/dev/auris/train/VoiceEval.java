@@ -89,7 +89,7 @@ final class VoiceEval {
                     ObjectNode row = rows.addObject().put("line", it.line()).put("prompt", it.prompt()).put("answer", done.text()).put("spoken_heard", heard)
                             .put("spoken_errors", se).put("words", sw).put("resynth_reference", it.answer()).put("resynth_heard", reheard).put("resynth_errors", re)
                             .put("espeak_heard", espeakHeard).put("espeak_errors", ee).put("ref_words", rw).put("units", units.length)
-                            .put("first_audio_ms", done.firstAudioMs()).put("vocoder_rtf", done.vocoderRtf());
+                            .put("first_audio_ms", done.firstAudioMs()).put("vocoder_rtf", done.vocoderRtf()).put("answer_audio", data.resolve(it.answerAudio()).toString());
                     if (n % 10 == 0) progress.message(String.format(Locale.ROOT, "voice eval: %d clips, spoken WER %.1f %%, resynthesis WER %.1f %%", n,
                             100.0 * spokenErr / Math.max(1, words), 100.0 * resynthErr / Math.max(1, refWords)));
                 }

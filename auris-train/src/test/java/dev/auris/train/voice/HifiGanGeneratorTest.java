@@ -20,8 +20,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * The trainable generator is the inference vocoder: what {@link HifiGanGenerator#save} writes,
  * {@link CodeHiFiGan#load} reads (fairseq names, weight norm as g / v) and synthesizes the same samples
- * (within 1e-5) and durations; and a few GAN steps on a toy voice (units → sine tones) stay finite with the
- * mel L1 falling.
+ * (within 1e-5) and durations; and 30 steps (15 of them adversarial) on a toy voice (units → sine tones) stay
+ * finite and the resynthesis mel L1 falls by a fifth.
  */
 class HifiGanGeneratorTest {
     @TempDir
@@ -80,10 +80,11 @@ class HifiGanGeneratorTest {
         var spec = new VoiceSpec.VocoderSpec(16, 32, c.upsampleRates(), c.upsampleKernelSizes(), c.resblockKernelSizes(), c.resblockDilationSizes(), 16, 8,
                 30, 2, 10, 2e-3, 15, 0, 0, 5);
         try (HifiGanGenerator g = new HifiGanGenerator(c, 3)) {
+            double before = VocoderGan.heldOutMel(g, clips, 10);
             VocoderGan.Result res = VocoderGan.train(g, spec, clips, clips, tmp, m -> {});
             assertEquals(30, res.steps());
             assertTrue(Double.isFinite(res.lastMelL1()) && Double.isFinite(res.heldOutMelL1()), res.toString());
-            assertTrue(res.lastMelL1() < res.firstMelL1(), res.toString());
+            assertTrue(res.heldOutMelL1() < 0.8 * before, "resynthesis mel L1 " + before + " → " + res.heldOutMelL1());
         }
     }
 }
