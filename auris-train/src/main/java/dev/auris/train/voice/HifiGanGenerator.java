@@ -26,7 +26,10 @@ public final class HifiGanGenerator implements AutoCloseable {
     private final CodeHiFiGanConfig config;
     private final Map<String, Tensor> params = new LinkedHashMap<>();
 
-    /** Random initialisation as HiFi-GAN's {@code init_weights} (N(0, 0.01) for convolutions; weight norm g = ‖v‖). */
+    /**
+     * Random initialisation: HiFi-GAN's {@code init_weights} N(0, 0.01) for the ResBlock convolutions, N(0, 1/fan-in) for
+     * conv_pre, the upsampling convolutions and conv_post (so a narrow generator does not start silent); weight norm g = ‖v‖.
+     */
     public HifiGanGenerator(CodeHiFiGanConfig c, long seed) {
         Torch.init();
         this.config = c;
@@ -51,7 +54,9 @@ public final class HifiGanGenerator implements AutoCloseable {
         zeros("conv_pre.bias", c0);
         int ch = c0, block = 0;
         for (int i = 0; i < c.upsampleRates().size(); i++) {
-            normed("ups." + i, 0.01, ch, ch / 2, c.upsampleKernelSizes().get(i));
+            // fan-in scaled (not HiFi-GAN's 0.01): at 64–128 channels 0.01 leaves the output near silence, under the mel
+            // loss's 1e-5 clamp, where the mel L1 has no gradient (seen: flat for 200 warm-up steps)
+            normed("ups." + i, Math.sqrt(1.0 / (ch * c.upsampleKernelSizes().get(i) / (double) c.upsampleRates().get(i))), ch, ch / 2, c.upsampleKernelSizes().get(i));
             zeros("ups." + i + ".bias", ch / 2);
             ch /= 2;
             for (int j = 0; j < c.resblockKernelSizes().size(); j++, block++) {
@@ -64,7 +69,7 @@ public final class HifiGanGenerator implements AutoCloseable {
                 }
             }
         }
-        normed("conv_post", 0.01, 1, ch, 7);
+        normed("conv_post", Math.sqrt(1.0 / (ch * 7)), 1, ch, 7);
         zeros("conv_post.bias", 1);
     }
 
