@@ -30,6 +30,7 @@ final class TrainCommand implements Runnable {
                         "-Dauris.home=" + dev.auris.core.Home.dir(), "-cp", System.getProperty("java.class.path"), Main.class.getName(),
                         "train", "--recipe", recipe.toString(), "--out", out.toString(), "--threads", String.valueOf(threads)));
                 if (resume) cmd.add("--resume");
+                if (fromStage != null) cmd.addAll(java.util.List.of("--from-stage", fromStage));
                 if (quiet || rank > 0) cmd.add("--quiet");
                 ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
                 pb.environment().putAll(java.util.Map.of("MASTER_ADDR", "127.0.0.1", "MASTER_PORT", String.valueOf(port),
@@ -59,6 +60,8 @@ final class TrainCommand implements Runnable {
     Integer threads;
     @Option(names = "--quiet", description = "No progress output.")
     boolean quiet;
+    @Option(names = "--from-stage", description = "Start at this section (synth, encoder, a stage's name, publish, voice), reusing the run's earlier outputs; 'voice' gives an already-published model its voice.")
+    String fromStage;
     @Option(names = "--nproc", defaultValue = "1", description = "Data-parallel processes on this machine (c10d Gloo over 127.0.0.1; see README for several machines).")
     int nproc;
 
@@ -69,7 +72,7 @@ final class TrainCommand implements Runnable {
             return;
         }
         if (threads != null) dev.auris.core.Torch.setThreads(threads);
-        var results = RecipeRunner.run(Options.resolve(recipe), out, resume, new Progress(System.err, quiet));
+        var results = RecipeRunner.run(Options.resolve(recipe), out, resume, new Progress(System.err, quiet), fromStage);
         for (var r : results) {
             System.out.printf(Locale.ROOT, "%s: loss %.4f -> %.4f, %.1f s, %.0f tokens/s, %.2f audio-s/s%n", r.stage(), r.result().firstLoss(),
                     r.result().trainLoss(), r.result().seconds(), r.result().tokensPerSecond(), r.result().audioSecondsPerSecond());

@@ -13,12 +13,12 @@ import java.util.SplittableRandom;
  * accumulation, data-parallel sums, clipping, metrics, checkpoints), so an objective is only its arithmetic.
  *
  * <p>Variants: {@link Sft} (next-token loss on answers, optionally distilled), {@link Dpo} (preference pairs
- * against the frozen starting model), {@link Ctc} (a speech encoder and CTC head from scratch). Room for more:
- * a speech decoder's CTC over discrete units would be a {@code Ctc} over a unit vocabulary; a vocoder's GAN
- * losses would add a discriminator objective, stepped by its own optimizer in the same loop (the loop would
- * then take a list of (objective, optimizer) pairs per step).
+ * against the frozen starting model), {@link Ctc} (a speech encoder and CTC head from scratch),
+ * {@link UnitCtcObjective} (LLaMA-Omni's speech decoder: CTC over the answer speech's units, LLM frozen).
+ * A vocoder's GAN (two optimizers, generator and discriminators) has its own loop,
+ * {@link dev.auris.train.voice.VocoderGan}.
  */
-sealed interface Objective extends AutoCloseable permits Sft, Dpo, Ctc {
+sealed interface Objective extends AutoCloseable permits Sft, Dpo, Ctc, UnitCtcObjective {
     /** The tensors this objective trains, by name, in the optimizer's (and the checkpoints') order. */
     Map<String, Tensor> parameters();
 

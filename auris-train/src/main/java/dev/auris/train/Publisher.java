@@ -30,6 +30,36 @@ import java.util.*;
 final class Publisher {
     private Publisher() {}
 
+    /**
+     * Gives a published model its voice: copies the speech decoder ({@code config.json} + {@code model.safetensors}),
+     * the vocoder (the same two) and the unit codebook ({@code codebook.safetensors} + {@code units.json}) into
+     * {@code target/speech/{decoder,vocoder,units}} and adds auris.json's section
+     * {@code "speech": {"decoder": "speech/decoder", "vocoder": "speech/vocoder", "units": "speech/units", "omega": Ω}}.
+     */
+    static void speech(Path target, Path decoder, Path vocoder, Path units, int omega) {
+        try {
+            Path speech = target.resolve("speech");
+            for (String[] part : new String[][]{{"decoder", "config.json", "model.safetensors"}, {"vocoder", "config.json", "model.safetensors"},
+                    {"units", "codebook.safetensors", "units.json"}}) {
+                Path from = switch (part[0]) {
+                    case "decoder" -> decoder;
+                    case "vocoder" -> vocoder;
+                    default -> units;
+                };
+                Files.createDirectories(speech.resolve(part[0]));
+                for (int i = 1; i < part.length; i++) {
+                    Files.copy(from.resolve(part[i]), speech.resolve(part[0]).resolve(part[i]), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            ObjectMapper json = new ObjectMapper();
+            ObjectNode aur = (ObjectNode) json.readTree(target.resolve("auris.json").toFile());
+            aur.putObject("speech").put("decoder", "speech/decoder").put("vocoder", "speech/vocoder").put("units", "speech/units").put("omega", omega);
+            AtomicFiles.writeString(target.resolve("auris.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(aur) + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     static Report publish(Recipe recipe, Recipe.PublishSpec spec, Path out, Path lastStage, java.util.function.Function<String, Path> paths,
                                     List<StageResult> results, double totalSeconds, Progress progress) {
         try {

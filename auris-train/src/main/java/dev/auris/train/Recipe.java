@@ -12,14 +12,17 @@ import java.util.Map;
 
 /**
  * A training recipe as data ({@code recipes/*.json}): the model to start from and the stages to run in
- * order, each stage starting from the previous one's output. Paths are relative to the recipe file.
+ * order, each stage starting from the previous one's output, then optionally publishing and a {@code voice}
+ * section (LLaMA-Omni's speech decoder and unit vocoder on top of a trained model). Paths are relative to the
+ * recipe file.
  *
  * <pre>{@code
  * {"name": "llasm", "model": {"from": "../models/base"}   // or "compose": {"encoder": .., "llm": .., "selector": {..}, "connector": {..}}
  *  "stages": [{"name": "align", "train": ["connector"], "data": [{"manifest": "asr.jsonl", "weight": 1}], "steps": 200, ...}]}
  * }</pre>
  */
-public record Recipe(String name, String description, SynthSpec synth, EncoderSpec encoder, ModelSource model, List<StageConfig> stages, PublishSpec publish) {
+public record Recipe(String name, String description, SynthSpec synth, EncoderSpec encoder, ModelSource model, List<StageConfig> stages, PublishSpec publish,
+                     dev.auris.train.voice.VoiceSpec voice) {
     /** Where the first stage's model comes from: an existing directory, or a composition of encoder + LLM. */
     public record ModelSource(String from, Map<String, Object> compose) {}
 

@@ -28,9 +28,19 @@ public final class RecipeRunner {
     }
 
     public static List<StageResult> run(Path recipeFile, Path out, boolean resume, Progress progress) {
+        return run(recipeFile, out, resume, progress, (String) null);
+    }
+
+    /**
+     * As {@link #run(Path, Path, boolean, Progress)}, starting at section {@code fromStage} (null: the first):
+     * "synth", "encoder", a stage's name, "publish" or "voice", in that order. Sections before it are not run;
+     * skipped stages are taken from their outputs in {@code out} (an earlier run's). {@code --from-stage voice}
+     * gives an already-published model its voice without re-running anything before.
+     */
+    public static List<StageResult> run(Path recipeFile, Path out, boolean resume, Progress progress, String fromStage) {
         Optional<DataParallel> dp = DataParallel.fromEnvironment();
         try {
-            return run(recipeFile, out, resume, dp.isPresent() && dp.get().rank() != 0 ? Progress.silent() : progress, dp.orElse(null));
+            return run(recipeFile, out, resume, dp.isPresent() && dp.get().rank() != 0 ? Progress.silent() : progress, dp.orElse(null), fromStage);
         } finally {
             dp.ifPresent(DataParallel::close);
         }
@@ -38,16 +48,33 @@ public final class RecipeRunner {
 
     /** Runs the recipe as one rank of {@code dp} (null: a single process); rank 0 writes every output. */
     public static List<StageResult> run(Path recipeFile, Path out, boolean resume, Progress progress, DataParallel dp) {
+        return run(recipeFile, out, resume, progress, dp, null);
+    }
+
+    /** The sections of a recipe in the order they run (for {@code fromStage}). */
+    static List<String> sections(Recipe recipe) {
+        List<String> s = new ArrayList<>(List.of("synth", "encoder"));
+        recipe.stages().forEach(st -> s.add(st.name()));
+        s.add("publish");
+        s.add("voice");
+        return s;
+    }
+
+    static List<StageResult> run(Path recipeFile, Path out, boolean resume, Progress progress, DataParallel dp, String fromStage) {
         boolean writer = dp == null || dp.rank() == 0;
         double earlier = 0; // seconds of work outside the stages' results: synthesis, or what earlier invocations of a resumed run did
         Recipe recipe = Recipe.read(recipeFile);
+        List<String> order = sections(recipe);
+        int from = fromStage == null ? 0 : order.indexOf(fromStage);
+        if (from < 0) throw new IllegalArgumentException("--from-stage " + fromStage + ": recipe " + recipe.name() + " has the sections " + order);
+        java.util.function.Predicate<String> skipped = name -> order.indexOf(name) < from;
         Path base = recipeFile.toAbsolutePath().getParent();
         java.util.function.Function<String, Path> paths = p -> resolve(base, out, p);
         List<StageResult> results = new ArrayList<>();
         if (dp != null && (recipe.synth() != null || recipe.encoder() != null)) {
             throw new IllegalArgumentException("run the synth/encoder sections in one process; data-parallel runs take recipes of training stages");
         }
-        if (recipe.synth() != null) {
+        if (recipe.synth() != null && !skipped.test("synth")) {
             Path data = out.resolve("data");
             if (resume && Files.isRegularFile(data.resolve("split.json"))) {
                 progress.message("data already synthesized: " + data);
@@ -64,7 +91,7 @@ public final class RecipeRunner {
                 earlier += seconds; // the model card's time counts the synthesis too, as a resumed run does
             }
         }
-        if (recipe.encoder() != null) {
+        if (recipe.encoder() != null && !skipped.test("encoder")) {
             Path enc = out.resolve("encoder");
             if (resume && Files.isRegularFile(enc.resolve("model.safetensors"))) {
                 progress.message("encoder already pretrained: " + enc);
@@ -83,9 +110,14 @@ public final class RecipeRunner {
                 }
             }
         }
-        if (recipe.stages().isEmpty()) return results;
+        if (recipe.stages().isEmpty() || skipped.test("publish")) {
+            if (recipe.voice() != null && writer) VoiceRunner.run(recipe.voice(), paths, out, resume, progress);
+            return results;
+        }
         Path current;
-        if (recipe.model().from() != null) {
+        if (skipped.test(recipe.stages().getFirst().name())) {
+            current = out.resolve(recipe.stages().getFirst().name());                     // replaced below by the last skipped stage
+        } else if (recipe.model().from() != null) {
             current = paths.apply(recipe.model().from());
         } else {
             Map<String, Object> c = recipe.model().compose();
@@ -105,6 +137,11 @@ public final class RecipeRunner {
         }
         for (StageConfig stage : recipe.stages()) {
             Path dir = out.resolve(stage.name());
+            if (skipped.test(stage.name())) {
+                if (!Files.isRegularFile(dir.resolve("auris.json"))) throw new IllegalArgumentException("--from-stage " + fromStage + ": stage " + stage.name() + " has no output in " + dir);
+                current = dir;
+                continue;
+            }
             if (resume && Files.isRegularFile(dir.resolve("auris.json"))) {
                 progress.message("stage " + stage.name() + " already done: " + dir);
                 results.add(new StageResult(stage.name(), TrainingResult.finished(dir, stage.steps())));
@@ -131,18 +168,21 @@ public final class RecipeRunner {
             progress.message(String.format(java.util.Locale.ROOT, "held-out: WER %.1f %%, agreement %.1f %%, perplexity %.3f -> %.3f",
                     100 * report.wer(), 100 * report.agreement(), report.basePerplexity(), report.modelPerplexity()));
         }
+        if (recipe.voice() != null && writer) VoiceRunner.run(recipe.voice(), paths, out, resume, progress);
         return results;
     }
 
-    /** {@code java -cp ... dev.auris.train.RecipeRunner RECIPE OUT [--resume]}: a recipe without the CLI. */
+    /** {@code java -cp ... dev.auris.train.RecipeRunner RECIPE OUT [--resume] [--from-stage NAME]}: a recipe without the CLI. */
     public static void main(String[] args) {
         if (args.length < 2) {
-            System.err.println("usage: RecipeRunner RECIPE OUT [--resume]");
+            System.err.println("usage: RecipeRunner RECIPE OUT [--resume] [--from-stage NAME]");
             System.exit(2);
         }
         int status = 0;
         try {
-            run(Path.of(args[0]), Path.of(args[1]), args.length > 2 && args[2].equals("--resume"), Progress.silent());
+            List<String> rest = List.of(args).subList(2, args.length);
+            int f = rest.indexOf("--from-stage");
+            run(Path.of(args[0]), Path.of(args[1]), rest.contains("--resume"), Progress.silent(), f >= 0 ? rest.get(f + 1) : null);
         } catch (Throwable t) {
             t.printStackTrace();
             status = 1;

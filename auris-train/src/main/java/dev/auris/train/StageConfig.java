@@ -8,8 +8,9 @@ import java.util.Set;
 /**
  * One training stage of a recipe: what trains, on which data, with which optimisation settings.
  *
- * @param objective   "sft" (next-token loss on the answer tokens only) or "dpo" (preference pairs, frozen reference)
- * @param train       components that train: selector, connector, lora, llm (full), encoder (full); all else is frozen
+ * @param objective   "sft" (next-token loss on the answer tokens only), "dpo" (preference pairs, frozen reference) or
+ *                    "unit-ctc" (the speech decoder's CTC over the answer speech's units, the LLM frozen: a voice section's stage)
+ * @param train       components that train: selector, connector, lora, llm (full), encoder (full), speech_decoder (unit-ctc only); all else is frozen
  * @param lora        adapters to attach when {@code train} has "lora" and the model has none yet
  * @param data        training manifests with mixing weights (each example drawn from source i with probability ∝ weight)
  * @param validation  held-out manifests for the periodic validation loss (may be empty)
@@ -23,7 +24,7 @@ public record StageConfig(String name, String objective, List<String> train, Lor
                           int steps, int batchSize, int accumulate, double lr, int warmupSteps, double minLrRatio, double weightDecay,
                           double maxGradNorm, int evalEvery, int saveEvery, int keepLast, long seed, double dpoBeta, int logEvery,
                           List<String> distillTasks) {
-    public static final Set<String> COMPONENTS = Set.of("selector", "connector", "lora", "llm", "encoder");
+    public static final Set<String> COMPONENTS = Set.of("selector", "connector", "lora", "llm", "encoder", "speech_decoder");
 
     /** A manifest and its mixing weight. */
     public record DataSource(String manifest, double weight) {
@@ -44,12 +45,15 @@ public record StageConfig(String name, String objective, List<String> train, Lor
     public StageConfig {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("a stage needs a name");
         objective = objective == null ? "sft" : objective;
-        if (!Set.of("sft", "dpo").contains(objective)) throw new IllegalArgumentException("stage " + name + ": objective must be sft or dpo, got " + objective);
+        if (!Set.of("sft", "dpo", "unit-ctc").contains(objective)) throw new IllegalArgumentException("stage " + name + ": objective must be sft, dpo or unit-ctc, got " + objective);
         train = List.copyOf(train);
         for (String c : train) {
             if (!COMPONENTS.contains(c)) throw new IllegalArgumentException("stage " + name + ": unknown component '" + c + "' in train: use " + COMPONENTS);
         }
         if (train.isEmpty()) throw new IllegalArgumentException("stage " + name + ": nothing to train");
+        if (objective.equals("unit-ctc") != train.equals(List.of("speech_decoder"))) {
+            throw new IllegalArgumentException("stage " + name + ": the unit-ctc objective trains exactly [\"speech_decoder\"] (LLaMA-Omni stage 2: the LLM frozen), and only it does");
+        }
         if (train.contains("lora") && lora == null) lora = new LoraSpec(8, 16, 0.0, LoraSpec.ALL);
         if (data == null || data.isEmpty()) throw new IllegalArgumentException("stage " + name + ": no training data");
         data = List.copyOf(data);

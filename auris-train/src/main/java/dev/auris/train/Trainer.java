@@ -55,6 +55,7 @@ public final class Trainer {
                 case "lora" -> m.llm().loraTensors().forEach((n, x) -> t.put("lora." + n, x));
                 case "llm" -> m.text().llm().baseTensors().forEach((n, x) -> t.put("llm." + n, x));
                 case "encoder" -> m.encoder().tensors().forEach((n, x) -> t.put("encoder." + n, x));
+                case "speech_decoder" -> { } // not part of a SpeechLlm: the voice section trains it (VoiceRunner)
                 default -> throw new IllegalArgumentException("unknown component " + c);
             }
         }

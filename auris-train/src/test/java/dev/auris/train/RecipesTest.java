@@ -61,6 +61,11 @@ class RecipesTest {
         assertFalls(out, 0.8);
         assertTrue(Files.isRegularFile(out.resolve("llm/model.safetensors")), "full LLM fine-tuning writes the LLM");
         assertEquals("llm", SpeechModelSpec.read(out).llm().path());
+        // stage 2 (the voice section, toy scale): the speech decoder on the stage-1 model, LLM frozen, and the vocoder
+        for (String f : new String[]{"voice/data/train.jsonl", "voice/units/codebook.safetensors", "voice/decoder/model.safetensors", "voice/decoder/config.json",
+                "voice/vocoder/model.safetensors", "voice/vocoder/result.json"}) {
+            assertTrue(Files.isRegularFile(run.resolve(f)), f);
+        }
     }
 
     @Test

@@ -30,13 +30,16 @@ class TinyRecipeTest {
         ((ObjectNode) r.get("model").get("compose")).put("llm", llm);
         for (var s : (ArrayNode) r.get("stages")) ((ObjectNode) s).put("steps", 8).put("warmup_steps", 1).put("batch_size", 4).put("eval_every", 4).put("save_every", 4);
         ((ObjectNode) r.get("publish")).put("to", tmp.resolve("published").toString()).put("examples", tmp.resolve("examples").toString()).put("held_out_examples", 4);
+        TrainFixtures.toyVoice((ObjectNode) r.get("voice"), tmp.resolve("published"));            // the voice on top of the model just published
+        ((ObjectNode) r.get("voice")).put("model", tmp.resolve("published").toString());
         Path recipe = tmp.resolve("tiny.json");
         Files.writeString(recipe, r.toPrettyString());
         var results = RecipeRunner.run(recipe, tmp.resolve("run"), false, Progress.silent());
         assertEquals(3, results.size(), "encoder + two stages");
         Path pub = tmp.resolve("published");
         for (String f : new String[]{"auris.json", "fusion.safetensors", "encoder/model.safetensors", "README.md", "eval/report.md", "eval/report.png", "eval/heldout/asr.jsonl",
-                "eval/with-adapters/report.md"}) {
+                "eval/with-adapters/report.md", "speech/decoder/config.json", "speech/decoder/model.safetensors", "speech/vocoder/config.json",
+                "speech/vocoder/model.safetensors", "speech/units/codebook.safetensors", "speech/units/units.json"}) {
             assertTrue(Files.isRegularFile(pub.resolve(f)), f);
         }
         // examples.jsonl is the report's evidence: its asr lines add up to the WER the report states

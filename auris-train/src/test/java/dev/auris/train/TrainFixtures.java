@@ -74,6 +74,7 @@ final class TrainFixtures {
             for (JsonNode s : (ArrayNode) r.withArray("stages")) {
                 ((ObjectNode) s).put("steps", steps).put("warmup_steps", 2).put("eval_every", steps / 2).put("save_every", steps / 2).put("batch_size", 4);
             }
+            if (r.has("voice")) toyVoice((ObjectNode) r.get("voice"), null);
             edit.accept(r);
             Files.createDirectories(dir);
             Path f = dir.resolve(name + ".json");
@@ -82,6 +83,21 @@ final class TrainFixtures {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * A recipe's voice section at toy scale: 4 stories of prompts, 2 held-out spoken answers evaluated, a 16-unit
+     * codebook, a one-layer speech decoder for 6 steps and a 32-channel vocoder for 4 (2 of them adversarial);
+     * published into {@code publish} (null: not published, nor evaluated).
+     */
+    static void toyVoice(ObjectNode v, Path publish) {
+        v.put("sample_llm", llm().toString()).put("sample_stories", 4).put("answer_tokens", 12).put("held_out_every", 3).put("eval_clips", 2);
+        if (publish == null) v.putNull("publish");
+        else v.put("publish", publish.toString());
+        ((ObjectNode) v.get("units")).put("k", 16).put("iterations", 3);
+        ((ObjectNode) v.get("decoder")).put("ctc_decoder_config", "(1,32,2,64)").put("steps", 6).put("batch_size", 4).put("warmup_steps", 1);
+        ((ObjectNode) v.get("vocoder")).put("upsample_initial_channel", 32).put("embedding_dim", 16).put("dur_hidden", 16).put("disc_channels", 4)
+                .put("steps", 4).put("adversarial_start", 2).put("adversarial_after_minutes", 0).put("batch_size", 2).put("segment_frames", 10);
     }
 
     /** Mean loss of the first n and last n steps of a stage's metrics.jsonl. */
