@@ -204,6 +204,9 @@ class CliTest {
         if (dev.auris.pipeline.SpeechModelSpec.read(Home.resolve("models/tiny")).speech() == null) {
             assertNotEquals(0, bare.code());
             assertTrue(bare.err().contains("no voice"), bare.err());
+        } else {
+            assertEquals(0, bare.code(), bare.err());                 // the default's own voice
+            assertTrue(dev.auris.audio.Audio.load(wav).samples().length > 0);
         }
     }
 

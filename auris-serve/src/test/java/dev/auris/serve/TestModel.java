@@ -18,7 +18,11 @@ import java.nio.file.Path;
 import java.util.Base64;
 import java.util.Map;
 
-/** The bundled models/tiny, loaded once per test JVM and shared by every server the tests start (as serving shares it). */
+/**
+ * The bundled models/tiny, loaded once per test JVM and shared by every server the tests start (as serving
+ * shares it): {@link #get} as it hears and writes, without its voice (text answers, audio output refused),
+ * {@link #voiced} with a stand-in voice whose audio is noise.
+ */
 final class TestModel {
     static final String ID = "tiny";
     private static SpeechLlm model, voiced;
@@ -28,7 +32,7 @@ final class TestModel {
     static synchronized SpeechLlm get() {
         if (model == null) {
             Torch.setThreads(2);
-            model = SpeechLlm.load(Home.resolve("models/tiny"), DType.F32);
+            model = SpeechLlm.load(copy("plain-tiny", null), DType.F32);
         }
         return model;
     }
@@ -42,14 +46,8 @@ final class TestModel {
         if (voiced != null) return voiced;
         try {
             Torch.setThreads(2);
-            Path tiny = Home.resolve("models/tiny"), dir = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "voiced-tiny"); // cleaned with the build
             ObjectMapper json = new ObjectMapper();
-            ObjectNode spec = (ObjectNode) json.readTree(tiny.resolve("auris.json").toFile());
-            ((ObjectNode) spec.get("encoder")).put("path", tiny.resolve(spec.get("encoder").get("path").asText()).toString());
-            ((ObjectNode) spec.get("llm")).put("path", tiny.resolve(spec.get("llm").get("path").asText()).normalize().toString());
-            spec.put("weights", tiny.resolve(spec.get("weights").asText()).toString());
-            spec.putObject("speech").put("decoder", "speech/decoder").put("vocoder", "speech/vocoder").put("omega", 5);
-            Files.writeString(dir.resolve("auris.json"), spec.toPrettyString());
+            Path dir = copy("voiced-tiny", json.createObjectNode().put("decoder", "speech/decoder").put("vocoder", "speech/vocoder").put("omega", 5));
             Path dec = Files.createDirectories(dir.resolve("speech/decoder"));
             ObjectNode c = json.createObjectNode().put("speech_generator_type", "ctc").put("ctc_decoder_config", "(2,32,4,64)")
                     .put("ctc_upsample_factor", 4).put("unit_vocab_size", 20).put("hidden_size", 64).put("rms_norm_eps", 1e-5).put("rope_theta", 10000.0);
@@ -62,6 +60,23 @@ final class TestModel {
             Files.copy(golden.resolve("g_00000000.pt"), voc.resolve("g_00500000"));
             voiced = SpeechLlm.load(dir, DType.F32);
             return voiced;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** models/tiny's auris.json (paths made absolute) in a new folder under target/, with {@code speech} as its voice (none when null). */
+    private static Path copy(String name, ObjectNode speech) {
+        try {
+            Path tiny = Home.resolve("models/tiny"), dir = Files.createTempDirectory(Files.createDirectories(Path.of("target")), name); // cleaned with the build
+            ObjectNode spec = (ObjectNode) new ObjectMapper().readTree(tiny.resolve("auris.json").toFile());
+            ((ObjectNode) spec.get("encoder")).put("path", tiny.resolve(spec.get("encoder").get("path").asText()).toString());
+            ((ObjectNode) spec.get("llm")).put("path", tiny.resolve(spec.get("llm").get("path").asText()).normalize().toString());
+            spec.put("weights", tiny.resolve(spec.get("weights").asText()).toString());
+            spec.remove("speech");
+            if (speech != null) spec.set("speech", speech);
+            Files.writeString(dir.resolve("auris.json"), spec.toPrettyString());
+            return dir;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
