@@ -40,7 +40,7 @@ final class BenchCommand implements Runnable {
     List<String> dtypes;
     @Option(names = "--reference", description = "Also run the reference kit's bench.sh (llama.cpp, whisper.cpp) first and print reference/Auris ratios.")
     boolean reference;
-    @Option(names = "--refkit", description = "The reference kit's directory (default: AURIS_REFKIT, else ../shared/bench/refkit beside the Auris home).")
+    @Option(names = "--refkit", description = "The reference kit's directory (default: AURIS_REFKIT, else the repository's bench/refkit).")
     java.nio.file.Path refkit;
     @Option(names = "--threads", defaultValue = "2")
     int threads;

@@ -16,8 +16,7 @@ import java.util.regex.Pattern;
 /**
  * The reference kit (llama.cpp and whisper.cpp built from source snapshots, random-weight models of the bench's
  * shapes) run in the same sitting as {@code auris bench --reference}: its {@code bench.sh} table, parsed by row.
- * The kit is not part of the repository: {@code --refkit DIR}, {@code AURIS_REFKIT}, or {@code ../shared/bench/refkit}
- * beside the Auris home; it is built once with its {@code build.sh} (≈ 4 min on 2 cores, ≈ 6.5 GB in /tmp).
+ * The kit: {@code --refkit DIR}, {@code AURIS_REFKIT}, or the repository's {@code bench/refkit}; it is built once with its {@code build.sh} (≈ 4 min on 2 cores, ≈ 6.5 GB in /tmp).
  */
 final class Reference {
     /** "llama-1.1b bf16   158.7 +- 2.0   18.2 +- 0.1   -" / "whisper-base f16   -   -   1000 (FA on)". */
@@ -53,10 +52,10 @@ final class Reference {
 
     private static Path locate(Path dir) {
         String env = System.getenv("AURIS_REFKIT");
-        Path kit = dir != null ? dir : env != null && !env.isBlank() ? Path.of(env) : Home.resolve("../shared/bench/refkit");
+        Path kit = dir != null ? dir : env != null && !env.isBlank() ? Path.of(env) : Home.resolve("bench/refkit");
         if (!Files.isRegularFile(kit.resolve("bench.sh"))) {
-            throw new IllegalArgumentException("no reference kit at " + kit + " (bench.sh missing): it is not part of the repository; point --refkit"
-                    + " or AURIS_REFKIT at a copy of the team's shared/bench/refkit, and build it once with its build.sh");
+            throw new IllegalArgumentException("no reference kit at " + kit + " (bench.sh missing): point --refkit"
+                    + " or AURIS_REFKIT at a reference kit (the repository's bench/refkit), and build it once with its build.sh");
         }
         return kit;
     }
