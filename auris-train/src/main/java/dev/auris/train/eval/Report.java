@@ -6,11 +6,12 @@ import java.util.Map;
 
 /**
  * The figures of an evaluation ({@code Evaluator.run}) and its per-example rows (examples.jsonl): transcription
- * WER per decoder, continuation agreement, text-only perplexity of the base LLM and of the model. A figure a
+ * WER per decoder, continuation agreement, text-only perplexity of the base LLM and of the model, and the voice
+ * ({@link Voice}: spoken answers and units resynthesis heard by the model's recognizer, real-time factor). A figure a
  * data set has nothing for is NaN.
  */
 public record Report(int asrClips, double wer, double ctcWer, double llmWer, int sqaClips, double agreement, double meanAgreedTokens, double textAgreement,
-                     int textExamples, double basePerplexity, double modelPerplexity,
+                     int textExamples, double basePerplexity, double modelPerplexity, Voice voice,
                      List<Map<String, Object>> examples) {
     public double perplexityChange() { return modelPerplexity / basePerplexity - 1; }
 
