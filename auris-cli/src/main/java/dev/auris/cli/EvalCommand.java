@@ -37,6 +37,9 @@ final class EvalCommand implements Runnable {
         try (SpeechLlm m = SpeechLlm.load(dir, precision)) {
             var r = Evaluator.run(m, heldOut, agreementTokens, limit, out, "Auris eval: " + dir.getFileName());
             if (r.asrClips() > 0) System.out.printf(Locale.ROOT, "WER %.1f %% (%d clips)%n", 100 * r.wer(), r.asrClips());
+            if (r.perEngine().size() > 1) {
+                r.perEngine().forEach((engine, a) -> System.out.printf(Locale.ROOT, "  %-12s WER %.1f %% (%d clips)%n", engine, 100.0 * a[1] / Math.max(1, a[2]), a[0]));
+            }
             if (!Double.isNaN(r.ctcWer())) System.out.printf(Locale.ROOT, "WER of the encoder's CTC transcript alone %.1f %%%n", 100 * r.ctcWer());
             if (r.sqaClips() > 0) System.out.printf(Locale.ROOT, "agreement %.1f %% (%d clips, mean %.1f of %d tokens)%n", 100 * r.agreement(), r.sqaClips(), r.meanAgreedTokens(), agreementTokens);
             if (r.textExamples() > 0) System.out.printf(Locale.ROOT, "perplexity %.3f -> %.3f (%+.2f %%) on %d texts%n", r.basePerplexity(), r.modelPerplexity(), 100 * r.perplexityChange(), r.textExamples());

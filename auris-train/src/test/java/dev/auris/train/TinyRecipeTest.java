@@ -53,6 +53,7 @@ class TinyRecipeTest {
         assertTrue(words > 0 && continuations > 0, "examples.jsonl has both tasks: " + rows.size() + " lines");
         String wer = String.format(java.util.Locale.ROOT, "| %.1f %% |", 100.0 * errs / words);
         assertTrue(Files.readString(pub.resolve("eval/report.md")).contains(wer), "report.md states the WER examples.jsonl adds up to, " + wer);
+        assertTrue(Files.readString(pub.resolve("eval/report.md")).contains("| freetts | " + wer.substring(2)), "the WER per engine: the toy data's one engine, freetts");
         // the recipe publishes without the joint-SFT adapters (publish.adapters false) and measures them beside the model
         assertFalse(r.get("publish").get("adapters").asBoolean(true));
         assertFalse(Files.exists(pub.resolve("lora.safetensors")));

@@ -15,6 +15,19 @@ public record Report(int asrClips, double wer, double ctcWer, double llmWer, int
                      List<Map<String, Object>> examples) {
     public double perplexityChange() { return modelPerplexity / basePerplexity - 1; }
 
+    /** WER per engine of the transcription rows (engine → [clips, word errors, words]), engines sorted by name. */
+    public java.util.SortedMap<String, long[]> perEngine() {
+        java.util.SortedMap<String, long[]> out = new java.util.TreeMap<>();
+        for (Map<String, Object> x : examples) {
+            if (!x.get("task").equals("asr")) continue;
+            long[] a = out.computeIfAbsent((String) x.getOrDefault("engine", "unnamed"), k -> new long[3]);
+            a[0]++;
+            a[1] += ((Number) x.get("word_errors")).longValue();
+            a[2] += ((Number) x.get("words")).longValue();
+        }
+        return out;
+    }
+
     /** What the report shows (task, reference, model[, CTC alone]): the first 8 transcriptions, then continuations up to 14. */
     public List<String[]> samples() {
         List<String[]> out = new ArrayList<>();

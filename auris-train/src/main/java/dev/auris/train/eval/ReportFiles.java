@@ -50,6 +50,11 @@ final class ReportFiles {
                 md.append(String.format(Locale.ROOT, "| first audio after the end of the user's speech (mean): hearing / first token / first chunk | %.0f / %.0f / %.0f ms | %d |%n",
                         v.encodeMs(), v.firstTokenMs(), v.firstAudioMs(), v.clips()));
             }
+            var engines = r.perEngine();
+            if (engines.size() > 1 || engines.size() == 1 && !engines.containsKey("unnamed")) {
+                md.append("\n| transcription WER per engine (held-out voices and sentences) | WER | clips |\n|---|---|---|\n");
+                engines.forEach((engine, a) -> md.append(String.format(Locale.ROOT, "| %s | %.1f %% | %d |%n", engine, 100.0 * a[1] / Math.max(1, a[2]), a[0])));
+            }
             md.append("\n![metrics](report.png)\n");
             if (v.clips() > 0 && v.answer().length > 0) {
                 Spectrogram.write(new dev.auris.audio.AudioClip(v.answer(), v.sampleRate()), "spoken answer: " + v.answerText(), dir.resolve("answer.png"));
