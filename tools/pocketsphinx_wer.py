@@ -23,9 +23,15 @@ def errors(ref, hyp):
     return d[len(h)], len(r)
 
 
-def sphinx(wav):
-    out = subprocess.run(["pocketsphinx_continuous", "-infile", wav, "-logfn", "/dev/null"], capture_output=True, text=True, timeout=300)
-    return " ".join(l.strip() for l in out.stdout.splitlines() if l.strip())
+def sphinx(wav, tries=3):
+    # a few seconds a clip; a run that stalls (seen once on a loaded machine) is retried, not waited out
+    for attempt in range(tries):
+        try:
+            out = subprocess.run(["pocketsphinx_continuous", "-infile", wav, "-logfn", "/dev/null"], capture_output=True, text=True, timeout=60)
+            return " ".join(l.strip() for l in out.stdout.splitlines() if l.strip())
+        except subprocess.TimeoutExpired:
+            if attempt == tries - 1:
+                raise
 
 
 def main(d):
