@@ -86,9 +86,14 @@ public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Fbg
 
         public java.util.List<Tensor> tensors() { return java.util.List.of(q, scales); }
 
-        /** W = q · s as {@code type} [N, K] (float32 math, then rounded once). */
+        /** W = q · s as {@code type} [N, K] (float32 math, then rounded once); to bf16 in one Vector API pass ({@link Int8Dequant}). */
         public Tensor dequantize(ScalarType type) {
             long n = q.size(0), k = q.size(1);
+            if (type.intern() == ScalarType.BFloat16 && Int8Gemv.supported()) {
+                Tensor w = torch.empty(new long[]{n, k}, Torch.options(dev.auris.core.DType.BF16), new org.bytedeco.pytorch.MemoryFormatOptional()); // [N, K]
+                Int8Dequant.toBf16(Int8Dequant.segment(q), Int8Dequant.segment(scales), group, Int8Dequant.segment(w), (int) n, (int) k, torch.get_num_threads());
+                return w;
+            }
             Tensor w = q.to(ScalarType.Float).view(n, k / group, group).mul(scales.unsqueeze(2)).view(n, k); // [N, K]
             return type.intern() == ScalarType.Float ? w : w.to(type);
         }
@@ -96,6 +101,9 @@ public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Fbg
         public Tensor apply(Tensor x) {
             long k = q.size(1), n = q.size(0), m = x.numel() / k;
             ScalarType out = x.scalar_type();
+            if (m > GEMV_ROWS && gemm.intern() == ScalarType.BFloat16 && Int8Gemv.supported()) {
+                return torch.linear(x.to(gemm), Int8Dequant.scratch(this)).to(out);            // a prefill: bf16 GEMM on the weights unpacked once
+            }
             if (m > GEMV_ROWS || group == k && k % 64 != 0 || !Int8Gemv.supported()) {
                 return torch.linear(x.to(gemm), dequantize(gemm)).to(out);
             }

@@ -53,6 +53,43 @@ class Int8WeightsTest {
         }
     }
 
+    /** The one-pass bf16 dequantizer (a prefill's weights) equals libtorch's (q.float() · s).to(bf16) bit for bit, per 32-block and per row. */
+    @ParameterizedTest
+    @ValueSource(ints = {32, 0})
+    void bf16DequantizationIsBitExact(int group) {
+        try (var scope = new PointerScope(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+            torch.manual_seed(5);
+            long n = 130, k = group == 0 ? 200 : 256;                                  // per row: K = 200 leaves a tail of 8 after 16-lane chunks
+            Tensor w = torch.randn(n, k).mul(Torch.scalar(0.05));
+            var i8 = Weights.Int8.quantize(w, group == 0 ? (int) k : group, torch.ScalarType.BFloat16);
+            Tensor want = i8.q().to(torch.ScalarType.Float).view(n, k / i8.group(), i8.group()).mul(i8.scales().unsqueeze(2)).view(n, k)
+                    .to(torch.ScalarType.BFloat16);
+            Tensor got = i8.dequantize(torch.ScalarType.BFloat16);
+            assertEquals(torch.ScalarType.BFloat16, got.scalar_type().intern());
+            assertTrue(torch.equal(want, got), "bf16 dequantization differs from libtorch's in "
+                    + Torch.toLongs(want.ne(got).sum().to(torch.ScalarType.Long))[0] + " of " + n * k + " weights");
+        }
+    }
+
+    /** A prefill (more rows than a GEMV takes) unpacks into the thread's reused scratch: a larger then a smaller matrix, each as the bf16 GEMM on its own weights. */
+    @Test
+    void prefillProductsReuseTheScratchCorrectly() {
+        try (var scope = new PointerScope(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+            torch.manual_seed(9);
+            var big = Weights.Int8.quantize(torch.randn(384, 256), 32, torch.ScalarType.BFloat16);
+            var small = Weights.Int8.quantize(torch.randn(96, 128), 32, torch.ScalarType.BFloat16);
+            Tensor xb = torch.randn(1, 20, 256), xs = torch.randn(1, 20, 128);
+            for (int round = 0; round < 2; round++) {
+                for (var c : java.util.List.of(new Object[]{big, xb}, new Object[]{small, xs})) {
+                    var w = (Weights.Int8) c[0];
+                    Tensor x = (Tensor) c[1];
+                    Tensor want = torch.linear(x.to(torch.ScalarType.BFloat16), w.dequantize(torch.ScalarType.BFloat16)).to(torch.ScalarType.Float);
+                    assertTrue(torch.equal(want, w.apply(x)), "prefill product of a [" + w.outFeatures() + ", " + w.inFeatures() + "] matrix, round " + round);
+                }
+            }
+        }
+    }
+
     @Test
     void vectorKernelEqualsFloatMathOnDequantizedWeights() {
         try (var scope = new PointerScope(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
