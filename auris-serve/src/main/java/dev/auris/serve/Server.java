@@ -51,13 +51,7 @@ public final class Server implements AutoCloseable {
             c.routes.post("/v1/audio/transcriptions", transcriptions::handle);
             c.routes.wsBeforeUpgrade("/v1/realtime", realtime::beforeUpgrade);
             c.routes.ws("/v1/realtime", realtime::configure);
-            c.routes.exception(ApiError.class, Server::respond);
-            c.routes.exception(HttpResponseException.class, (e, ctx) -> respond(mapJavalin(e), ctx));
-            c.routes.exception(Exception.class, (e, ctx) -> respond(mapOther(e, ctx), ctx));
-            c.routes.error(404, ctx -> {
-                if (ctx.attribute(ERROR_SENT) == null) respond(ApiError.notFound("no such endpoint: " + ctx.method() + " " + ctx.path(), null, "unknown_url"), ctx);
-            });
-            c.routes.error(405, ctx -> respond(ApiError.status(405, "method " + ctx.method() + " is not allowed on " + ctx.path()), ctx));
+            errors(c);
         });
         try {
             app.start();
@@ -70,7 +64,19 @@ public final class Server implements AutoCloseable {
         return new Server(app, pool, batch, chat);
     }
 
-    private static void configure(JavalinConfig c, ServeConfig config) {
+    /** Every failure as an OpenAI error body: ours as thrown, Javalin's and Jetty's mapped, the rest a 500 without a trace. */
+    static void errors(JavalinConfig c) {
+        c.routes.exception(ApiError.class, Server::respond);
+        c.routes.exception(HttpResponseException.class, (e, ctx) -> respond(mapJavalin(e), ctx));
+        c.routes.exception(Exception.class, (e, ctx) -> respond(mapOther(e, ctx), ctx));
+        c.routes.error(404, ctx -> {
+            if (ctx.attribute(ERROR_SENT) == null) respond(ApiError.notFound("no such endpoint: " + ctx.method() + " " + ctx.path(), null, "unknown_url"), ctx);
+        });
+        c.routes.error(405, ctx -> respond(ApiError.status(405, "method " + ctx.method() + " is not allowed on " + ctx.path()), ctx));
+    }
+
+    /** Jetty's limits (body, multipart), virtual request threads, the talk page. */
+    static void configure(JavalinConfig c, ServeConfig config) {
         c.jetty.host = config.host();
         c.jetty.port = config.port();
         c.http.maxRequestSize = config.maxBodyBytes();
