@@ -118,6 +118,9 @@ public final class Server implements AutoCloseable {
         String rootMsg = root.getMessage() == null ? msg : root.getMessage();
         if (rootMsg.contains("exceeds") || rootMsg.contains("too large") || rootMsg.contains("max size")) return ApiError.tooLarge(ServeConfig.OPENAI_BODY_LIMIT);
         if (ctx.path().startsWith("/v1/audio") && (e instanceof IllegalStateException || root instanceof java.io.IOException || rootMsg.toLowerCase().contains("multipart"))) {
+            // Jetty drops the connection after a body its multipart parser gave up on; saying so keeps a client from
+            // sending its next request down it (found by TranscriptionUploadFuzzTest: an empty body, then any upload)
+            ctx.header("Connection", "close");
             return ApiError.invalid("the multipart body cannot be read: " + rootMsg, "file", "invalid_multipart");
         }
         System.err.println("auris serve: " + ctx.method() + " " + ctx.path() + ": " + e);
