@@ -117,6 +117,16 @@ public final class Server implements AutoCloseable {
         while (root.getCause() != null && root.getCause() != root) root = root.getCause();
         String rootMsg = root.getMessage() == null ? msg : root.getMessage();
         if (rootMsg.contains("exceeds") || rootMsg.contains("too large") || rootMsg.contains("max size")) return ApiError.tooLarge(ServeConfig.OPENAI_BODY_LIMIT);
+        // Jetty's own verdict on the request (its multipart parser throws a 400 BadMessageException, wrapped in a
+        // ServletException, for a part without a valid Content-Disposition): the client's, never a 500
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof org.eclipse.jetty.http.HttpException h && h.getCode() >= 400 && h.getCode() < 500) {
+                if (h.getCode() == 413) return ApiError.tooLarge(ServeConfig.OPENAI_BODY_LIMIT);
+                ctx.header("Connection", "close"); // the body was not read to its end
+                String what = ctx.path().startsWith("/v1/audio") ? "the multipart body cannot be read: " : "the request cannot be read: ";
+                return ApiError.invalid(what + (h.getReason() != null ? h.getReason() : t.getMessage()), ctx.path().startsWith("/v1/audio") ? "file" : null, "invalid_multipart");
+            }
+        }
         if (ctx.path().startsWith("/v1/audio") && (e instanceof IllegalStateException || root instanceof java.io.IOException || rootMsg.toLowerCase().contains("multipart"))) {
             // Jetty drops the connection after a body its multipart parser gave up on; saying so keeps a client from
             // sending its next request down it (found by TranscriptionUploadFuzzTest: an empty body, then any upload)

@@ -1,5 +1,6 @@
 package dev.auris.serve;
 
+import com.code_intelligence.jazzer.api.BugDetectors;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.Javalin;
@@ -48,6 +49,14 @@ class TranscriptionUploadFuzzTest {
     @FuzzTest(maxDuration = "15m", maxExecutions = 200_000)
     void upload(byte[] body) throws IOException, InterruptedException {
         start();
+        // the harness's own connections to its own server (a 400 that closes its connection makes the client open
+        // another): not a request forgery, which Jazzer's sanitizer would report
+        try (var own = BugDetectors.allowNetworkConnections((host, port) -> port == app.port() && (host.equals("127.0.0.1") || host.equals("localhost")))) {
+            check(body);
+        }
+    }
+
+    private static void check(byte[] body) throws IOException, InterruptedException {
         var r = post(body);
         if (r.statusCode() != 200) {
             if (!Set.of(400, 404, 413).contains(r.statusCode())) throw new AssertionError("status " + r.statusCode() + ": " + r.body());
