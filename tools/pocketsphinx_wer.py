@@ -1,5 +1,7 @@
 """A second, independent recognizer for the voice evaluation: Debian's pocketsphinx 0.8 (en-us acoustic model,
-its generic LM) on the WAVs VoiceEval wrote, WER with Auris's normalisation (eval/Wer.java).
+its generic LM) on the WAVs the voice evaluation wrote (train/eval/Voice.java: voice.json + wav/), WER with Auris's
+normalisation (eval/Wer.java): the spoken answers against their text, the units resynthesis and the held-out prompt
+speech itself against the prompt's text.
 Run: python3 tools/pocketsphinx_wer.py RUN/voice/eval   (apt-get install pocketsphinx pocketsphinx-en-us)"""
 import json, re, subprocess, sys
 from concurrent.futures import ThreadPoolExecutor
@@ -32,8 +34,8 @@ def main(d):
     for r in rows:
         n = "%04d" % r["line"]
         jobs.append((r["answer"], f"{d}/wav/spoken-{n}.wav", "spoken"))
-        jobs.append((r["resynth_reference"], f"{d}/wav/resynth-{n}.wav", "resynth"))
-        jobs.append((r["resynth_reference"], r["answer_audio"], "espeak"))
+        jobs.append((r["prompt"], f"{d}/wav/resynth-{n}.wav", "resynth"))
+        jobs.append((r["prompt"], r["prompt_audio"], "floor"))
     with ThreadPoolExecutor(2) as ex:
         heard = list(ex.map(lambda j: sphinx(j[1]), jobs))
     tot = {}

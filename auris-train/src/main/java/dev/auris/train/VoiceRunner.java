@@ -13,6 +13,7 @@ import dev.auris.speech.SpeechDecoder;
 import dev.auris.speech.SpeechDecoderConfig;
 import dev.auris.train.data.Example;
 import dev.auris.train.data.Manifest;
+import dev.auris.train.eval.Voice;
 import dev.auris.train.voice.*;
 import dev.auris.units.Codebook;
 
@@ -30,7 +31,7 @@ import java.util.function.Function;
  * ({@code voice/units}), the frame units of every clip ({@link UnitCache}), the speech decoder's stage 2
  * ({@link UnitCtcObjective} in the {@link TrainingLoop}: {@code voice/decoder}), the vocoder's GAN
  * ({@link VocoderGan}: {@code voice/vocoder}), then publishing into the model's {@code speech/} and the
- * evaluation ({@link VoiceEval}).
+ * evaluation: the held-out set {@code auris eval} reads ({@link VoiceData#writeEvalSet}), measured by {@link Voice}.
  */
 final class VoiceRunner {
     private VoiceRunner() {}
@@ -77,10 +78,28 @@ final class VoiceRunner {
                 Path target = paths.apply(s.publish());
                 Publisher.speech(target, decoderDir, vocoderDir, unitsDir, s.omega());
                 progress.message("voice: published " + target.resolve("speech"));
-                VoiceEval.Figures f = VoiceEval.run(target, data, held, s, root.resolve("eval"), progress);
-                VoiceCard.write(target, root, s, f);
+                Path heldOut = target.resolve("eval/heldout");
+                VoiceData.writeEvalSet(held, data, s.evalClips(), heldOut);
+                Voice v;
+                try (SpeechLlm spoken = SpeechLlm.load(target, DType.F32); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+                    v = Voice.measure(spoken, heldOut.resolve("voice.jsonl"), 0, s.answerTokens(), root.resolve("eval/wav"));
+                }
+                record(v, root.resolve("eval/voice.json"));
+                progress.message(String.format(Locale.ROOT, "voice eval on %d held-out prompts: spoken answers WER %.1f %%, units-resynthesis WER %.1f %% (the prompt speech itself %.1f %%), vocoder RTF %.3f whole / %.3f streamed, first audio %.0f ms",
+                        v.clips(), 100 * v.spokenWer(), 100 * v.resynthWer(), 100 * v.floorWer(), v.rtfWhole(), v.rtfStreamed(), v.firstAudioMs()));
+                VoiceCard.write(target, root, s, v);
             }
         }
+    }
+
+    /** The voice's figures and per-prompt rows as JSON (the samples of one answer left out). */
+    private static void record(Voice v, Path file) {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode o = json.createObjectNode().put("clips", v.clips()).put("spoken_wer", v.spokenWer()).put("resynth_wer", v.resynthWer())
+                .put("floor_wer", v.floorWer()).put("rtf_whole", v.rtfWhole()).put("rtf_streamed", v.rtfStreamed()).put("encode_ms", v.encodeMs())
+                .put("first_token_ms", v.firstTokenMs()).put("first_audio_ms", v.firstAudioMs());
+        o.set("rows", json.valueToTree(v.rows()));
+        AtomicFiles.writeString(file, o.toPrettyString() + "\n");
     }
 
     private static List<String> clips(List<VoiceData.Item> items) {

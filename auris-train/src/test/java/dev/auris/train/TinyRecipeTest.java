@@ -39,7 +39,7 @@ class TinyRecipeTest {
         Path pub = tmp.resolve("published");
         for (String f : new String[]{"auris.json", "fusion.safetensors", "encoder/model.safetensors", "README.md", "eval/report.md", "eval/report.png", "eval/heldout/asr.jsonl",
                 "eval/with-adapters/report.md", "speech/decoder/config.json", "speech/decoder/model.safetensors", "speech/vocoder/config.json",
-                "speech/vocoder/model.safetensors", "speech/units/codebook.safetensors", "speech/units/units.json"}) {
+                "speech/vocoder/model.safetensors", "speech/units/codebook.safetensors", "speech/units/units.json", "eval/heldout/voice.jsonl"}) {
             assertTrue(Files.isRegularFile(pub.resolve(f)), f);
         }
         // examples.jsonl is the report's evidence: its asr lines add up to the WER the report states
@@ -53,12 +53,34 @@ class TinyRecipeTest {
         assertTrue(words > 0 && continuations > 0, "examples.jsonl has both tasks: " + rows.size() + " lines");
         String wer = String.format(java.util.Locale.ROOT, "| %.1f %% |", 100.0 * errs / words);
         assertTrue(Files.readString(pub.resolve("eval/report.md")).contains(wer), "report.md states the WER examples.jsonl adds up to, " + wer);
+        assertTrue(Files.readString(pub.resolve("eval/report.md")).contains("| freetts | " + wer.substring(2)), "the WER per engine: the toy data's one engine, freetts");
         // the recipe publishes without the joint-SFT adapters (publish.adapters false) and measures them beside the model
         assertFalse(r.get("publish").get("adapters").asBoolean(true));
         assertFalse(Files.exists(pub.resolve("lora.safetensors")));
         String card = Files.readString(pub.resolve("README.md"));
         assertTrue(card.contains("WER"), card);
         assertTrue(card.contains("## The same evaluation with stage voicetextblender's LoRA adapters (not shipped"), card);
+        // the voice: its held-out spoken prompts ship with the model, and the card's figures add up from the rows the run recorded
+        var voice = json.readTree(tmp.resolve("run/voice/eval/voice.json").toFile());
+        assertEquals(2, voice.path("clips").asInt(), voice.toString());
+        long spokenErr = 0, spokenWords = 0;
+        for (var row : voice.path("rows")) {
+            spokenErr += row.path("spoken_errors").asLong();
+            spokenWords += row.path("words").asLong();
+            assertTrue(Files.isRegularFile(tmp.resolve("run/voice/eval/wav").resolve(String.format("spoken-%04d.wav", row.path("line").asInt()))), row.toString());
+        }
+        assertTrue(card.contains(String.format(java.util.Locale.ROOT, "| spoken answers' WER against the text answers (this model's recognizer) | %.1f %% |",
+                100.0 * spokenErr / Math.max(1, spokenWords))), card);
+        assertEquals(2, Files.readAllLines(pub.resolve("eval/heldout/voice.jsonl")).size());
+        // auris eval measures the voice of the published model from those prompts, with one answer's spectrogram
+        try (SpeechLlm voiced = SpeechLlm.load(pub, DType.F32)) {
+            var report = dev.auris.train.eval.Evaluator.run(voiced, pub.resolve("eval/heldout"), 4, 2, tmp.resolve("report"), "voiced");
+            assertEquals(2, report.voice().clips());
+            assertTrue(report.voice().rtfWhole() > 0 && report.voice().firstAudioMs() >= report.voice().firstTokenMs(), report.voice().toString());
+            assertTrue(Files.readString(tmp.resolve("report/report.md")).contains("spoken answers' WER"));
+            var png = javax.imageio.ImageIO.read(tmp.resolve("report/answer.png").toFile());
+            assertTrue(png.getWidth() > 80 && png.getHeight() > 240, png.getWidth() + "x" + png.getHeight());
+        }
         StringBuilder mix = new StringBuilder(); // e.g. "asr 3, repeat 2, ..., text 5 (distilled from the base LLM)", from the recipe
         var distilled = new java.util.HashSet<String>();
         r.get("stages").get(1).path("distill_tasks").forEach(t -> distilled.add(t.asText()));

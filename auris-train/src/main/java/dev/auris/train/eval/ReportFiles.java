@@ -39,7 +39,28 @@ final class ReportFiles {
                 md.append(String.format(Locale.ROOT, "| text-only perplexity, base LLM → with the model's adapters | %.3f → %.3f (%+.2f %%) | %d |%n",
                         r.basePerplexity(), r.modelPerplexity(), 100 * r.perplexityChange(), r.textExamples()));
             }
-            md.append("\n![metrics](report.png)\n\n## Samples (reference → model)\n\n");
+            Voice v = r.voice();
+            if (v.clips() > 0) {
+                md.append(String.format(Locale.ROOT, "| spoken answers' WER (the answer's audio heard by the model's recognizer, against its text) | %.1f %% | %d |%n", 100 * v.spokenWer(), v.clips()));
+                if (v.resynthesized()) {
+                    md.append(String.format(Locale.ROOT, "| units-resynthesis WER (held-out prompt speech → units → vocoder → recognizer) | %.1f %% | %d |%n", 100 * v.resynthWer(), v.clips()));
+                }
+                md.append(String.format(Locale.ROOT, "| the recognizer on the held-out prompt speech itself (the voice's floor) | %.1f %% | %d |%n", 100 * v.floorWer(), v.clips()));
+                md.append(String.format(Locale.ROOT, "| vocoder real-time factor, whole utterances / streamed every Ω units | %.3f / %.3f | %d |%n", v.rtfWhole(), v.rtfStreamed(), v.clips()));
+                md.append(String.format(Locale.ROOT, "| first audio after the end of the user's speech (mean): hearing / first token / first chunk | %.0f / %.0f / %.0f ms | %d |%n",
+                        v.encodeMs(), v.firstTokenMs(), v.firstAudioMs(), v.clips()));
+            }
+            var engines = r.perEngine();
+            if (engines.size() > 1 || engines.size() == 1 && !engines.containsKey("unnamed")) {
+                md.append("\n| transcription WER per engine (held-out voices and sentences) | WER | clips |\n|---|---|---|\n");
+                engines.forEach((engine, a) -> md.append(String.format(Locale.ROOT, "| %s | %.1f %% | %d |%n", engine, 100.0 * a[1] / Math.max(1, a[2]), a[0])));
+            }
+            md.append("\n![metrics](report.png)\n");
+            if (v.clips() > 0 && v.answer().length > 0) {
+                Spectrogram.write(new dev.auris.audio.AudioClip(v.answer(), v.sampleRate()), "spoken answer: " + v.answerText(), dir.resolve("answer.png"));
+                md.append("\nOne spoken answer, as the model said it (`voice/` holds every spoken answer and resynthesis as WAV):\n\n![a spoken answer](answer.png)\n");
+            }
+            md.append("\n## Samples (reference → model)\n\n");
             for (String[] s : r.samples()) {
                 md.append("- ").append(s[0]).append(": `").append(s[1].replace("\n", " ")).append("` → `").append(s[2].replace("\n", " ")).append('`');
                 if (s.length > 3) md.append(" (the encoder's CTC alone: `").append(s[3]).append("`)");

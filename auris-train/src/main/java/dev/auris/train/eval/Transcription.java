@@ -27,12 +27,14 @@ record Transcription(int clips, long words, long errors, long llmErrors, long ct
         long errors = 0, words = 0, ctcErrors = 0, llmErrors = 0;
         int clips = 0;
         if (Files.isRegularFile(asr)) {
+            Map<Integer, String> engines = engines(asr);
             for (Example e : Greedy.take(Manifest.read(asr, true).examples(), limit)) {
                 Turn.Speech sp = Greedy.speech(e);
                 String hyp = model.transcriber(how).transcribe(sp.clip(), 64);
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("task", "asr");
                 row.put("line", e.line());
+                row.put("engine", engines.getOrDefault(e.line(), "unnamed"));
                 row.put("reference", e.answer());
                 row.put("transcript", hyp);
                 int wrong = Wer.errors(e.answer(), hyp), n = Wer.words(e.answer()).length;
@@ -55,6 +57,26 @@ record Transcription(int clips, long words, long errors, long llmErrors, long ct
             }
         }
         return new Transcription(clips, words, errors, llmErrors, ctcErrors, llmAlone, ctcAlone, List.copyOf(rows));
+    }
+
+    /**
+     * The engine of each manifest line (1-based), from its {@code voice} field as synthesis writes it
+     * ({@code engine:voice:...}); lines without one (recordings) are absent.
+     */
+    static Map<Integer, String> engines(Path manifest) {
+        Map<Integer, String> out = new java.util.HashMap<>();
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        try {
+            List<String> lines = Files.readAllLines(manifest);
+            for (int i = 0; i < lines.size(); i++) {
+                if (lines.get(i).isBlank()) continue;
+                String voice = json.readTree(lines.get(i)).path("voice").asText("");
+                if (!voice.isEmpty()) out.put(i + 1, voice.split(":", 2)[0]);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + manifest + ": " + e.getMessage(), e);
+        }
+        return out;
     }
 
     double wer() { return clips == 0 ? Double.NaN : (double) errors / Math.max(1, words); }

@@ -63,6 +63,17 @@ public final class UnitCodebook {
                 .put("hop_length", u.hopLength()).put("sample_rate", 16000).put("k", cb.size()).toPrettyString() + "\n");
     }
 
+    /** The unit spec a codebook directory was made with (its units.json: features, n_mels, hop_length, k). */
+    public static VoiceSpec.UnitSpec spec(Path dir) {
+        Path f = dir.resolve("units.json");
+        try {
+            var j = new ObjectMapper().readTree(f.toFile());
+            return new VoiceSpec.UnitSpec(j.path("features").asText("mel"), j.path("n_mels").asInt(80), j.path("hop_length").asInt(320), j.path("k").asInt(), 0, 0);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read the units' spec " + f + ": " + e.getMessage(), e);
+        }
+    }
+
     public static Codebook load(Path dir) {
         Path f = dir.resolve("codebook.safetensors");
         try (Checkpoint ck = Checkpoint.of(dir, List.of(f)); PointerScope scope = new PointerScope()) {

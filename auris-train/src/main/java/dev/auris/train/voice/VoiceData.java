@@ -85,6 +85,32 @@ public final class VoiceData {
                 "{\"items\": %d, \"audio_seconds\": %.1f, \"voice\": \"%s\"}%n", written, seconds[0], voice.id()));
     }
 
+    /**
+     * The held-out set {@code auris eval} measures the voice on: the first {@code n} held-out prompts' speech copied
+     * into {@code heldOutDir/clips/voice-*.wav} and {@code heldOutDir/voice.jsonl} (prompt text, the model's text
+     * answer when the data was made, prompt_audio). The answers' speech stays out: the model speaks its own.
+     */
+    public static void writeEvalSet(List<Item> held, Path data, int n, Path heldOutDir) {
+        ObjectMapper json = new ObjectMapper();
+        StringBuilder lines = new StringBuilder();
+        try {
+            Files.createDirectories(heldOutDir.resolve("clips"));
+            for (Item it : held.subList(0, Math.min(n, held.size()))) {
+                String clip = String.format("clips/voice-%05d.wav", it.line());
+                Files.copy(data.resolve(it.promptAudio()), heldOutDir.resolve(clip), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                ObjectNode o = json.createObjectNode().put("task", "voice");
+                var msgs = o.putArray("messages");
+                msgs.addObject().put("role", "user").putArray("content").addObject().put("text", it.prompt());
+                msgs.addObject().put("role", "assistant").put("content", it.answer());
+                o.put("prompt_audio", clip);
+                lines.append(o).append('\n');
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the voice's held-out set into " + heldOutDir + ": " + e.getMessage(), e);
+        }
+        AtomicFiles.writeString(heldOutDir.resolve("voice.jsonl"), lines.toString());
+    }
+
     /** The items of a voice manifest, in line order (line numbers 1-based, as {@link dev.auris.train.data.Manifest} counts). */
     public static List<Item> items(Path manifest) {
         List<Item> out = new ArrayList<>();
