@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Long fuzzing run (docs/FUZZING.md): each @FuzzTest target in turn, one at a time, niced, until its
+# Long fuzzing run (docs/FUZZING.md): each @FuzzTest target in turn, one at a time, niced (on a shared
+# machine pin it too: taskset -c 1 docs/fuzz.sh), until its
 # maxExecutions (2·10⁵) or maxDuration; prints libFuzzer's final line per target.
 #   docs/fuzz.sh                                   # every target
 #   docs/fuzz.sh auris-core:WavFuzzTest#wav ...     # some
@@ -11,7 +12,9 @@ if [ ${#targets[@]} -eq 0 ]; then
            auris-core:GgufFuzzTest#gguf auris-core:SafeTensorsFuzzTest#safetensors
            auris-core:TokenizerFuzzTest#tokenizerBin auris-core:TokenizerFuzzTest#tokenizerJson
            auris-model:ConfigFuzzTest#llmConfig auris-model:ConfigFuzzTest#whisperConfig
-           auris-model:ConfigFuzzTest#aurisJson auris-train:RecipeFuzzTest#recipe auris-train:RecipeFuzzTest#trainingManifest)
+           auris-model:ConfigFuzzTest#aurisJson auris-train:RecipeFuzzTest#recipe auris-train:RecipeFuzzTest#trainingManifest
+           auris-serve:ChatRequestFuzzTest#chatRequest auris-serve:RealtimeEventFuzzTest#realtimeEvents
+           auris-serve:TranscriptionUploadFuzzTest#upload)
 fi
 mkdir -p target/fuzz
 for t in "${targets[@]}"; do

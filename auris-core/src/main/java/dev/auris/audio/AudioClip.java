@@ -6,9 +6,12 @@ package dev.auris.audio;
  */
 public record AudioClip(float[] samples, int sampleRate) {
     public static final int SAMPLE_RATE = 16_000;
+    /** The highest sample rate taken (DXD's 768 kHz): past it a resampling filter's length is the input's claim. */
+    public static final int MAX_RATE = 768_000;
 
     public AudioClip {
         if (sampleRate <= 0) throw new IllegalArgumentException("sample rate must be positive, got " + sampleRate);
+        if (sampleRate > MAX_RATE) throw new IllegalArgumentException("sample rate " + sampleRate + " Hz is beyond " + MAX_RATE / 1000 + " kHz, the highest audio is recorded at");
     }
 
     public double seconds() { return samples.length / (double) sampleRate; }

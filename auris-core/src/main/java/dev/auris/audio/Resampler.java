@@ -10,6 +10,8 @@ public final class Resampler {
     static final int ZERO_CROSSINGS = 32;
     static final double ROLLOFF = 0.97;
     static final double BETA = 9.0;
+    /** Phases tabulated at most (the filter's offsets are rounded to 1/MAX_PHASES of an input sample past it). */
+    static final int MAX_PHASES = 1024;
 
     private Resampler() {}
 
@@ -23,28 +25,36 @@ public final class Resampler {
         int taps = (int) Math.ceil(halfWidth) * 2 + 1;
         long outLen = (long) Math.ceil(x.length * (double) up / down);
         float[] y = new float[(int) outLen];
-        // one table per phase p = (n * down) mod up: fractional offset p / up
-        double[][] table = new double[up][];
-        int[] first = new int[up];
+        // one table per phase p: fractional offset p / phases, built when first used. An odd rate (596 167 Hz → 16 kHz:
+        // 16 000 phases × 2 458 taps) made the full table take minutes, so past MAX_PHASES the offset is rounded to the
+        // nearest of MAX_PHASES (at most 1/2048 of an input sample away); the usual rates need ≤ 640 and stay exact
+        int phases = Math.min(up, MAX_PHASES);
+        double[][] table = new double[phases][];
+        int[] first = new int[phases];
         double i0Beta = besselI0(BETA);
-        for (int p = 0; p < up; p++) {
-            double frac = (double) p / up;
-            int k0 = (int) Math.floor(frac - halfWidth) + 1;
-            double[] h = new double[taps];
-            for (int j = 0; j < taps; j++) {
-                double t = frac - (k0 + j);              // distance from the output instant, in input samples
-                if (Math.abs(t) >= halfWidth) continue;
-                double r = t / halfWidth;
-                double w = besselI0(BETA * Math.sqrt(1 - r * r)) / i0Beta;
-                h[j] = cutoff * sinc(cutoff * t) * w;
-            }
-            table[p] = h;
-            first[p] = k0;
-        }
         for (int n = 0; n < outLen; n++) {
             long num = (long) n * down;
             int base = (int) (num / up);
-            int p = (int) (num % up);
+            long rem = num % up;
+            int p = up == phases ? (int) rem : (int) Math.round((double) rem * phases / up);
+            if (p == phases) {
+                p = 0;
+                base++;
+            }
+            if (table[p] == null) {
+                double frac = (double) p / phases;
+                int k0 = (int) Math.floor(frac - halfWidth) + 1;
+                double[] h = new double[taps];
+                for (int j = 0; j < taps; j++) {
+                    double t = frac - (k0 + j);          // distance from the output instant, in input samples
+                    if (Math.abs(t) >= halfWidth) continue;
+                    double r = t / halfWidth;
+                    double w = besselI0(BETA * Math.sqrt(1 - r * r)) / i0Beta;
+                    h[j] = cutoff * sinc(cutoff * t) * w;
+                }
+                table[p] = h;
+                first[p] = k0;
+            }
             double[] h = table[p];
             int k = base + first[p];
             double acc = 0;

@@ -4,6 +4,7 @@ import dev.auris.audio.Audio;
 import dev.auris.audio.AudioClip;
 import dev.auris.core.DType;
 import dev.auris.core.Home;
+import dev.auris.core.NativeMemory;
 import dev.auris.prompt.Turn;
 import dev.auris.sample.SamplingOptions;
 import org.junit.jupiter.api.Test;
@@ -46,11 +47,13 @@ class ChatMemoryTest {
         AudioClip story = Audio.load(Home.resolve("examples/story-3.wav"));
         AudioClip clip = new AudioClip(Arrays.copyOf(story.samples(), Math.min(story.samples().length, 2 * 16000)), 16000);
         String[] texts = {"Once upon a time", "The cat sat on the", "Lily wanted to play", "He saw a big red"};
-        // VmRSS every 10 turns from T/3 on (the first third warms up allocator pools, JIT and the heap). The
-        // resident heap swings while G1 grows and shrinks it, so compare the medians of the first and the last
-        // ten samples: a leak of one KV cache or one clip a turn would move the last median by tens of MB
+        // Every 10 turns from T/3 on (the first third warms up allocator pools, JIT and the heap): VmRSS, the bytes
+        // glibc malloc has handed out (libtorch's tensors, the tokenizer's and ONNX's natives) and the Java heap's
+        // committed size. Each swings (G1 grows and shrinks its heap, young garbage comes and goes), so the medians
+        // of the first and the last ten samples are compared: a leak of one KV cache or one clip a turn would move
+        // the last median by tens of MB, and which of the three moved says where to look
         int from = TURNS / 3, every = 10, n = (TURNS - from) / every;
-        long[] rss = new long[n];
+        long[] rss = new long[n], malloc = new long[n], heap = new long[n];
         long usedFrom = 0, usedTo;
         long t0 = System.nanoTime();
         try (SpeechLlm m = SpeechLlm.load(Home.resolve("models/tiny"), DType.F32); SpeechSession s = m.newSession()) {
@@ -63,19 +66,29 @@ class ChatMemoryTest {
                     System.gc();
                     usedFrom = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
                 }
-                if (turn > from && (turn - from) % every == 0 && (turn - from) / every <= n) rss[(turn - from) / every - 1] = rssKb();
+                if (turn > from && (turn - from) % every == 0 && (turn - from) / every <= n) {
+                    int i = (turn - from) / every - 1;
+                    rss[i] = rssKb();
+                    malloc[i] = NativeMemory.mallocInUse() >> 10;
+                    heap[i] = Runtime.getRuntime().totalMemory() >> 10;
+                }
             }
             System.gc();
             usedTo = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
         }
         int k = Math.min(10, n / 2);
         long first = median(Arrays.copyOfRange(rss, 0, k)), last = median(Arrays.copyOfRange(rss, n - k, n));
+        long mallocFirst = median(Arrays.copyOfRange(malloc, 0, k)), mallocLast = median(Arrays.copyOfRange(malloc, n - k, n));
+        long heapFirst = median(Arrays.copyOfRange(heap, 0, k)), heapLast = median(Arrays.copyOfRange(heap, n - k, n));
         double growth = (last - first) / (double) first;
-        System.out.printf("chat memory: %d turns in %.1f s; median VmRSS %d KB (turns %d-%d) → %d KB (turns %d-%d), %+.2f %%; live heap %d → %d KB%n",
-                TURNS, (System.nanoTime() - t0) / 1e9, first, from + every, from + k * every, last, TURNS - (k - 1) * every, TURNS, 100 * growth,
+        String parts = String.format("median VmRSS %d KB (turns %d-%d) → %d KB (turns %d-%d), %+.2f %%; malloc in use %d → %d KB; committed heap %d → %d KB; live heap %d → %d KB",
+                first, from + every, from + k * every, last, TURNS - (k - 1) * every, TURNS, 100 * growth, mallocFirst, mallocLast, heapFirst, heapLast,
                 usedFrom >> 10, usedTo >> 10);
+        System.out.printf("chat memory: %d turns in %.1f s; %s%n", TURNS, (System.nanoTime() - t0) / 1e9, parts);
         assertTrue(first > 0, "reads VmRSS from /proc/self/status");
-        assertTrue(growth < 0.05, "resident memory grew " + String.format("%.1f", 100 * growth) + " % between turn " + from + " and " + TURNS);
-        assertTrue((usedTo - usedFrom) >> 10 < 0.05 * first, "live Java heap grew " + ((usedTo - usedFrom) >> 10) + " KB between turn " + from + " and " + TURNS);
+        assertTrue(mallocFirst > 0, "reads glibc's mallinfo2");
+        assertTrue(growth < 0.05, "resident memory grew " + String.format("%.1f", 100 * growth) + " % between turn " + from + " and " + TURNS + ": " + parts);
+        assertTrue(mallocLast - mallocFirst < 0.05 * first, "native memory in use (malloc) grew " + (mallocLast - mallocFirst) + " KB between turn " + from + " and " + TURNS + ": " + parts);
+        assertTrue((usedTo - usedFrom) >> 10 < 0.05 * first, "live Java heap grew " + ((usedTo - usedFrom) >> 10) + " KB between turn " + from + " and " + TURNS + ": " + parts);
     }
 }

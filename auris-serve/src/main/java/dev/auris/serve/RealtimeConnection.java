@@ -7,7 +7,6 @@ import dev.auris.pipeline.SpeechLlm;
 import dev.auris.prompt.Turn;
 import dev.auris.sample.SamplingOptions;
 
-import java.io.IOException;
 import java.util.*;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -40,7 +39,7 @@ final class RealtimeConnection {
     private boolean serverVad = true, createResponse = true, interrupt = true, transcribeInput;
     private double threshold = 0.5, thresholdDb = 12, temperature = 0.8;
     private int silenceMs = 500, maxOutputTokens = ChatTurns.UNBOUNDED;
-    private Vad vad = newVad();
+    private Vad vad = newVad(threshold, thresholdDb, silenceMs);
     private RealtimeResponse active;
     private boolean speak;                     // answers spoken (output_modalities ["audio"]): by default when the model has a voice
     private Spoken lastSpoken;                 // the last spoken answer, for conversation.item.truncate
@@ -65,76 +64,66 @@ final class RealtimeConnection {
     }
 
     synchronized void onMessage(String text) {
-        JsonNode e;
+        String eventId = null;
         try {
-            e = Json.MAPPER.readTree(text);
-        } catch (IOException ex) {
-            send(RealtimeEvent.error("invalid_json", "the event is not valid JSON: " + ex.getMessage().lines().findFirst().orElse(""), null));
-            return;
-        }
-        String eventId = e.path("event_id").asText(null);
-        try {
-            switch (e.path("type").asText("")) {
-                case "session.update" -> update(e.path("session"));
-                case "input_audio_buffer.append" -> append(AudioInput.base64(e.path("audio").asText(null), "audio"));
-                case "input_audio_buffer.commit" -> commit();
-                case "input_audio_buffer.clear" -> {
+            JsonNode tree = RealtimeClientEvent.tree(text);
+            eventId = tree.path("event_id").isTextual() ? tree.path("event_id").asText() : null;
+            switch (RealtimeClientEvent.of(tree)) {
+                case RealtimeClientEvent.SessionUpdate u -> update(u);
+                case RealtimeClientEvent.Append a -> append(a.pcm16());
+                case RealtimeClientEvent.Commit c -> commit();
+                case RealtimeClientEvent.Clear c -> {
                     buffer = new float[0];
                     vad.reset();
                     send(new RealtimeEvent.Cleared());
                 }
-                case "conversation.item.create" -> createItem(e.path("item"));
-                case "response.create" -> respond();
-                case "response.cancel" -> {
+                case RealtimeClientEvent.CreateItem i -> createItem(i.text());
+                case RealtimeClientEvent.CreateResponse r -> respond();
+                case RealtimeClientEvent.CancelResponse c -> {
                     if (active == null) throw ApiError.invalid("no response is in progress to cancel", null, "response_cancel_not_active");
                     active.cancel("response.cancel");
                 }
-                case "conversation.item.truncate" -> truncate(e);
-                default -> throw ApiError.invalid("unknown event type '" + e.path("type").asText("") + "': this server takes session.update, "
-                        + "input_audio_buffer.append / commit / clear, conversation.item.create, response.create, response.cancel", "type", "unknown_event");
+                case RealtimeClientEvent.Truncate t -> truncate(t);
             }
         } catch (ApiError err) {
             send(new RealtimeEvent.Error(new RealtimeEvent.ErrorDetail(err.body().error().type(), err.body().error().code(), err.getMessage(), err.body().error().param(), eventId)));
         }
     }
 
-    private void update(JsonNode s) {
-        if (s.has("instructions")) instructions = s.get("instructions").isNull() ? null : s.get("instructions").asText();
-        if (s.has("temperature")) temperature = s.get("temperature").asDouble();
-        JsonNode max = s.has("max_output_tokens") ? s.get("max_output_tokens") : s.path("max_response_output_tokens");
-        if (max.isInt()) maxOutputTokens = Math.max(1, max.asInt());
-        else if (max.isTextual() && max.asText().equals("inf")) maxOutputTokens = ChatTurns.UNBOUNDED;
-        JsonNode modalities = s.has("output_modalities") ? s.get("output_modalities") : s.path("modalities");
-        if (modalities.isArray()) {
-            boolean audio = modalities.toString().contains("audio");
-            if (audio && model.speech().isEmpty()) {
-                throw ApiError.invalid(modelId + " answers in text only: it has no voice (its auris.json has no speech section); use output_modalities [\"text\"]",
-                        "session.output_modalities", "audio_output_unsupported");
-            }
-            speak = audio;
+    private void update(RealtimeClientEvent.SessionUpdate u) {
+        if (Boolean.TRUE.equals(u.speak()) && model.speech().isEmpty()) {
+            throw ApiError.invalid(modelId + " answers in text only: it has no voice (its auris.json has no speech section); use output_modalities [\"text\"]",
+                    "session.output_modalities", "audio_output_unsupported");
         }
-        if (s.has("input_audio_transcription")) transcribeInput = !s.get("input_audio_transcription").isNull();
-        if (s.has("turn_detection")) {
-            JsonNode td = s.get("turn_detection");
-            serverVad = !td.isNull();
-            if (serverVad) {
-                if (td.has("silence_duration_ms")) silenceMs = td.get("silence_duration_ms").asInt();
-                if (td.has("threshold")) threshold = td.get("threshold").asDouble();
-                if (td.has("threshold_db")) thresholdDb = td.get("threshold_db").asDouble();
-                if (td.has("create_response")) createResponse = td.get("create_response").asBoolean();
-                if (td.has("interrupt_response")) interrupt = td.get("interrupt_response").asBoolean();
-                try {
-                    vad = newVad();
-                } catch (IllegalArgumentException ex) {
-                    throw ApiError.invalid(ex.getMessage(), "session.turn_detection", "invalid_value");
-                }
+        RealtimeClientEvent.TurnDetection td = u.turnDetection();
+        Vad newVad = vad;
+        if (td != null) { // checked before anything changes, so a refused update leaves the session as it was
+            try {
+                newVad = newVad(td.threshold() != null ? td.threshold() : threshold, td.thresholdDb() != null ? td.thresholdDb() : thresholdDb,
+                        td.silenceMs() != null ? td.silenceMs() : silenceMs);
+            } catch (IllegalArgumentException ex) {
+                throw ApiError.invalid(ex.getMessage(), "session.turn_detection", "invalid_value");
             }
+        }
+        if (u.setInstructions()) instructions = u.instructions();
+        if (u.temperature() != null) temperature = u.temperature();
+        if (u.maxOutputTokens() != null) maxOutputTokens = u.maxOutputTokens();
+        if (u.speak() != null) speak = u.speak();
+        if (u.transcribeInput() != null) transcribeInput = u.transcribeInput();
+        if (u.setTurnDetection()) serverVad = td != null;
+        if (td != null) {
+            if (td.silenceMs() != null) silenceMs = td.silenceMs();
+            if (td.threshold() != null) threshold = td.threshold();
+            if (td.thresholdDb() != null) thresholdDb = td.thresholdDb();
+            if (td.createResponse() != null) createResponse = td.createResponse();
+            if (td.interruptResponse() != null) interrupt = td.interruptResponse();
+            vad = newVad;
         }
         send(new RealtimeEvent.SessionUpdated(session()));
     }
 
     /** Silero when ONNX Runtime runs here, else the energy detector. */
-    private Vad newVad() {
+    static Vad newVad(double threshold, double thresholdDb, int silenceMs) {
         Vad silero = SileroVad.create(threshold, silenceMs);
         return silero != null ? silero : new EnergyVad(Vad.RATE, thresholdDb, silenceMs);
     }
@@ -146,7 +135,6 @@ final class RealtimeConnection {
     }
 
     private void append(byte[] pcm16) {
-        if (pcm16.length % 2 != 0) throw ApiError.invalid("audio must be pcm16: an even number of bytes, got " + pcm16.length, "audio", "invalid_audio");
         float[] x = new float[pcm16.length / 2];
         for (int i = 0; i < x.length; i++) x[i] = (short) ((pcm16[2 * i] & 0xFF) | (pcm16[2 * i + 1] << 8)) / 32768f;
         if ((buffer.length + x.length) / (double) INPUT_RATE > config.maxAudioSeconds()) {
@@ -188,17 +176,11 @@ final class RealtimeConnection {
         lastItemId = item;
     }
 
-    private void createItem(JsonNode item) {
-        if (!item.path("type").asText("message").equals("message") || !item.path("role").asText("").equals("user")) {
-            throw ApiError.invalid("conversation.item.create takes a user message with input_text content", "item", "invalid_value");
-        }
-        StringBuilder text = new StringBuilder();
-        for (JsonNode c : item.path("content")) if (c.path("type").asText().equals("input_text")) text.append(c.path("text").asText());
-        if (text.isEmpty()) throw ApiError.invalid("the item has no input_text content", "item.content", "invalid_value");
+    private void createItem(String text) {
         String id = "item_" + IDS.incrementAndGet();
-        addTurn(Turn.user(Turn.text(text.toString())));
+        addTurn(Turn.user(Turn.text(text)));
         send(new RealtimeEvent.ItemCreated(lastItemId, new RealtimeEvent.Item(id, "message", "user", "completed",
-                List.of(new RealtimeEvent.Content("input_text", text.toString(), null)))));
+                List.of(new RealtimeEvent.Content("input_text", text, null)))));
         lastItemId = id;
     }
 
@@ -236,14 +218,13 @@ final class RealtimeConnection {
      * answer's transcript in the conversation is cut to about what was heard — the same share of its words as
      * of its audio, since the voice gives no word timings — so the model does not remember saying the rest.
      */
-    private void truncate(JsonNode e) {
-        String item = e.path("item_id").asText("");
+    private void truncate(RealtimeClientEvent.Truncate e) {
+        String item = e.itemId();
         if (lastSpoken == null || !lastSpoken.itemId().equals(item)) {
             throw ApiError.invalid(model.speech().isEmpty() ? "conversation.item.truncate cuts a spoken answer's audio, and " + modelId + " answers in text only: nothing to truncate"
                     : "no spoken answer '" + item + "' to truncate: only the last spoken answer can be cut", "item_id", model.speech().isEmpty() ? "truncate_unsupported" : "item_not_found");
         }
-        long end = e.path("audio_end_ms").asLong(-1);
-        if (end < 0) throw ApiError.invalid("audio_end_ms must be a number of milliseconds ≥ 0", "audio_end_ms", "invalid_value");
+        long end = e.audioEndMs();
         int at = history.indexOf(lastSpoken.turn());
         if (at >= 0 && end < lastSpoken.audioMs()) {
             String text = ((Turn.Text) lastSpoken.turn().parts().getFirst()).text();
@@ -254,7 +235,7 @@ final class RealtimeConnection {
             else history.set(at, cut);
             lastSpoken = keep == 0 ? null : new Spoken(item, end, cut);
         }
-        send(new RealtimeEvent.ItemTruncated(item, e.path("content_index").asInt(0), end));
+        send(new RealtimeEvent.ItemTruncated(item, e.contentIndex(), end));
     }
 
     // what a response needs from the connection

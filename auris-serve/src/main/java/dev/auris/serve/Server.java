@@ -51,13 +51,7 @@ public final class Server implements AutoCloseable {
             c.routes.post("/v1/audio/transcriptions", transcriptions::handle);
             c.routes.wsBeforeUpgrade("/v1/realtime", realtime::beforeUpgrade);
             c.routes.ws("/v1/realtime", realtime::configure);
-            c.routes.exception(ApiError.class, Server::respond);
-            c.routes.exception(HttpResponseException.class, (e, ctx) -> respond(mapJavalin(e), ctx));
-            c.routes.exception(Exception.class, (e, ctx) -> respond(mapOther(e, ctx), ctx));
-            c.routes.error(404, ctx -> {
-                if (ctx.attribute(ERROR_SENT) == null) respond(ApiError.notFound("no such endpoint: " + ctx.method() + " " + ctx.path(), null, "unknown_url"), ctx);
-            });
-            c.routes.error(405, ctx -> respond(ApiError.status(405, "method " + ctx.method() + " is not allowed on " + ctx.path()), ctx));
+            errors(c);
         });
         try {
             app.start();
@@ -70,7 +64,19 @@ public final class Server implements AutoCloseable {
         return new Server(app, pool, batch, chat);
     }
 
-    private static void configure(JavalinConfig c, ServeConfig config) {
+    /** Every failure as an OpenAI error body: ours as thrown, Javalin's and Jetty's mapped, the rest a 500 without a trace. */
+    static void errors(JavalinConfig c) {
+        c.routes.exception(ApiError.class, Server::respond);
+        c.routes.exception(HttpResponseException.class, (e, ctx) -> respond(mapJavalin(e), ctx));
+        c.routes.exception(Exception.class, (e, ctx) -> respond(mapOther(e, ctx), ctx));
+        c.routes.error(404, ctx -> {
+            if (ctx.attribute(ERROR_SENT) == null) respond(ApiError.notFound("no such endpoint: " + ctx.method() + " " + ctx.path(), null, "unknown_url"), ctx);
+        });
+        c.routes.error(405, ctx -> respond(ApiError.status(405, "method " + ctx.method() + " is not allowed on " + ctx.path()), ctx));
+    }
+
+    /** Jetty's limits (body, multipart), virtual request threads, the talk page. */
+    static void configure(JavalinConfig c, ServeConfig config) {
         c.jetty.host = config.host();
         c.jetty.port = config.port();
         c.http.maxRequestSize = config.maxBodyBytes();
@@ -111,7 +117,20 @@ public final class Server implements AutoCloseable {
         while (root.getCause() != null && root.getCause() != root) root = root.getCause();
         String rootMsg = root.getMessage() == null ? msg : root.getMessage();
         if (rootMsg.contains("exceeds") || rootMsg.contains("too large") || rootMsg.contains("max size")) return ApiError.tooLarge(ServeConfig.OPENAI_BODY_LIMIT);
+        // Jetty's own verdict on the request (its multipart parser throws a 400 BadMessageException, wrapped in a
+        // ServletException, for a part without a valid Content-Disposition): the client's, never a 500
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof org.eclipse.jetty.http.HttpException h && h.getCode() >= 400 && h.getCode() < 500) {
+                if (h.getCode() == 413) return ApiError.tooLarge(ServeConfig.OPENAI_BODY_LIMIT);
+                ctx.header("Connection", "close"); // the body was not read to its end
+                String what = ctx.path().startsWith("/v1/audio") ? "the multipart body cannot be read: " : "the request cannot be read: ";
+                return ApiError.invalid(what + (h.getReason() != null ? h.getReason() : t.getMessage()), ctx.path().startsWith("/v1/audio") ? "file" : null, "invalid_multipart");
+            }
+        }
         if (ctx.path().startsWith("/v1/audio") && (e instanceof IllegalStateException || root instanceof java.io.IOException || rootMsg.toLowerCase().contains("multipart"))) {
+            // Jetty drops the connection after a body its multipart parser gave up on; saying so keeps a client from
+            // sending its next request down it (found by TranscriptionUploadFuzzTest: an empty body, then any upload)
+            ctx.header("Connection", "close");
             return ApiError.invalid("the multipart body cannot be read: " + rootMsg, "file", "invalid_multipart");
         }
         System.err.println("auris serve: " + ctx.method() + " " + ctx.path() + ": " + e);

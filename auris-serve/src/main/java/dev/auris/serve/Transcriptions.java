@@ -3,10 +3,7 @@ package dev.auris.serve;
 import dev.auris.audio.AudioClip;
 import dev.auris.pipeline.SpeechLlm;
 import io.javalin.http.Context;
-import io.javalin.http.UploadedFile;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.util.List;
 
 /**
@@ -39,26 +36,8 @@ final class Transcriptions {
     }
 
     void handle(Context ctx) {
-        Bodies.checkDeclared(ctx, config.maxBodyBytes());
-        String type = ctx.contentType() == null ? "" : ctx.contentType();
-        if (!type.startsWith("multipart/form-data")) {
-            throw ApiError.invalid("send multipart/form-data with a 'file' part (the audio) and a 'model' field, got Content-Type '" + type + "'", "file", "invalid_content_type");
-        }
-        UploadedFile file = ctx.uploadedFile("file");
-        if (file == null) throw ApiError.invalid("the 'file' part is missing: attach the audio as multipart field 'file'", "file", "missing_required_parameter");
-        Models.check(ctx.formParam("model"), modelId);
-        String format = ctx.formParam("response_format") == null ? "json" : ctx.formParam("response_format");
-        if (!List.of("json", "text", "verbose_json").contains(format)) {
-            throw ApiError.invalid("response_format '" + format + "' is not supported: use json, text or verbose_json", "response_format", "invalid_value");
-        }
-        byte[] bytes;
-        try (InputStream in = file.content()) {
-            bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, config.maxBodyBytes() + 1));
-        } catch (IOException e) {
-            throw new ClientGone(e);
-        }
-        if (bytes.length > config.maxBodyBytes()) throw ApiError.tooLarge(config.maxBodyBytes());
-        AudioClip clip = AudioInput.decode(bytes, "file", config.maxAudioSeconds());
+        TranscriptionUpload upload = TranscriptionUpload.read(ctx, modelId, config);
+        AudioClip clip = upload.clip();
         var token = new InferencePool.Token();
         String text;
         try (ClientWatch watch = ClientWatch.start(ctx, () -> token.cancel("client gone"))) { // a client that left gives its queue place up
@@ -67,7 +46,7 @@ final class Transcriptions {
         } catch (InferencePool.Cancelled c) {
             return; // nobody to answer
         }
-        switch (format) {
+        switch (upload.format()) {
             case "text" -> ctx.contentType("text/plain; charset=utf-8").result(text);
             case "verbose_json" -> ctx.contentType("application/json").result(Json.write(new Verbose("transcribe", "english", clip.seconds(), text,
                     List.of(new Segment(0, 0, 0, clip.seconds(), text)))));

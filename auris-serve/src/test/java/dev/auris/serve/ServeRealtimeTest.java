@@ -199,6 +199,14 @@ class ServeRealtimeTest {
             assertEquals("input_audio_buffer_commit_empty", c.next().path("error").path("code").asText());
             c.send("{\"type\": \"session.update\", \"session\": {\"output_modalities\": [\"audio\"]}}");
             assertEquals("audio_output_unsupported", c.next().path("error").path("code").asText());
+            // a temperature the sampler refuses was taken here, then response.create threw past the error events and
+            // the socket's conversation was dropped (found while the events parser was split out for fuzzing)
+            c.send("{\"type\": \"session.update\", \"session\": {\"temperature\": -1, \"turn_detection\": null}}");
+            JsonNode t = c.next();
+            assertEquals("invalid_value", t.path("error").path("code").asText(), t.toString());
+            assertEquals("session.temperature", t.path("error").path("param").asText());
+            c.send("{\"type\": \"session.update\", \"session\": {\"turn_detection\": {\"silence_duration_ms\": 2147483648}}}");
+            assertEquals("invalid_value", c.next().path("error").path("code").asText());
             c.send("{\"type\": \"session.update\", \"session\": {}}");
             assertEquals("session.updated", c.next().path("type").asText());
         }
