@@ -44,13 +44,15 @@ final class ChatCompletions {
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         long created = System.currentTimeMillis() / 1000;
         var token = new InferencePool.Token();
-        try (ClientWatch watch = ClientWatch.start(ctx, () -> token.cancel("client gone"))) {
+        var counted = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable gone = () -> { if (counted.compareAndSet(false, true)) disconnects.incrementAndGet(); };   // once a request, when first noticed
+        try (ClientWatch watch = ClientWatch.start(ctx, () -> { gone.run(); token.cancel("client gone"); })) {   // counted before the cancel frees the session
             try {
-                if (r.streaming()) stream(ctx, r, turns, spoken, token, id, created);
+                if (r.streaming()) stream(ctx, r, turns, spoken, token, id, created, gone);
                 else whole(ctx, turns, spoken, token, id, created);
             } catch (InferencePool.Cancelled c) {
                 if (!watch.gone()) throw c;
-                disconnects.incrementAndGet(); // nobody to answer: the answer left the batch, its session is closed
+                gone.run(); // nobody to answer: the answer left the batch, its session is closed
             }
         }
     }
@@ -74,7 +76,7 @@ final class ChatCompletions {
         return new ChatResponse.Delta(null, null, new ChatResponse.AudioDelta(id, data, transcript, expiresAt));
     }
 
-    private void stream(Context ctx, ChatRequest r, ChatTurns turns, SpokenReply spoken, InferencePool.Token token, String id, long created) {
+    private void stream(Context ctx, ChatRequest r, ChatTurns turns, SpokenReply spoken, InferencePool.Token token, String id, long created, Runnable leftEarly) {
         Sse[] sse = {null}; // opened by the inference thread when the answer starts, so a 429 stays a plain response
         try {
             pool.call(config.requestTimeout(), token, t -> {
@@ -96,7 +98,7 @@ final class ChatCompletions {
                 return a;
             });
         } catch (ClientGone gone) {
-            disconnects.incrementAndGet(); // a write failed: nothing to answer, the session is already closed
+            leftEarly.run(); // a write failed: nothing to answer, the session is already closed
         } catch (ApiError e) {
             if (sse[0] == null) throw e;   // before the stream started: an ordinary error response
             try {
