@@ -38,7 +38,8 @@ public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Fbg
 
         public long inFeatures() { return w.size(1); }
 
-        public Tensor apply(Tensor x) { return torch.linear(x, w); }
+        /** bf16 products of a few rows (decode) run the native kernel ({@link NativeGemv}); the rest {@code torch.linear}. */
+        public Tensor apply(Tensor x) { return NativeGemv.takesBf16(x, w) ? NativeGemv.linearBf16(x, w) : torch.linear(x, w); }
 
         public long bytes() { return w.nbytes(); }
 
@@ -108,6 +109,14 @@ public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Fbg
                 return torch.linear(x.to(gemm), dequantize(gemm)).to(out);
             }
             Tensor xf = x.to(ScalarType.Float).contiguous();
+            if (NativeGemv.available()) {
+                long[] shape = Torch.shape(x);
+                shape[shape.length - 1] = n;
+                Tensor y = torch.empty(shape, Torch.options(dev.auris.core.DType.F32), new org.bytedeco.pytorch.MemoryFormatOptional()); // [..., N]
+                NativeGemv.q8(Int8Dequant.segment(xf), (int) m, Int8Dequant.segment(q), Int8Dequant.segment(scales), group, (int) k,
+                        Int8Dequant.segment(y), (int) n, torch.get_num_threads());
+                return out.intern() == ScalarType.Float ? y : y.to(out);
+            }
             float[] xa = new float[(int) (m * k)], ya = new float[(int) (m * n)];
             new FloatPointer(xf.data_ptr()).get(xa);
             MemorySegment qs = MemorySegment.ofAddress(q.data_ptr().address()).reinterpret(q.nbytes());

@@ -1,0 +1,163 @@
+package dev.auris.nn;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+
+/**
+ * Auris's native decode kernels ({@code src/main/c/auris_kernels.c}, built by Maven with gcc into
+ * {@code native/linux-x86_64/libauris_kernels.so}) called through the FFM API: bf16 × bf16 with AVX512-BF16's
+ * dot products (else widened floats in AVX2), int8 × float32 widened in AVX-512 or AVX2. They stream weights at
+ * the memory's pace where the Vector API kernels are bound by their conversions (docs/BENCHMARKS.md: int8 29 vs
+ * 10 GB/s, bf16 29 vs 24 GB/s on one Zen 5 core). Absent (another OS or CPU, no gcc at build time, or
+ * {@code -Dauris.native=false}), callers keep their libtorch or Vector API path.
+ *
+ * <p>Shapes (row-major, native addresses): x [m, k]; w [n, k]; y [m, n]; scales [n, k/group].
+ */
+public final class NativeGemv {
+    private static final String RESOURCE = "/native/linux-x86_64/libauris_kernels.so";
+    private static final int ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_AVX512BF16 = 4;
+    private static final MethodHandle BF16, Q8;
+    private static final int ISA;
+    private static final String WHY_NOT;
+
+    static {
+        MethodHandle bf16 = null, q8 = null;
+        int isa = 0;
+        String why = null;
+        try {
+            SymbolLookup lib = load();
+            Linker linker = Linker.nativeLinker();
+            isa = (int) linker.downcallHandle(lib.findOrThrow("auris_isa"), FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact();
+            var a = ValueLayout.ADDRESS;
+            var i = ValueLayout.JAVA_INT;
+            bf16 = linker.downcallHandle(lib.findOrThrow("auris_gemv_bf16"), FunctionDescriptor.of(i, a, i, a, i, a, i, i, i, i));
+            q8 = linker.downcallHandle(lib.findOrThrow("auris_gemv_q8"), FunctionDescriptor.of(i, a, i, a, a, i, i, a, i, i, i));
+            if ((isa & ISA_AVX2) == 0) why = "the CPU has no AVX2";
+        } catch (Throwable e) {
+            why = e.getMessage() == null ? e.toString() : e.getMessage();
+        }
+        BF16 = bf16;
+        Q8 = q8;
+        ISA = isa;
+        WHY_NOT = why;
+    }
+
+    private NativeGemv() {}
+
+    /** Whether the kernels are loaded and the CPU runs them. */
+    public static boolean available() {
+        return WHY_NOT == null;
+    }
+
+    /** What runs ("AVX512-BF16", "AVX-512", "AVX2"), or why nothing does: for {@code --stats}. */
+    public static String describe() {
+        if (WHY_NOT != null) return "none (" + WHY_NOT + ")";
+        return (ISA & ISA_AVX512BF16) != 0 ? "native AVX512-BF16" : (ISA & ISA_AVX512) != 0 ? "native AVX-512" : "native AVX2";
+    }
+
+    /** y [m, n] (bf16 when {@code bf16Out}, else float32) = x [m, k] bf16 · w [n, k] bf16 ᵀ, rows split over {@code threads}. */
+    static void bf16(MemorySegment x, int m, MemorySegment w, int k, MemorySegment y, int n, boolean bf16Out, int threads) {
+        check(m, k, n);
+        RowSplit.run(n, threads, 4, (r0, r1) -> call(BF16, x, m, w, k, y, n, r0, r1, bf16Out ? 1 : 0));
+    }
+
+    /** y [m, n] float32 = x [m, k] float32 · (q [n, k] int8 · s [n, k/group])ᵀ; group 32 (k % 32 == 0) or k (k % 64 == 0). */
+    static void q8(MemorySegment x, int m, MemorySegment q, MemorySegment s, int group, int k, MemorySegment y, int n, int threads) {
+        check(m, k, n);
+        if (!(group == 32 && k % 32 == 0 || group == k && k % 64 == 0)) {
+            throw new IllegalArgumentException("int8 kernel: group " + group + " does not fit K = " + k);
+        }
+        RowSplit.run(n, threads, 1, (r0, r1) -> {
+            int rc;
+            try {
+                rc = (int) Q8.invokeExact(x, m, q, s, group, k, y, n, r0, r1);
+            } catch (Throwable e) {
+                throw new IllegalStateException("native int8 kernel failed", e);
+            }
+            if (rc != 0) throw new IllegalStateException("native int8 kernel refused [" + n + ", " + k + "] group " + group);
+        });
+    }
+
+    /** Rows of x up to which a product streams the weights through these kernels (more: a GEMM's work, libtorch's). */
+    public static final int MAX_ROWS = 8;
+
+    /** Whether {@link #linearBf16} takes this product: bf16 x [..., K] of at most {@link #MAX_ROWS} rows, bf16 W [N, K] contiguous, no autograd. */
+    static boolean takesBf16(org.bytedeco.pytorch.Tensor x, org.bytedeco.pytorch.Tensor w) {
+        if (!available() || w.dim() != 2 || x.dim() < 1) return false;
+        long k = w.size(1);
+        return w.scalar_type().intern() == org.bytedeco.pytorch.global.torch.ScalarType.BFloat16
+                && x.scalar_type().intern() == org.bytedeco.pytorch.global.torch.ScalarType.BFloat16
+                && x.size(x.dim() - 1) == k && x.numel() / k <= MAX_ROWS && x.numel() > 0
+                && w.size(0) <= Integer.MAX_VALUE && k <= Integer.MAX_VALUE
+                && w.is_contiguous() && !x.requires_grad() && !w.requires_grad();
+    }
+
+    /** x W ᵀ for bf16 x [..., K] and W [N, K] ({@link #takesBf16}): a new bf16 [..., N]. */
+    static org.bytedeco.pytorch.Tensor linearBf16(org.bytedeco.pytorch.Tensor x, org.bytedeco.pytorch.Tensor w) {
+        int n = (int) w.size(0), k = (int) w.size(1);
+        org.bytedeco.pytorch.Tensor xc = x.contiguous();
+        long[] shape = dev.auris.core.Torch.shape(x);
+        shape[shape.length - 1] = n;
+        org.bytedeco.pytorch.Tensor y = org.bytedeco.pytorch.global.torch.empty(shape, dev.auris.core.Torch.options(dev.auris.core.DType.BF16),
+                new org.bytedeco.pytorch.MemoryFormatOptional());                           // [..., N]
+        bf16(Int8Dequant.segment(xc), (int) (xc.numel() / k), Int8Dequant.segment(w), k, Int8Dequant.segment(y), n, true,
+                org.bytedeco.pytorch.global.torch.get_num_threads());
+        return y;
+    }
+
+    private static void call(MethodHandle h, MemorySegment x, int m, MemorySegment w, int k, MemorySegment y, int n, int r0, int r1, int flag) {
+        int rc;
+        try {
+            rc = (int) h.invokeExact(x, m, w, k, y, n, r0, r1, flag);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native bf16 kernel failed", e);
+        }
+        if (rc != 0) throw new IllegalStateException("native bf16 kernel refused: " + describe());
+    }
+
+    private static void check(int m, int k, int n) {
+        if (!available()) throw new IllegalStateException("native kernels unavailable: " + WHY_NOT);
+        if (m < 1 || k < 1 || n < 1) throw new IllegalArgumentException("kernel shapes must be positive: m " + m + ", k " + k + ", n " + n);
+    }
+
+    /** The library from {@code -Dauris.native.lib}, or the jar's (copied to a temporary file: dlopen needs a path). */
+    private static SymbolLookup load() throws IOException {
+        if ("false".equals(System.getProperty("auris.native"))) throw new IllegalStateException("disabled by -Dauris.native=false");
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT), arch = System.getProperty("os.arch", "");
+        if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+            throw new IllegalStateException("built for linux-x86_64 only, this is " + os + "-" + arch);
+        }
+        String override = System.getProperty("auris.native.lib");
+        if (override != null) return SymbolLookup.libraryLookup(Path.of(override), Arena.global());
+        URL url = NativeGemv.class.getResource(RESOURCE);
+        if (url == null) throw new IllegalStateException("not built (no gcc when Auris was built)");
+        if ("file".equals(url.getProtocol())) {
+            try {
+                return SymbolLookup.libraryLookup(Path.of(url.toURI()), Arena.global());
+            } catch (java.net.URISyntaxException e) {
+                throw new IOException(e);
+            }
+        }
+        Path tmp = Files.createTempFile("libauris_kernels", ".so");
+        try {
+            try (InputStream in = url.openStream()) {
+                Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+            }
+            return SymbolLookup.libraryLookup(tmp, Arena.global());
+        } finally {
+            Files.deleteIfExists(tmp);                                                       // mapped once opened
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package dev.auris.nn;
+
+import dev.auris.core.Torch;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The native decode kernels against float32 math in libtorch on the same bf16 / int8 weights, for every row count a
+ * decode takes (1–8), shapes with a tail (K not a multiple of 32, N not of 4) and both thread splits. Tolerances:
+ * bf16 output 1 bf16 ulp of the output's scale (2⁻⁸ relative; the sums themselves agree to 1e-5); int8 float32
+ * output 1e-5 relative (summation order only).
+ */
+class NativeGemvTest {
+    @BeforeEach
+    void kernelsLoaded() {
+        // CI builds them (gcc is on every machine of this project's kind); elsewhere the test says why it skips
+        Assumptions.assumeTrue(NativeGemv.available(), NativeGemv.describe());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1,130,200,1", "1,130,200,2", "3,257,2048,2", "8,64,96,1", "8,515,1000,2", "1,4096,64,2"})
+    void bf16MatchesFloatMathOnTheSameWeights(int m, int n, int k, int threads) {
+        try (var scope = new PointerScope(); var guard = new NoGradGuard()) {
+            torch.manual_seed(m * 31L + n);
+            Tensor w = torch.randn(n, k).mul(Torch.scalar(0.05)).to(torch.ScalarType.BFloat16);     // [N, K]
+            Tensor x = torch.randn(m, k).to(torch.ScalarType.BFloat16);                             // [M, K]
+            Tensor want = torch.matmul(x.to(torch.ScalarType.Float), w.to(torch.ScalarType.Float).t()); // [M, N]
+            Tensor y32 = torch.empty(m, n);
+            NativeGemv.bf16(Int8Dequant.segment(x), m, Int8Dequant.segment(w), k, Int8Dequant.segment(y32), n, false, threads);
+            double scale = Torch.toFloats(want.abs().max())[0];
+            double sums = Torch.toFloats(y32.sub(want).abs().max())[0];
+            assertTrue(sums <= 1e-5 * scale * Math.sqrt(k), "float32 sums differ by " + sums + " (scale " + scale + ")");
+            assertTrue(NativeGemv.takesBf16(x, w));
+            Tensor y = NativeGemv.linearBf16(x, w);
+            assertEquals(torch.ScalarType.BFloat16, y.scalar_type().intern());
+            double bf = Torch.toFloats(y.to(torch.ScalarType.Float).sub(want).abs().max())[0];
+            assertTrue(bf <= scale / 256, "bf16 output differs by " + bf + " (scale " + scale + ")");
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1,130,256,32,1", "2,130,256,32,2", "8,77,128,128,2", "1,1000,2048,32,2", "5,66,192,192,1"})
+    void int8MatchesFloatMathOnTheDequantizedWeights(int m, int n, int k, int group, int threads) {
+        try (var scope = new PointerScope(); var guard = new NoGradGuard()) {
+            torch.manual_seed(n * 7L + k);
+            var q = Weights.Int8.quantize(torch.randn(n, k), group, torch.ScalarType.Float);
+            Tensor x = torch.randn(m, k);                                                           // [M, K]
+            Tensor want = torch.matmul(x, q.dequantize(torch.ScalarType.Float).t());               // [M, N]
+            Tensor y = torch.empty(m, n);
+            NativeGemv.q8(Int8Dequant.segment(x), m, Int8Dequant.segment(q.q()), Int8Dequant.segment(q.scales()), group, k,
+                    Int8Dequant.segment(y), n, threads);
+            double scale = Torch.toFloats(want.abs().max())[0];
+            double d = Torch.toFloats(y.sub(want).abs().max())[0];
+            assertTrue(d <= 1e-5 * scale * Math.sqrt(k / 32.0), "int8 kernel differs by " + d + " (scale " + scale + ")");
+            Tensor viaWeights = q.apply(x);                                                        // the path decode takes
+            assertTrue(Torch.toFloats(viaWeights.sub(want).abs().max())[0] <= 1e-5 * scale * Math.sqrt(k / 32.0));
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"9", "0"})
+    void theDenseLayerKeepsLibtorchOutsideTheKernelsShapes(int rows) {
+        try (var scope = new PointerScope(); var guard = new NoGradGuard()) {
+            Tensor w = torch.randn(16, 64).to(torch.ScalarType.BFloat16);
+            Tensor x = torch.randn(rows, 64).to(torch.ScalarType.BFloat16);
+            assertFalse(NativeGemv.takesBf16(x, w), rows + " rows");
+            assertFalse(NativeGemv.takesBf16(torch.randn(1, 64).to(torch.ScalarType.BFloat16), w.t().contiguous().t()), "a strided W");
+            assertFalse(NativeGemv.takesBf16(torch.randn(1, 64), w), "float32 x");
+            assertEquals(rows, new Weights.Dense(w).apply(x).size(0));
+        }
+    }
+}
