@@ -226,3 +226,95 @@ int auris_gemv_q8(const float *x, int m, const int8_t *q, const float *s, int gr
     else return -1;
     return 0;
 }
+
+/* ---------- int4 weights in 32-blocks (GGUF Q4_0's nibble order) × float32 activations ----------
+ * p [n, k/2] bytes: block g of a row is 16 bytes, byte j holding element j (low nibble) and j + 16 (high), each
+ * stored + 8; s [n, k/32] float32. W[r, 32g + j] = (nibble − 8) · s[r, g]. */
+
+__attribute__((target("avx512f,avx512bw,avx512vl")))
+static inline __m512 block_dot_q4_avx512(const uint8_t *p, const float *x) {
+    const __m128i low = _mm_set1_epi8(0x0f), eight = _mm_set1_epi8(8);
+    __m128i b = _mm_loadu_si128((const __m128i *) p);
+    __m128i lo = _mm_sub_epi8(_mm_and_si128(b, low), eight);
+    __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(b, 4), low), eight);
+    __m512 d = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(lo)), _mm512_loadu_ps(x));
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(hi)), _mm512_loadu_ps(x + 16), d);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl")))
+static void q4_avx512(const float *x, int m, const uint8_t *p, const float *s, int k, float *y, int n, int r0, int r1) {
+    int groups = k / 32;
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *pr = p + (long) r * (k / 2);
+        const float *sr = s + (long) r * groups;
+        for (int i = 0; i < m; i++) {
+            const float *xi = x + (long) i * k;
+            __m512 e = _mm512_setzero_ps(), o = e;
+            int g = 0;
+            for (; g + 1 < groups; g += 2) {
+                e = _mm512_fmadd_ps(block_dot_q4_avx512(pr + 16 * g, xi + 32 * g), _mm512_set1_ps(sr[g]), e);
+                o = _mm512_fmadd_ps(block_dot_q4_avx512(pr + 16 * g + 16, xi + 32 * g + 32), _mm512_set1_ps(sr[g + 1]), o);
+            }
+            if (g < groups) e = _mm512_fmadd_ps(block_dot_q4_avx512(pr + 16 * g, xi + 32 * g), _mm512_set1_ps(sr[g]), e);
+            y[(long) i * n + r] = _mm512_reduce_add_ps(_mm512_add_ps(e, o));
+        }
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void q4_avx2(const float *x, int m, const uint8_t *p, const float *s, int k, float *y, int n, int r0, int r1) {
+    int groups = k / 32;
+    const __m128i low = _mm_set1_epi8(0x0f), eight = _mm_set1_epi8(8);
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *pr = p + (long) r * (k / 2);
+        const float *sr = s + (long) r * groups;
+        for (int i = 0; i < m; i++) {
+            const float *xi = x + (long) i * k;
+            __m256 acc = _mm256_setzero_ps();
+            for (int g = 0; g < groups; g++) {
+                __m128i b = _mm_loadu_si128((const __m128i *) (pr + 16 * g));
+                __m128i lo = _mm_sub_epi8(_mm_and_si128(b, low), eight);
+                __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(b, 4), low), eight);
+                const float *xg = xi + 32 * g;
+                __m256 d = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo)), _mm256_loadu_ps(xg));
+                d = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8))), _mm256_loadu_ps(xg + 8), d);
+                d = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi)), _mm256_loadu_ps(xg + 16), d);
+                d = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8))), _mm256_loadu_ps(xg + 24), d);
+                acc = _mm256_fmadd_ps(d, _mm256_set1_ps(sr[g]), acc);
+            }
+            y[(long) i * n + r] = hsum256(acc);
+        }
+    }
+}
+
+/* y [m, n] float32 = x W ᵀ for int4 W in 32-blocks (k % 32 == 0). Returns 0, or -1 (no kernel / shape). */
+int auris_gemv_q4(const float *x, int m, const uint8_t *p, const float *s, int k, float *y, int n, int r0, int r1) {
+    static int isa = -1;
+    if (isa < 0) isa = auris_isa();
+    if (k % 32 != 0) return -1;
+    if (isa & ISA_AVX512) q4_avx512(x, m, p, s, k, y, n, r0, r1);
+    else if (isa & ISA_AVX2) q4_avx2(x, m, p, s, k, y, n, r0, r1);
+    else return -1;
+    return 0;
+}
+
+/* Rows r0..r1-1 of int4 W as bf16 (bf16_out) or float32 into out [n, k]: a prefill's GEMM operand. Scalar code:
+ * the compiler vectorises it, and it runs once per matrix per prefill. */
+int auris_dequant_q4(const uint8_t *p, const float *s, int k, void *out, int r0, int r1, int bf16_out) {
+    if (k % 32 != 0) return -1;
+    int groups = k / 32;
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *pr = p + (long) r * (k / 2);
+        const float *sr = s + (long) r * groups;
+        float row[32];
+        for (int g = 0; g < groups; g++) {
+            for (int j = 0; j < 16; j++) {
+                row[j] = (float) ((pr[16 * g + j] & 0x0f) - 8) * sr[g];
+                row[j + 16] = (float) ((pr[16 * g + j] >> 4) - 8) * sr[g];
+            }
+            long o = (long) r * k + 32 * g;
+            for (int j = 0; j < 32; j++) store(row[j], bf16_out, out, o + j);
+        }
+    }
+    return 0;
+}

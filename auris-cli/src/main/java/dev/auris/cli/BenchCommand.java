@@ -36,7 +36,7 @@ final class BenchCommand implements Runnable {
     List<String> encoders;
     @Option(names = "--dtype", split = ",", defaultValue = "f32,bf16",
             description = "Precisions to run: f32, bf16, f16, auto (what commands pick on this CPU), and LLM weight formats int8 (weight-only,"
-                    + " Vector API), int8-dynamic (fbgemm W8A8), fp16w (fbgemm fp16); these three run the encoder as auto does.")
+                    + " native kernel), int4 (Q4_0 blocks, native kernel), int8-dynamic (fbgemm W8A8), fp16w (fbgemm fp16); these four run the encoder as auto does.")
     List<String> dtypes;
     @Option(names = "--reference", description = "Also run the reference kit's bench.sh (llama.cpp, whisper.cpp) first and print reference/Auris ratios.")
     boolean reference;

@@ -64,6 +64,7 @@ final class Reference {
     static String counterpart(String dtype) {
         return switch (dtype.toLowerCase(Locale.ROOT)) {
             case "int8", "int8-dynamic" -> "q8_0";
+            case "int4" -> "q4_0";
             case "f16", "fp16w", "f32" -> "f16";    // the kit has no F32 row: F16 is its nearest
             default -> "bf16";
         };

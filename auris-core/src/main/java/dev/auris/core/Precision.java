@@ -12,7 +12,7 @@ import java.util.Locale;
  *       small one float32 (per-call overhead, not bytes, bounds it; float32 is also exact); a GGUF file of
  *       Q8_0 / Q4_0 blocks runs them as int8 (the file chose the quantization).
  * </ul>
- * An explicit {@code --dtype} applies to both components; {@code int8} / {@code int8-dynamic} / {@code fp16w} are LLM weight
+ * An explicit {@code --dtype} applies to both components; {@code int8} / {@code int4} / {@code int8-dynamic} / {@code fp16w} are LLM weight
  * formats (float32 activations) and leave the encoder at its automatic choice.
  */
 public record Precision(String requested, Cpu cpu) {
@@ -26,7 +26,8 @@ public record Precision(String requested, Cpu cpu) {
         public String describe() {
             return switch (weights) {
                 case DENSE -> dtype.name().toLowerCase(Locale.ROOT);
-                case INT8 -> "int8 weights (32-blocks, Vector API) × " + dtype.name().toLowerCase(Locale.ROOT);
+                case INT8 -> "int8 weights (32-blocks) × " + dtype.name().toLowerCase(Locale.ROOT);
+                case INT4 -> "int4 weights (Q4_0 32-blocks) × " + dtype.name().toLowerCase(Locale.ROOT);
                 case INT8_DYNAMIC -> "int8 weights and activations (fbgemm) × " + dtype.name().toLowerCase(Locale.ROOT);
                 case FP16 -> "fp16 weights (fbgemm) × " + dtype.name().toLowerCase(Locale.ROOT);
             };
@@ -35,7 +36,7 @@ public record Precision(String requested, Cpu cpu) {
 
     public Precision {
         requested = requested == null ? "auto" : requested.toLowerCase(Locale.ROOT);
-        if (!requested.equals("auto") && !requested.equals("int8") && !requested.equals("int8-dynamic") && !requested.equals("fp16w")) DType.parse(requested); // validates
+        if (!java.util.List.of("auto", "int8", "int4", "int8-dynamic", "fp16w").contains(requested)) DType.parse(requested); // validates
     }
 
     public static Precision auto() { return new Precision("auto", Cpu.current()); }
@@ -53,7 +54,7 @@ public record Precision(String requested, Cpu cpu) {
     /** The dtype of an encoder (and its fusion) of width {@code dModel}. */
     public DType encoder(int dModel) {
         return switch (requested) {
-            case "auto", "int8", "int8-dynamic", "fp16w" -> cpu.amx() || cpu.avx512Bf16() && dModel >= LARGE_ENCODER_WIDTH ? DType.BF16 : DType.F32;
+            case "auto", "int8", "int4", "int8-dynamic", "fp16w" -> cpu.amx() || cpu.avx512Bf16() && dModel >= LARGE_ENCODER_WIDTH ? DType.BF16 : DType.F32;
             default -> DType.parse(requested);
         };
     }
@@ -72,6 +73,7 @@ public record Precision(String requested, Cpu cpu) {
     public Llm llm(long params, boolean int8Blocks) {
         return switch (requested) {
             case "int8" -> new Llm(DType.F32, WeightFormat.INT8);
+            case "int4" -> new Llm(DType.F32, WeightFormat.INT4);
             case "int8-dynamic" -> new Llm(DType.F32, WeightFormat.INT8_DYNAMIC);
             case "fp16w" -> new Llm(DType.F32, WeightFormat.FP16);
             case "auto" -> {

@@ -28,6 +28,7 @@ import java.util.function.Supplier;
  */
 public final class Torch {
     private static volatile boolean initialised;
+    private static volatile int configuredThreads = 1;
 
     static {
         // libtorch's OpenMP threads spin-wait after each parallel region (OMP_WAIT_POLICY=ACTIVE by default)
@@ -58,7 +59,8 @@ public final class Torch {
         if (initialised) return;
         String env = System.getenv("AURIS_THREADS");
         int threads = env != null && !env.isBlank() ? Integer.parseInt(env.trim()) : Runtime.getRuntime().availableProcessors();
-        torch.set_num_threads(Math.max(1, threads));
+        configuredThreads = Math.max(1, threads);
+        torch.set_num_threads(configuredThreads);
         // NNPACK serves only batched conv2d (batch >= 16) on CPUs it supports; on the others libtorch prints
         // "Could not initialize NNPACK! Reason: Unsupported hardware." on the first convolution. Off, every
         // CPU takes the same convolution path, and a user sees only Auris's own output.
@@ -68,7 +70,14 @@ public final class Torch {
 
     public static void setThreads(int n) {
         init();
-        torch.set_num_threads(Math.max(1, n));
+        configuredThreads = Math.max(1, n);
+        torch.set_num_threads(configuredThreads);
+    }
+
+    /** The thread count Auris was given ({@code AURIS_THREADS}, {@code --threads}, else the cores), whatever libtorch's is now. */
+    public static int configuredThreads() {
+        init();
+        return configuredThreads;
     }
 
     public static int threads() {

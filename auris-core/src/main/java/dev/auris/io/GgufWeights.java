@@ -63,6 +63,11 @@ public final class GgufWeights implements WeightSource {
                 .map(t -> t == GgmlType.Q8_0 || t == GgmlType.Q4_0).orElse(false);
     }
 
+    /** Whether the HF tensor {@code name} is stored in Q4_0 blocks (4 bits a weight). */
+    public boolean isQ4Blocks(String name) {
+        return GgufNames.toGguf(name).filter(gguf::contains).map(g -> gguf.info(g).type() == GgmlType.Q4_0).orElse(false);
+    }
+
     /**
      * The Q8_0 / Q4_0 tensor {@code name} [rows, cols] as int8 and its block scales, rows un-permuted as {@link #floats}:
      * q·d is exactly what dequantizing gives (Q4_0's nibbles minus 8 are int8 values in [-8, 7]).

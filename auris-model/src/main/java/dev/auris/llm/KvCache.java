@@ -5,7 +5,9 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Keys and values of every layer for one sequence: buffers [B, KV, capacity, hd] that grow by doubling;
+ * Keys and values of every layer for one sequence: buffers [B, KV, capacity, hd] that grow by doubling, in the
+ * dtype attention computes in ({@link dev.auris.nn.Attention#cacheType}: float32 for a bf16 model on a CPU without
+ * AMX, so a decode step casts its one new position, not the whole cache of every layer);
  * {@link #append} writes the new positions in place and returns views of everything so far. The cache
  * owns its buffers (outside any scope) and frees them on {@link #close()}.
  */
@@ -26,8 +28,9 @@ public final class KvCache implements AutoCloseable {
         Tensor kb = keys[layer], vb = values[layer];
         if (kb == null || kb.size(2) < need) {
             long cap = Math.max(need, kb == null ? Math.max(64, need) : kb.size(2) * 2);
-            Tensor nk = Torch.own(torch.zeros(new long[]{k.size(0), k.size(1), cap, k.size(3)}, new org.bytedeco.pytorch.TensorOptions(k.scalar_type())));
-            Tensor nv = Torch.own(torch.zeros(new long[]{v.size(0), v.size(1), cap, v.size(3)}, new org.bytedeco.pytorch.TensorOptions(v.scalar_type())));
+            var type = new org.bytedeco.pytorch.TensorOptions(dev.auris.nn.Attention.cacheType(k.scalar_type()));
+            Tensor nk = Torch.own(torch.zeros(new long[]{k.size(0), k.size(1), cap, k.size(3)}, type));
+            Tensor nv = Torch.own(torch.zeros(new long[]{v.size(0), v.size(1), cap, v.size(3)}, type));
             if (kb != null && start > 0) {
                 nk.narrow(2, 0, start).copy_(kb.narrow(2, 0, start));
                 nv.narrow(2, 0, start).copy_(vb.narrow(2, 0, start));

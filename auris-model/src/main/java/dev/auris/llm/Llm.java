@@ -90,6 +90,7 @@ public final class Llm implements AutoCloseable {
             case dev.auris.nn.Weights.Int8 q -> (q.group() == 32 ? "int8 in 32-blocks" : "int8 per row")
                     + (dev.auris.nn.NativeGemv.available() ? " (decode: " + dev.auris.nn.NativeGemv.describe() + ")" : " (Vector API)")
                     + " × " + dtype.name().toLowerCase(java.util.Locale.ROOT);
+            case dev.auris.nn.Weights.Int4 q -> "int4 in 32-blocks (decode: " + dev.auris.nn.NativeGemv.describe() + ") × " + dtype.name().toLowerCase(java.util.Locale.ROOT);
             case dev.auris.nn.Weights.Fbgemm8 q -> "int8 weights and activations (fbgemm) × " + dtype.name().toLowerCase(java.util.Locale.ROOT);
             case dev.auris.nn.Weights.Fp16 h -> "fp16 packed (fbgemm) × " + dtype.name().toLowerCase(java.util.Locale.ROOT);
         };
@@ -252,7 +253,8 @@ public final class Llm implements AutoCloseable {
         Tensor[] cs = rope.cosSin(start, (int) t);
         Tensor cos = cs[0].to(Torch.scalarType(dtype)), sin = cs[1].to(Torch.scalarType(dtype));
         long s = start + t;
-        Tensor mask = attentionMask(start, t, s, keyPadding, cache == null && start != 0);
+        // one new position sees every key there is: no mask to build and apply (decode's step)
+        Tensor mask = t == 1 && keyPadding == null ? null : attentionMask(start, t, s, keyPadding, cache == null && start != 0);
         for (int i = 0; i < layers.size(); i++) {
             Layer l = layers.get(i);
             h = h.add(attention(i, l, rmsNorm(h, l.inputLayernorm()), b, t, start, cos, sin, cache, mask));
@@ -290,7 +292,7 @@ public final class Llm implements AutoCloseable {
             k = kv[0];
             v = kv[1];
         }
-        Tensor o = Attention.attend(q, k, v, mask, true);      // [B, H, T, hd]
+        Tensor o = Attention.attend(q, k, v, mask, t > 1);     // [B, H, T, hd]
         return l.oProj().apply(o.transpose(1, 2).reshape(b, t, (long) h * hd)); // [B, T, D]
     }
 

@@ -125,13 +125,17 @@ final class LlmLoader {
     }
 
     /**
-     * The linear weight {@code name} [out, in] in {@code format}: GGUF Q8_0 / Q4_0 blocks load as they are
-     * (INT8); anything else is read as float32 and quantized (per 32 weights, or per row when in is no multiple of 32) or packed.
+     * The linear weight {@code name} [out, in] in {@code format}: GGUF Q8_0 blocks load as they are (INT8), Q4_0 blocks
+     * as int4 (INT8 or INT4 asked; as int8 where the native kernels are missing); anything else is read as float32 and
+     * quantized (per 32 weights, or per row when in is no multiple of 32) or packed.
      */
     private static Weights packed(WeightSource src, String name, long out, long in, WeightFormat format) {
         ScalarType gemm = Cpu.current().avx512Bf16() || Cpu.current().amx() ? ScalarType.BFloat16 : ScalarType.Float;
-        if (format == WeightFormat.INT8 && src instanceof GgufWeights g && g.isInt8Blocks(name) && in % 32 == 0) {
+        boolean int4 = dev.auris.nn.NativeGemv.available() && in % 32 == 0;
+        if (format == WeightFormat.INT4 && !int4) format = WeightFormat.INT8;               // no kernel for it here: int8 holds every int4 value
+        if ((format == WeightFormat.INT8 || format == WeightFormat.INT4) && src instanceof GgufWeights g && g.isInt8Blocks(name) && in % 32 == 0) {
             GgufWeights.Int8Blocks b = g.int8Blocks(name, out, in);
+            if (int4 && g.isQ4Blocks(name)) return Weights.Int4.pack(b.q(), b.scales(), out, in, gemm);
             Tensor q = Torch.fromBytes(java.nio.ByteBuffer.wrap(b.q()), DType.I8, out, in);
             return new Weights.Int8(q, Torch.fromFloats(b.scales(), out, in / 32), 32, gemm);
         }
@@ -139,6 +143,7 @@ final class LlmLoader {
         return switch (format) {
             case FP16 -> Weights.Fp16.pack(w);
             case INT8 -> Weights.Int8.quantize(w, in % 32 == 0 ? 32 : (int) in, gemm);
+            case INT4 -> Weights.Int4.quantize(w, gemm);
             case INT8_DYNAMIC -> Weights.Fbgemm8.quantize(w);
             case DENSE -> new Weights.Dense(w);
         };

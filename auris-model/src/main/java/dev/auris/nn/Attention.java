@@ -23,6 +23,11 @@ public final class Attention {
 
     private Attention() {}
 
+    /** The dtype keys and values are best kept in for {@link #attend} (a KV cache's): float32 where attention runs in float32. */
+    public static torch.ScalarType cacheType(torch.ScalarType type) {
+        return WRITTEN_OUT ? type.intern() : torch.ScalarType.Float;
+    }
+
     public static Tensor attend(Tensor q, Tensor k, Tensor v, Tensor mask, boolean causal) {
         long h = q.size(1), kvh = k.size(1);
         torch.ScalarType type = q.scalar_type().intern();

@@ -45,14 +45,19 @@ final class Int8Dequant {
     /** {@code w}'s weights as bf16 [N, K] in this thread's scratch buffer: valid until the thread's next call. */
     static Tensor scratch(Weights.Int8 w) {
         long n = w.q().size(0), k = w.q().size(1);
+        Tensor out = scratch(n, k);                                                           // [N, K]
+        toBf16(segment(w.q()), segment(w.scales()), w.group(), segment(out), (int) n, (int) k, torch.get_num_threads());
+        return out;
+    }
+
+    /** This thread's bf16 scratch as [N, K] (contents undefined): valid until the thread's next call. */
+    static Tensor scratch(long n, long k) {
         Tensor[] slot = SCRATCH.get();
         if (slot[0] == null || slot[0].numel() < n * k) {
             if (slot[0] != null) slot[0].close();
             slot[0] = Torch.own(torch.empty(new long[]{n * k}, Torch.options(DType.BF16), new MemoryFormatOptional()));
         }
-        Tensor out = slot[0].narrow(0, 0, n * k).view(n, k);                                  // [N, K]
-        toBf16(segment(w.q()), segment(w.scales()), w.group(), segment(slot[0]).asSlice(0, 2 * n * k), (int) n, (int) k, torch.get_num_threads());
-        return out;
+        return slot[0].narrow(0, 0, n * k).view(n, k);
     }
 
     static MemorySegment segment(Tensor t) {

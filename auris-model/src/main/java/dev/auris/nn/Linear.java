@@ -23,6 +23,7 @@ public record Linear(Weights weights, Tensor bias, Lora lora) {
             case Weights.Dense d when NativeGemv.takesBf16(x, d.w()) -> withBias(NativeGemv.linearBf16(x, d.w()));
             case Weights.Dense(Tensor w) -> bias == null ? torch.linear(x, w) : torch.linear(x, w, new TensorOptional(bias));
             case Weights.Int8 q -> withBias(q.apply(x));
+            case Weights.Int4 q -> withBias(q.apply(x));
             case Weights.Fbgemm8 q -> withBias(q.apply(x));
             case Weights.Fp16 h -> withBias(h.apply(x));
         };
@@ -38,13 +39,14 @@ public record Linear(Weights weights, Tensor bias, Lora lora) {
         return switch (weights) {
             case Weights.Dense(Tensor w) -> w;
             case Weights.Int8 q -> throw packed();
+            case Weights.Int4 q -> throw packed();
             case Weights.Fbgemm8 q -> throw packed();
             case Weights.Fp16 h -> throw packed();
         };
     }
 
     private static UnsupportedOperationException packed() {
-        return new UnsupportedOperationException("this layer's weights are packed int8 / fp16 (inference only): load the model with --dtype f32 or bf16 to train, merge or save it");
+        return new UnsupportedOperationException("this layer's weights are packed int8 / int4 / fp16 (inference only): load the model with --dtype f32 or bf16 to train, merge or save it");
     }
 
     public Linear withLora(Lora l) { return new Linear(weights, bias, l); }

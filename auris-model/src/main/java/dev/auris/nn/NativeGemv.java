@@ -28,12 +28,12 @@ import java.util.Locale;
 public final class NativeGemv {
     private static final String RESOURCE = "/native/linux-x86_64/libauris_kernels.so";
     private static final int ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_AVX512BF16 = 4;
-    private static final MethodHandle BF16, Q8;
+    private static final MethodHandle BF16, Q8, Q4, DEQUANT_Q4;
     private static final int ISA;
     private static final String WHY_NOT;
 
     static {
-        MethodHandle bf16 = null, q8 = null;
+        MethodHandle bf16 = null, q8 = null, q4 = null, dequantQ4 = null;
         int isa = 0;
         String why = null;
         try {
@@ -44,12 +44,16 @@ public final class NativeGemv {
             var i = ValueLayout.JAVA_INT;
             bf16 = linker.downcallHandle(lib.findOrThrow("auris_gemv_bf16"), FunctionDescriptor.of(i, a, i, a, i, a, i, i, i, i));
             q8 = linker.downcallHandle(lib.findOrThrow("auris_gemv_q8"), FunctionDescriptor.of(i, a, i, a, a, i, i, a, i, i, i));
+            q4 = linker.downcallHandle(lib.findOrThrow("auris_gemv_q4"), FunctionDescriptor.of(i, a, i, a, a, i, a, i, i, i));
+            dequantQ4 = linker.downcallHandle(lib.findOrThrow("auris_dequant_q4"), FunctionDescriptor.of(i, a, a, i, a, i, i, i));
             if ((isa & ISA_AVX2) == 0) why = "the CPU has no AVX2";
         } catch (Throwable e) {
             why = e.getMessage() == null ? e.toString() : e.getMessage();
         }
         BF16 = bf16;
         Q8 = q8;
+        Q4 = q4;
+        DEQUANT_Q4 = dequantQ4;
         ISA = isa;
         WHY_NOT = why;
     }
@@ -113,8 +117,37 @@ public final class NativeGemv {
         org.bytedeco.pytorch.Tensor y = org.bytedeco.pytorch.global.torch.empty(shape, dev.auris.core.Torch.options(dev.auris.core.DType.BF16),
                 new org.bytedeco.pytorch.MemoryFormatOptional());                           // [..., N]
         bf16(Int8Dequant.segment(xc), (int) (xc.numel() / k), Int8Dequant.segment(w), k, Int8Dequant.segment(y), n, true,
-                org.bytedeco.pytorch.global.torch.get_num_threads());
+                dev.auris.core.Torch.configuredThreads());
         return y;
+    }
+
+    /** y [m, n] float32 = x [m, k] float32 · W ᵀ, W int4 in 32-blocks: p [n, k/2] (Q4_0's nibble order, + 8), s [n, k/32]. */
+    static void q4(MemorySegment x, int m, MemorySegment p, MemorySegment s, int k, MemorySegment y, int n, int threads) {
+        check(m, k, n);
+        if (k % 32 != 0) throw new IllegalArgumentException("int4 kernel: K = " + k + " is no multiple of 32");
+        RowSplit.run(n, threads, 1, (r0, r1) -> {
+            int rc;
+            try {
+                rc = (int) Q4.invokeExact(x, m, p, s, k, y, n, r0, r1);
+            } catch (Throwable e) {
+                throw new IllegalStateException("native int4 kernel failed", e);
+            }
+            if (rc != 0) throw new IllegalStateException("native int4 kernel refused [" + n + ", " + k + "]");
+        });
+    }
+
+    /** out [n, k] (bf16 when {@code bf16Out}, else float32) = the int4 weights p, s dequantized. */
+    static void dequantQ4(MemorySegment p, MemorySegment s, int k, MemorySegment out, int n, boolean bf16Out, int threads) {
+        check(1, k, n);
+        RowSplit.run(n, threads, 1, (r0, r1) -> {
+            int rc;
+            try {
+                rc = (int) DEQUANT_Q4.invokeExact(p, s, k, out, r0, r1, bf16Out ? 1 : 0);
+            } catch (Throwable e) {
+                throw new IllegalStateException("native int4 dequantization failed", e);
+            }
+            if (rc != 0) throw new IllegalStateException("native int4 dequantization refused K = " + k);
+        });
     }
 
     private static void call(MethodHandle h, MemorySegment x, int m, MemorySegment w, int k, MemorySegment y, int n, int r0, int r1, int flag) {

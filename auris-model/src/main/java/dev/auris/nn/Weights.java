@@ -13,12 +13,13 @@ import java.lang.foreign.MemorySegment;
  * model's dtype, through {@code torch.linear}) or {@link Int8} (weight-only int8 with float32 scales per
  * row or per 32-weight block, through {@link Int8Gemv} for a few rows and a dequantized GEMM for many),
  * {@link Fbgemm8} (int8 a row through fbgemm's VNNI kernels, activations quantized on the fly) or
+ * {@link Int4} (4-bit in GGUF Q4_0's 32-blocks, through the native kernel),
  * {@link Fp16} (fp16 packed for fbgemm: half the bytes of f32, float32 math). Which one is fastest where is
  * measured in docs/BENCHMARKS.md.
  *
  * <p>Shapes: x [..., in] → [..., out]; N = out, K = in, G = the scale group.
  */
-public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Fbgemm8, Weights.Fp16 {
+public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Int4, Weights.Fbgemm8, Weights.Fp16 {
     long outFeatures();
 
     long inFeatures();
@@ -114,7 +115,7 @@ public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Fbg
                 shape[shape.length - 1] = n;
                 Tensor y = torch.empty(shape, Torch.options(dev.auris.core.DType.F32), new org.bytedeco.pytorch.MemoryFormatOptional()); // [..., N]
                 NativeGemv.q8(Int8Dequant.segment(xf), (int) m, Int8Dequant.segment(q), Int8Dequant.segment(scales), group, (int) k,
-                        Int8Dequant.segment(y), (int) n, torch.get_num_threads());
+                        Int8Dequant.segment(y), (int) n, Torch.configuredThreads());
                 return out.intern() == ScalarType.Float ? y : y.to(out);
             }
             float[] xa = new float[(int) (m * k)], ya = new float[(int) (m * n)];
@@ -125,6 +126,95 @@ public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Fbg
             long[] shape = Torch.shape(x);
             shape[shape.length - 1] = n;
             Tensor y = Torch.fromFloats(ya, shape);                                           // [..., N]
+            return out.intern() == ScalarType.Float ? y : y.to(out);
+        }
+    }
+
+    /**
+     * Weight-only int4 in blocks of 32 weights of a row, as GGUF's Q4_0 stores them: {@code packed} [N, K/2] uint8,
+     * byte j of block g holding weight 32g + j in its low nibble and 32g + j + 16 in its high one, each + 8;
+     * {@code scales} [N, K/32] float32; W = (nibble − 8) · scale. Up to {@link Int8#GEMV_ROWS} rows of x run the
+     * native kernel ({@link NativeGemv}: half the bytes of int8 streamed); more are a GEMM on the weights unpacked
+     * to {@code gemm} (bf16 in a reused scratch where the CPU has bf16 dot products).
+     */
+    record Int4(Tensor packed, Tensor scales, ScalarType gemm) implements Weights {
+        public Int4 {
+            if (packed.scalar_type().intern() != ScalarType.Byte || scales.scalar_type().intern() != ScalarType.Float || packed.dim() != 2
+                    || scales.dim() != 2 || scales.size(0) != packed.size(0) || scales.size(1) * 16 != packed.size(1)) {
+                throw new IllegalArgumentException("int4 weights are packed uint8 [N, K/2] and scales float32 [N, K/32]; got "
+                        + java.util.Arrays.toString(Torch.shape(packed)) + " and " + java.util.Arrays.toString(Torch.shape(scales)));
+            }
+            gemm = gemm.intern();
+        }
+
+        /** int4 from int8 values in [−8, 7] q [N, K] (K a multiple of 32) and their scales [N, K/32], e.g. a GGUF Q4_0 tensor's. */
+        public static Int4 pack(byte[] q, float[] scales, long n, long k, ScalarType gemm) {
+            if (k % 32 != 0 || q.length != n * k || scales.length != n * k / 32) {
+                throw new IllegalArgumentException("int4 packs [N, K] in 32-blocks: " + q.length + " values, " + scales.length + " scales for [" + n + ", " + k + "]");
+            }
+            byte[] p = new byte[q.length / 2];
+            for (int b = 0; b < q.length / 32; b++) {
+                for (int j = 0; j < 16; j++) {
+                    int lo = q[32 * b + j] + 8, hi = q[32 * b + j + 16] + 8;
+                    if ((lo | hi) >>> 4 != 0) throw new IllegalArgumentException("int4 values must lie in [-8, 7]; block " + b + " has " + (lo - 8) + ", " + (hi - 8));
+                    p[16 * b + j] = (byte) (lo | hi << 4);
+                }
+            }
+            return new Int4(Torch.fromBytes(java.nio.ByteBuffer.wrap(p), dev.auris.core.DType.U8, n, k / 2), Torch.fromFloats(scales, n, k / 32), gemm);
+        }
+
+        /** w [N, K] (K a multiple of 32) quantized as llama.cpp's Q4_0 does (d = the largest-magnitude value / −8). */
+        public static Int4 quantize(Tensor w, ScalarType gemm) {
+            long n = w.size(0), k = w.size(1);
+            float[] f = Torch.toFloats(w.to(ScalarType.Float).contiguous());
+            byte[] blocks = dev.auris.io.GgmlQuant.quantize(dev.auris.io.GgmlType.Q4_0, f);    // 18 bytes a block: f16 d, 16 nibble bytes
+            byte[] q = new byte[f.length];
+            float[] d = new float[f.length / 32];
+            for (int b = 0; b < d.length; b++) {
+                int o = 18 * b;
+                d[b] = Float.float16ToFloat((short) ((blocks[o] & 0xFF) | (blocks[o + 1] & 0xFF) << 8));
+                for (int j = 0; j < 16; j++) {
+                    q[32 * b + j] = (byte) ((blocks[o + 2 + j] & 0x0F) - 8);
+                    q[32 * b + j + 16] = (byte) (((blocks[o + 2 + j] & 0xFF) >> 4) - 8);
+                }
+            }
+            return pack(q, d, n, k, gemm);
+        }
+
+        public long outFeatures() { return packed.size(0); }
+
+        public long inFeatures() { return packed.size(1) * 2; }
+
+        public long bytes() { return packed.nbytes() + scales.nbytes(); }
+
+        public java.util.List<Tensor> tensors() { return java.util.List.of(packed, scales); }
+
+        /** W [N, K] as {@code type} (bf16 or float32), a new tensor. */
+        public Tensor dequantize(ScalarType type) {
+            long n = outFeatures(), k = inFeatures();
+            boolean bf16 = type.intern() == ScalarType.BFloat16;
+            Tensor w = torch.empty(new long[]{n, k}, Torch.options(bf16 ? dev.auris.core.DType.BF16 : dev.auris.core.DType.F32), new org.bytedeco.pytorch.MemoryFormatOptional());
+            NativeGemv.dequantQ4(Int8Dequant.segment(packed), Int8Dequant.segment(scales), (int) k, Int8Dequant.segment(w), (int) n, bf16, Torch.configuredThreads());
+            return bf16 || type.intern() == ScalarType.Float ? w : w.to(type);
+        }
+
+        public Tensor apply(Tensor x) {
+            long k = inFeatures(), n = outFeatures(), m = x.numel() / k;
+            ScalarType out = x.scalar_type();
+            if (m > Int8.GEMV_ROWS) {
+                if (gemm == ScalarType.BFloat16) {                                            // a prefill: unpacked into the reused scratch
+                    Tensor w = Int8Dequant.scratch(n, k);                                     // [N, K]
+                    NativeGemv.dequantQ4(Int8Dequant.segment(packed), Int8Dequant.segment(scales), (int) k, Int8Dequant.segment(w), (int) n, true, Torch.configuredThreads());
+                    return torch.linear(x.to(gemm), w).to(out);
+                }
+                return torch.linear(x.to(gemm), dequantize(gemm)).to(out);
+            }
+            Tensor xf = x.to(ScalarType.Float).contiguous();                                  // [..., K]
+            long[] shape = Torch.shape(x);
+            shape[shape.length - 1] = n;
+            Tensor y = torch.empty(shape, Torch.options(dev.auris.core.DType.F32), new org.bytedeco.pytorch.MemoryFormatOptional()); // [..., N]
+            NativeGemv.q4(Int8Dequant.segment(xf), (int) m, Int8Dequant.segment(packed), Int8Dequant.segment(scales), (int) k, Int8Dequant.segment(y), (int) n,
+                    Torch.configuredThreads());
             return out.intern() == ScalarType.Float ? y : y.to(out);
         }
     }

@@ -43,7 +43,8 @@ class Int8WeightsTest {
     void ggufBlocksRunAsInt8EqualToTheirDequantizedWeights(String type) {
         int[] ids = Golden.ints(Golden.json("llama-tiny").get("input_ids"));
         try (var scope = new PointerScope(); Llm llm = Llm.load(GgufLlmTest.gguf(type), Precision.parse("auto"))) {
-            assertTrue(llm.weightsDescription().startsWith("int8 in 32-blocks"), llm.weightsDescription());
+            String kept = type.equals("q4_0") && dev.auris.nn.NativeGemv.available() ? "int4 in 32-blocks" : "int8 in 32-blocks"; // Q4_0 keeps its 4 bits where the kernel runs
+            assertTrue(llm.weightsDescription().startsWith(kept), llm.weightsDescription());
             float[] want = Golden.npy("gguf-tiny", "expected_logits_" + type + ".npy").data();
             double decode = Golden.maxAbsDiff(want, stepwise(llm, ids));
             double prefill = Golden.maxAbsDiff(want, GgufLlmTest.logits(llm, ids)); // 12 rows: dequantized GEMM (bf16 where the CPU has it)
@@ -107,7 +108,7 @@ class Int8WeightsTest {
 
     /** The tiny golden Llama (untied) with every linear weight quantized and dequantized, as the reference for the packed formats. */
     @ParameterizedTest
-    @ValueSource(strings = {"int8", "int8-dynamic", "fp16w"})
+    @ValueSource(strings = {"int8", "int4", "int8-dynamic", "fp16w"})
     void packedFormatsStayCloseToFloatMathOnTheSameWeights(String format) {
         Path dir = Golden.dir("llama-tiny");
         int[] ids = Golden.ints(Golden.json("llama-tiny").get("input_ids"));
@@ -119,7 +120,10 @@ class Int8WeightsTest {
                 public Tensor tensor(String name, DType dtype, long... shape) {
                     Tensor t = ckpt.tensor(name, DType.F32, shape);
                     if (shape.length != 2 || name.contains("norm") || name.contains("embed_tokens")) return t;
-                    return int8 ? Weights.Int8.quantize(t, format.equals("int8") && shape[1] % 32 == 0 ? 32 : (int) shape[1], torch.ScalarType.Float).dequantize(torch.ScalarType.Float)
+                    if (format.equals("int4") && shape[1] % 32 == 0 && dev.auris.nn.NativeGemv.available()) {
+                        return Weights.Int4.quantize(t, torch.ScalarType.Float).dequantize(torch.ScalarType.Float);
+                    }
+                    return int8 || format.equals("int4") ? Weights.Int8.quantize(t, !format.equals("int8-dynamic") && shape[1] % 32 == 0 ? 32 : (int) shape[1], torch.ScalarType.Float).dequantize(torch.ScalarType.Float)
                             : t.to(torch.ScalarType.Half).to(torch.ScalarType.Float);
                 }
                 public boolean contains(String name) { return ckpt.contains(name); }
@@ -130,7 +134,7 @@ class Int8WeightsTest {
                 double err = Golden.maxAbsDiff(want, got), scale = Golden.maxAbsDiff(new float[want.length], want);
                 System.out.printf("llama-tiny %s (%s): max |Δ logits| %.2e vs float32 on the same weights (logits up to %.1f)%n", format, packed.weightsDescription(), err, scale);
                 double bound = switch (p.weights()) {
-                    case INT8 -> 1e-4;          // float32 activations: summation order only
+                    case INT8, INT4 -> 1e-4;    // float32 activations: summation order only
                     case INT8_DYNAMIC -> 5e-2;  // activations rounded to uint8 per tensor (measured 1.3e-2 on logits up to 1.5)
                     default -> 1e-2;            // fbgemm's fp16 GEMM
                 };

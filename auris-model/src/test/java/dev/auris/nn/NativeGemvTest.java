@@ -77,4 +77,37 @@ class NativeGemvTest {
             assertEquals(rows, new Weights.Dense(w).apply(x).size(0));
         }
     }
+
+    /** int4 in Q4_0 blocks: the kernel and the prefill's unpacking against float32 math on the dequantized weights, which equal llama.cpp's Q4_0 rule. */
+    @ParameterizedTest
+    @CsvSource({"1,130,256,1", "3,257,2048,2", "8,64,96,2", "12,70,64,2"})
+    void int4MatchesFloatMathOnItsDequantizedWeights(int m, int n, int k, int threads) {
+        try (var scope = new PointerScope(); var guard = new NoGradGuard()) {
+            torch.manual_seed(n * 11L + k);
+            Tensor w = torch.randn(n, k);
+            var q = Weights.Int4.quantize(w, torch.ScalarType.Float);
+            assertEquals(n * (long) k / 2, q.packed().nbytes());
+            Tensor dq = q.dequantize(torch.ScalarType.Float);                                      // [N, K]
+            float[] want = dev.auris.io.GgmlDequant.toFloats(dev.auris.io.GgmlType.Q4_0,
+                    java.lang.foreign.MemorySegment.ofArray(dev.auris.io.GgmlQuant.quantize(dev.auris.io.GgmlType.Q4_0, Torch.toFloats(w))), n * k);
+            assertArrayEquals(want, Torch.toFloats(dq), "unpacked int4 = ggml's Q4_0 dequantization");
+            Tensor x = torch.randn(m, k);
+            Tensor ref = torch.matmul(x, dq.t());                                                  // [M, N]
+            double scale = Torch.toFloats(ref.abs().max())[0];
+            Tensor y = q.apply(x);                                                                 // the kernel (m ≤ 8) or the GEMM on unpacked weights
+            double d = Torch.toFloats(y.sub(ref).abs().max())[0];
+            assertTrue(d <= 1e-5 * scale * Math.sqrt(k / 32.0), "int4 product differs by " + d + " (scale " + scale + ")");
+            double moved = Torch.toFloats(y.sub(torch.matmul(x, w.t())).abs().max())[0];
+            assertTrue(moved < 0.2 * scale, "4-bit quantization moved outputs by " + moved + " of " + scale);
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void int4RejectsValuesOutsideFourBitsAndRaggedShapes() {
+        byte[] q = new byte[64];
+        q[5] = 8;
+        var e = assertThrows(IllegalArgumentException.class, () -> Weights.Int4.pack(q, new float[2], 2, 32, torch.ScalarType.Float));
+        assertTrue(e.getMessage().contains("[-8, 7]"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Weights.Int4.pack(new byte[40], new float[1], 1, 40, torch.ScalarType.Float));
+    }
 }
