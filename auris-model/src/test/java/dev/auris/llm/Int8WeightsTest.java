@@ -48,7 +48,7 @@ class Int8WeightsTest {
             float[] want = Golden.npy("gguf-tiny", "expected_logits_" + type + ".npy").data();
             double decode = Golden.maxAbsDiff(want, stepwise(llm, ids));
             double prefill = Golden.maxAbsDiff(want, GgufLlmTest.logits(llm, ids)); // 12 rows: dequantized GEMM (bf16 where the CPU has it)
-            System.out.printf("GGUF %s as int8 blocks: max |Δ logits| vs numpy, decode steps %.1e, prefill %.1e%n", type, decode, prefill);
+            System.out.printf("GGUF %s as %s: max |Δ logits| vs numpy, decode steps %.1e, prefill %.1e%n", type, kept, decode, prefill);
             assertTrue(decode < 1e-4, "decode " + decode);
             assertTrue(prefill < 5e-2, "prefill " + prefill);
         }
