@@ -1,6 +1,6 @@
 /*
  * Auris's native matrix × few-vectors kernels for decode (weights streamed once from memory), called from Java
- * through the FFM API (dev.auris.nn.NativeGemv). One source, several instruction sets: each kernel is compiled
+ * through the FFM API (dev.auris.nn.NativeKernels). One source, several instruction sets: each kernel is compiled
  * for AVX-512 (+BF16) and AVX2 by target attributes, and auris_isa() tells Java which the CPU runs, so one
  * build runs on any x86-64 (no -march=native).
  *
@@ -316,5 +316,52 @@ int auris_dequant_q4(const uint8_t *p, const float *s, int k, void *out, int r0,
             for (int j = 0; j < 32; j++) store(row[j], bf16_out, out, o + j);
         }
     }
+    return 0;
+}
+
+/* ---------- attention of one new position over a float32 KV cache (a decode step) ----------
+ * q [h, hd] float32; k, v: kv heads of s positions each, position stride hd, head stride kv_stride (a cache's
+ * capacity · hd); out [h, hd] float32. Query head i reads kv head i / (h / kv) (grouped-query attention).
+ * softmax(q kᵀ / √hd) v in float32 with the maximum subtracted, as SDPA's math. Heads h0..h1-1. */
+#include <math.h>
+
+__attribute__((target_clones("avx512f", "arch=haswell", "default")))
+static void attend1(const float *q, int h, const float *k, const float *v, int kv, int s, long kv_stride, int hd, float *out, float *scores, int h0, int h1) {
+    int group = h / kv;
+    float scale = 1.0f / sqrtf((float) hd);
+    for (int i = h0; i < h1; i++) {
+        const float *qi = q + (long) i * hd;
+        const float *ki = k + (long) (i / group) * kv_stride, *vi = v + (long) (i / group) * kv_stride;
+        float *sc = scores + (long) (i - h0) * s;
+        float max = -INFINITY;
+        for (int j = 0; j < s; j++) {
+            const float *kj = ki + (long) j * hd;
+            float d = 0;
+            #pragma omp simd reduction(+:d)
+            for (int t = 0; t < hd; t++) d += qi[t] * kj[t];
+            d *= scale;
+            sc[j] = d;
+            if (d > max) max = d;
+        }
+        float sum = 0;
+        for (int j = 0; j < s; j++) {
+            sc[j] = expf(sc[j] - max);
+            sum += sc[j];
+        }
+        float inv = 1.0f / sum;
+        float *oi = out + (long) i * hd;
+        for (int t = 0; t < hd; t++) oi[t] = 0;
+        for (int j = 0; j < s; j++) {
+            const float *vj = vi + (long) j * hd;
+            float p = sc[j] * inv;
+            #pragma omp simd
+            for (int t = 0; t < hd; t++) oi[t] += p * vj[t];
+        }
+    }
+}
+
+int auris_attend1(const float *q, int h, const float *k, const float *v, int kv, int s, long kv_stride, int hd, float *out, float *scores, int h0, int h1) {
+    if (kv < 1 || h % kv != 0 || s < 1 || hd < 1 || h0 < 0 || h1 > h) return -1;
+    attend1(q, h, k, v, kv, s, kv_stride, hd, out, scores, h0, h1);
     return 0;
 }

@@ -131,7 +131,7 @@ final class LlmLoader {
      */
     private static Weights packed(WeightSource src, String name, long out, long in, WeightFormat format) {
         ScalarType gemm = Cpu.current().avx512Bf16() || Cpu.current().amx() ? ScalarType.BFloat16 : ScalarType.Float;
-        boolean int4 = dev.auris.nn.NativeGemv.available() && in % 32 == 0;
+        boolean int4 = dev.auris.nn.NativeKernels.available() && in % 32 == 0;
         if (format == WeightFormat.INT4 && !int4) format = WeightFormat.INT8;               // no kernel for it here: int8 holds every int4 value
         if ((format == WeightFormat.INT8 || format == WeightFormat.INT4) && src instanceof GgufWeights g && g.isInt8Blocks(name) && in % 32 == 0) {
             GgufWeights.Int8Blocks b = g.int8Blocks(name, out, in);

@@ -31,6 +31,10 @@ public final class Attention {
     public static Tensor attend(Tensor q, Tensor k, Tensor v, Tensor mask, boolean causal) {
         long h = q.size(1), kvh = k.size(1);
         torch.ScalarType type = q.scalar_type().intern();
+        if (mask == null && q.size(2) == 1) {                            // a decode step over a float32 cache: one native call
+            Tensor o = NativeKernels.attendOne(q, k, v);
+            if (o != null) return type == torch.ScalarType.Float ? o : o.to(type);
+        }
         if (type == torch.ScalarType.Float || !WRITTEN_OUT) {
             torch.ScalarType f = torch.ScalarType.Float;
             Tensor o = torch.scaled_dot_product_attention(q.to(f), k.to(f), v.to(f), mask == null ? new TensorOptional() : new TensorOptional(mask),

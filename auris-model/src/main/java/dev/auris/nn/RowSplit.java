@@ -19,7 +19,7 @@ final class RowSplit {
     }
 
     /** How long an idle worker spins before it parks: longer than the libtorch ops between two products of a step. */
-    static final long SPIN_NANOS = 50_000;
+    static final long SPIN_NANOS = 100_000;
 
     private static final ReentrantLock OWNER = new ReentrantLock();
     private static Worker[] workers = new Worker[0];

@@ -39,8 +39,8 @@ public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Int
 
         public long inFeatures() { return w.size(1); }
 
-        /** bf16 products of a few rows (decode) run the native kernel ({@link NativeGemv}); the rest {@code torch.linear}. */
-        public Tensor apply(Tensor x) { return NativeGemv.takesBf16(x, w) ? NativeGemv.linearBf16(x, w) : torch.linear(x, w); }
+        /** bf16 products of a few rows (decode) run the native kernel ({@link NativeKernels}); the rest {@code torch.linear}. */
+        public Tensor apply(Tensor x) { return NativeKernels.takesBf16(x, w) ? NativeKernels.linearBf16(x, w) : torch.linear(x, w); }
 
         public long bytes() { return w.nbytes(); }
 
@@ -110,11 +110,11 @@ public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Int
                 return torch.linear(x.to(gemm), dequantize(gemm)).to(out);
             }
             Tensor xf = x.to(ScalarType.Float).contiguous();
-            if (NativeGemv.available()) {
+            if (NativeKernels.available()) {
                 long[] shape = Torch.shape(x);
                 shape[shape.length - 1] = n;
                 Tensor y = torch.empty(shape, Torch.options(dev.auris.core.DType.F32), new org.bytedeco.pytorch.MemoryFormatOptional()); // [..., N]
-                NativeGemv.q8(Int8Dequant.segment(xf), (int) m, Int8Dequant.segment(q), Int8Dequant.segment(scales), group, (int) k,
+                NativeKernels.q8(Int8Dequant.segment(xf), (int) m, Int8Dequant.segment(q), Int8Dequant.segment(scales), group, (int) k,
                         Int8Dequant.segment(y), (int) n, Torch.configuredThreads());
                 return out.intern() == ScalarType.Float ? y : y.to(out);
             }
@@ -134,7 +134,7 @@ public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Int
      * Weight-only int4 in blocks of 32 weights of a row, as GGUF's Q4_0 stores them: {@code packed} [N, K/2] uint8,
      * byte j of block g holding weight 32g + j in its low nibble and 32g + j + 16 in its high one, each + 8;
      * {@code scales} [N, K/32] float32; W = (nibble − 8) · scale. Up to {@link Int8#GEMV_ROWS} rows of x run the
-     * native kernel ({@link NativeGemv}: half the bytes of int8 streamed); more are a GEMM on the weights unpacked
+     * native kernel ({@link NativeKernels}: half the bytes of int8 streamed); more are a GEMM on the weights unpacked
      * to {@code gemm} (bf16 in a reused scratch where the CPU has bf16 dot products).
      */
     record Int4(Tensor packed, Tensor scales, ScalarType gemm) implements Weights {
@@ -194,7 +194,7 @@ public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Int
             long n = outFeatures(), k = inFeatures();
             boolean bf16 = type.intern() == ScalarType.BFloat16;
             Tensor w = torch.empty(new long[]{n, k}, Torch.options(bf16 ? dev.auris.core.DType.BF16 : dev.auris.core.DType.F32), new org.bytedeco.pytorch.MemoryFormatOptional());
-            NativeGemv.dequantQ4(Int8Dequant.segment(packed), Int8Dequant.segment(scales), (int) k, Int8Dequant.segment(w), (int) n, bf16, Torch.configuredThreads());
+            NativeKernels.dequantQ4(Int8Dequant.segment(packed), Int8Dequant.segment(scales), (int) k, Int8Dequant.segment(w), (int) n, bf16, Torch.configuredThreads());
             return bf16 || type.intern() == ScalarType.Float ? w : w.to(type);
         }
 
@@ -204,7 +204,7 @@ public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Int
             if (m > Int8.GEMV_ROWS) {
                 if (gemm == ScalarType.BFloat16) {                                            // a prefill: unpacked into the reused scratch
                     Tensor w = Int8Dequant.scratch(n, k);                                     // [N, K]
-                    NativeGemv.dequantQ4(Int8Dequant.segment(packed), Int8Dequant.segment(scales), (int) k, Int8Dequant.segment(w), (int) n, true, Torch.configuredThreads());
+                    NativeKernels.dequantQ4(Int8Dequant.segment(packed), Int8Dequant.segment(scales), (int) k, Int8Dequant.segment(w), (int) n, true, Torch.configuredThreads());
                     return torch.linear(x.to(gemm), w).to(out);
                 }
                 return torch.linear(x.to(gemm), dequantize(gemm)).to(out);
@@ -213,7 +213,7 @@ public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Int
             long[] shape = Torch.shape(x);
             shape[shape.length - 1] = n;
             Tensor y = torch.empty(shape, Torch.options(dev.auris.core.DType.F32), new org.bytedeco.pytorch.MemoryFormatOptional()); // [..., N]
-            NativeGemv.q4(Int8Dequant.segment(xf), (int) m, Int8Dequant.segment(packed), Int8Dequant.segment(scales), (int) k, Int8Dequant.segment(y), (int) n,
+            NativeKernels.q4(Int8Dequant.segment(xf), (int) m, Int8Dequant.segment(packed), Int8Dequant.segment(scales), (int) k, Int8Dequant.segment(y), (int) n,
                     Torch.configuredThreads());
             return out.intern() == ScalarType.Float ? y : y.to(out);
         }

@@ -43,7 +43,7 @@ class Int8WeightsTest {
     void ggufBlocksRunAsInt8EqualToTheirDequantizedWeights(String type) {
         int[] ids = Golden.ints(Golden.json("llama-tiny").get("input_ids"));
         try (var scope = new PointerScope(); Llm llm = Llm.load(GgufLlmTest.gguf(type), Precision.parse("auto"))) {
-            String kept = type.equals("q4_0") && dev.auris.nn.NativeGemv.available() ? "int4 in 32-blocks" : "int8 in 32-blocks"; // Q4_0 keeps its 4 bits where the kernel runs
+            String kept = type.equals("q4_0") && dev.auris.nn.NativeKernels.available() ? "int4 in 32-blocks" : "int8 in 32-blocks"; // Q4_0 keeps its 4 bits where the kernel runs
             assertTrue(llm.weightsDescription().startsWith(kept), llm.weightsDescription());
             float[] want = Golden.npy("gguf-tiny", "expected_logits_" + type + ".npy").data();
             double decode = Golden.maxAbsDiff(want, stepwise(llm, ids));
@@ -120,7 +120,7 @@ class Int8WeightsTest {
                 public Tensor tensor(String name, DType dtype, long... shape) {
                     Tensor t = ckpt.tensor(name, DType.F32, shape);
                     if (shape.length != 2 || name.contains("norm") || name.contains("embed_tokens")) return t;
-                    if (format.equals("int4") && shape[1] % 32 == 0 && dev.auris.nn.NativeGemv.available()) {
+                    if (format.equals("int4") && shape[1] % 32 == 0 && dev.auris.nn.NativeKernels.available()) {
                         return Weights.Int4.quantize(t, torch.ScalarType.Float).dequantize(torch.ScalarType.Float);
                     }
                     return int8 || format.equals("int4") ? Weights.Int8.quantize(t, !format.equals("int8-dynamic") && shape[1] % 32 == 0 ? 32 : (int) shape[1], torch.ScalarType.Float).dequantize(torch.ScalarType.Float)

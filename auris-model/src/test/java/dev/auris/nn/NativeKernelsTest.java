@@ -18,11 +18,11 @@ import static org.junit.jupiter.api.Assertions.*;
  * bf16 output 1 bf16 ulp of the output's scale (2⁻⁸ relative; the sums themselves agree to 1e-5); int8 float32
  * output 1e-5 relative (summation order only).
  */
-class NativeGemvTest {
+class NativeKernelsTest {
     @BeforeEach
     void kernelsLoaded() {
         // CI builds them (gcc is on every machine of this project's kind); elsewhere the test says why it skips
-        Assumptions.assumeTrue(NativeGemv.available(), NativeGemv.describe());
+        Assumptions.assumeTrue(NativeKernels.available(), NativeKernels.describe());
     }
 
     @ParameterizedTest
@@ -34,12 +34,12 @@ class NativeGemvTest {
             Tensor x = torch.randn(m, k).to(torch.ScalarType.BFloat16);                             // [M, K]
             Tensor want = torch.matmul(x.to(torch.ScalarType.Float), w.to(torch.ScalarType.Float).t()); // [M, N]
             Tensor y32 = torch.empty(m, n);
-            NativeGemv.bf16(Int8Dequant.segment(x), m, Int8Dequant.segment(w), k, Int8Dequant.segment(y32), n, false, threads);
+            NativeKernels.bf16(Int8Dequant.segment(x), m, Int8Dequant.segment(w), k, Int8Dequant.segment(y32), n, false, threads);
             double scale = Torch.toFloats(want.abs().max())[0];
             double sums = Torch.toFloats(y32.sub(want).abs().max())[0];
             assertTrue(sums <= 1e-5 * scale * Math.sqrt(k), "float32 sums differ by " + sums + " (scale " + scale + ")");
-            assertTrue(NativeGemv.takesBf16(x, w));
-            Tensor y = NativeGemv.linearBf16(x, w);
+            assertTrue(NativeKernels.takesBf16(x, w));
+            Tensor y = NativeKernels.linearBf16(x, w);
             assertEquals(torch.ScalarType.BFloat16, y.scalar_type().intern());
             double bf = Torch.toFloats(y.to(torch.ScalarType.Float).sub(want).abs().max())[0];
             assertTrue(bf <= scale / 256, "bf16 output differs by " + bf + " (scale " + scale + ")");
@@ -55,7 +55,7 @@ class NativeGemvTest {
             Tensor x = torch.randn(m, k);                                                           // [M, K]
             Tensor want = torch.matmul(x, q.dequantize(torch.ScalarType.Float).t());               // [M, N]
             Tensor y = torch.empty(m, n);
-            NativeGemv.q8(Int8Dequant.segment(x), m, Int8Dequant.segment(q.q()), Int8Dequant.segment(q.scales()), group, k,
+            NativeKernels.q8(Int8Dequant.segment(x), m, Int8Dequant.segment(q.q()), Int8Dequant.segment(q.scales()), group, k,
                     Int8Dequant.segment(y), n, threads);
             double scale = Torch.toFloats(want.abs().max())[0];
             double d = Torch.toFloats(y.sub(want).abs().max())[0];
@@ -71,9 +71,9 @@ class NativeGemvTest {
         try (var scope = new PointerScope(); var guard = new NoGradGuard()) {
             Tensor w = torch.randn(16, 64).to(torch.ScalarType.BFloat16);
             Tensor x = torch.randn(rows, 64).to(torch.ScalarType.BFloat16);
-            assertFalse(NativeGemv.takesBf16(x, w), rows + " rows");
-            assertFalse(NativeGemv.takesBf16(torch.randn(1, 64).to(torch.ScalarType.BFloat16), w.t().contiguous().t()), "a strided W");
-            assertFalse(NativeGemv.takesBf16(torch.randn(1, 64), w), "float32 x");
+            assertFalse(NativeKernels.takesBf16(x, w), rows + " rows");
+            assertFalse(NativeKernels.takesBf16(torch.randn(1, 64).to(torch.ScalarType.BFloat16), w.t().contiguous().t()), "a strided W");
+            assertFalse(NativeKernels.takesBf16(torch.randn(1, 64), w), "float32 x");
             assertEquals(rows, new Weights.Dense(w).apply(x).size(0));
         }
     }
@@ -109,5 +109,25 @@ class NativeGemvTest {
         var e = assertThrows(IllegalArgumentException.class, () -> Weights.Int4.pack(q, new float[2], 2, 32, torch.ScalarType.Float));
         assertTrue(e.getMessage().contains("[-8, 7]"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Weights.Int4.pack(new byte[40], new float[1], 1, 40, torch.ScalarType.Float));
+    }
+
+    /** One decode position over a cache view (capacity beyond the length, grouped-query heads) against libtorch's SDPA, 1e-5. */
+    @ParameterizedTest
+    @CsvSource({"32,8,37,64", "4,4,1,16", "6,2,300,80"})
+    void oneNewPositionAttendsLikeSdpa(int h, int kv, int s, int hd) {
+        try (var scope = new PointerScope(); var guard = new NoGradGuard()) {
+            torch.manual_seed(h * 100L + s);
+            Tensor kb = torch.randn(1, kv, s + 29, hd), vb = torch.randn(1, kv, s + 29, hd);             // a cache's buffers: capacity > length
+            Tensor k = kb.narrow(2, 0, s), v = vb.narrow(2, 0, s);                                      // [1, KV, S, hd]
+            Tensor q = torch.randn(1, 1, h, hd).transpose(1, 2);                                       // [1, H, 1, hd], strided as a step's
+            Tensor want = torch.scaled_dot_product_attention(q, k, v, new org.bytedeco.pytorch.TensorOptional(), 0.0, false,
+                    new org.bytedeco.pytorch.DoubleOptional(), h != kv);
+            Tensor got = NativeKernels.attendOne(q, k, v);
+            assertNotNull(got);
+            double d = Torch.toFloats(got.sub(want).abs().max())[0];
+            assertTrue(d < 1e-5, "attention differs by " + d);
+            assertNull(NativeKernels.attendOne(q, kb.narrow(2, 0, s).transpose(2, 3).transpose(2, 3).to(torch.ScalarType.BFloat16), v), "bf16 keys: SDPA's");
+            assertNull(NativeKernels.attendOne(torch.randn(1, h, 2, hd), k, v), "two positions: SDPA's");
+        }
     }
 }

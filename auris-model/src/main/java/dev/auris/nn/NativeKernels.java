@@ -17,23 +17,25 @@ import java.util.Locale;
 
 /**
  * Auris's native decode kernels ({@code src/main/c/auris_kernels.c}, built by Maven with gcc into
- * {@code native/linux-x86_64/libauris_kernels.so}) called through the FFM API: bf16 × bf16 with AVX512-BF16's
- * dot products (else widened floats in AVX2), int8 × float32 widened in AVX-512 or AVX2. They stream weights at
+ * {@code native/linux-x86_64/libauris_kernels.so}) called through the FFM API: matrix × few vectors for bf16 × bf16
+ * with AVX512-BF16's dot products (else widened floats in AVX2), int8 and int4 × float32 widened in AVX-512 or
+ * AVX2, and one new position's attention over a float32 KV cache (a decode step's SDPA without its per-head GEMMs
+ * and thread wake-ups). They stream weights at
  * the memory's pace where the Vector API kernels are bound by their conversions (docs/BENCHMARKS.md: int8 29 vs
  * 10 GB/s, bf16 29 vs 24 GB/s on one Zen 5 core). Absent (another OS or CPU, no gcc at build time, or
  * {@code -Dauris.native=false}), callers keep their libtorch or Vector API path.
  *
  * <p>Shapes (row-major, native addresses): x [m, k]; w [n, k]; y [m, n]; scales [n, k/group].
  */
-public final class NativeGemv {
+public final class NativeKernels {
     private static final String RESOURCE = "/native/linux-x86_64/libauris_kernels.so";
     private static final int ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_AVX512BF16 = 4;
-    private static final MethodHandle BF16, Q8, Q4, DEQUANT_Q4;
+    private static final MethodHandle BF16, Q8, Q4, DEQUANT_Q4, ATTEND1;
     private static final int ISA;
     private static final String WHY_NOT;
 
     static {
-        MethodHandle bf16 = null, q8 = null, q4 = null, dequantQ4 = null;
+        MethodHandle bf16 = null, q8 = null, q4 = null, dequantQ4 = null, attend1 = null;
         int isa = 0;
         String why = null;
         try {
@@ -46,6 +48,7 @@ public final class NativeGemv {
             q8 = linker.downcallHandle(lib.findOrThrow("auris_gemv_q8"), FunctionDescriptor.of(i, a, i, a, a, i, i, a, i, i, i));
             q4 = linker.downcallHandle(lib.findOrThrow("auris_gemv_q4"), FunctionDescriptor.of(i, a, i, a, a, i, a, i, i, i));
             dequantQ4 = linker.downcallHandle(lib.findOrThrow("auris_dequant_q4"), FunctionDescriptor.of(i, a, a, i, a, i, i, i));
+            attend1 = linker.downcallHandle(lib.findOrThrow("auris_attend1"), FunctionDescriptor.of(i, a, i, a, a, i, i, ValueLayout.JAVA_LONG, i, a, a, i, i));
             if ((isa & ISA_AVX2) == 0) why = "the CPU has no AVX2";
         } catch (Throwable e) {
             why = e.getMessage() == null ? e.toString() : e.getMessage();
@@ -54,11 +57,12 @@ public final class NativeGemv {
         Q8 = q8;
         Q4 = q4;
         DEQUANT_Q4 = dequantQ4;
+        ATTEND1 = attend1;
         ISA = isa;
         WHY_NOT = why;
     }
 
-    private NativeGemv() {}
+    private NativeKernels() {}
 
     /** Whether the kernels are loaded and the CPU runs them. */
     public static boolean available() {
@@ -150,6 +154,42 @@ public final class NativeGemv {
         });
     }
 
+    /**
+     * Attention of one new position, one sequence, over a float32 cache (a decode step): q [1, H, 1, hd]; k, v
+     * [1, KV, S, hd] views whose positions are contiguous (stride hd) and heads a fixed stride apart (a
+     * {@code KvCache} buffer's); no mask (the new position sees every key). Returns [1, H, 1, hd] float32, or
+     * null where these shapes do not hold (the caller runs SDPA).
+     */
+    static org.bytedeco.pytorch.Tensor attendOne(org.bytedeco.pytorch.Tensor q, org.bytedeco.pytorch.Tensor k, org.bytedeco.pytorch.Tensor v) {
+        var f = org.bytedeco.pytorch.global.torch.ScalarType.Float;
+        if (!available() || q.dim() != 4 || k.dim() != 4 || v.dim() != 4 || q.size(0) != 1 || q.size(2) != 1 || k.size(0) != 1 || v.size(0) != 1) return null;
+        long h = q.size(1), kv = k.size(1), s = k.size(2), hd = q.size(3);
+        if (k.scalar_type().intern() != f || v.scalar_type().intern() != f || kv < 1 || h % kv != 0 || v.size(1) != kv || v.size(2) != s
+                || k.size(3) != hd || v.size(3) != hd || k.stride(3) != 1 || v.stride(3) != 1 || k.stride(2) != hd || v.stride(2) != hd
+                || k.stride(1) != v.stride(1) || s < 1 || h * s > Integer.MAX_VALUE || q.requires_grad() || k.requires_grad() || v.requires_grad()) {
+            return null;
+        }
+        org.bytedeco.pytorch.Tensor qf = q.to(f).contiguous();                                  // [1, H, 1, hd]
+        org.bytedeco.pytorch.Tensor out = org.bytedeco.pytorch.global.torch.empty(new long[]{1, h, 1, hd},
+                dev.auris.core.Torch.options(dev.auris.core.DType.F32), new org.bytedeco.pytorch.MemoryFormatOptional());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment scores = arena.allocate(4 * h * s, 64);                               // [H, S]
+            int rc = (int) ATTEND1.invokeExact(Int8Dequant.segment(qf), (int) h, address(k), address(v), (int) kv, (int) s, k.stride(1), (int) hd,
+                    Int8Dequant.segment(out), scores, 0, (int) h);
+            if (rc != 0) throw new IllegalStateException("native attention refused H " + h + ", KV " + kv + ", S " + s);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("native attention failed", e);
+        }
+        return out;
+    }
+
+    /** A view's first element (its storage may extend further: a cache's capacity). */
+    private static MemorySegment address(org.bytedeco.pytorch.Tensor t) {
+        return MemorySegment.ofAddress(t.data_ptr().address());
+    }
+
     private static void call(MethodHandle h, MemorySegment x, int m, MemorySegment w, int k, MemorySegment y, int n, int r0, int r1, int flag) {
         int rc;
         try {
@@ -174,7 +214,7 @@ public final class NativeGemv {
         }
         String override = System.getProperty("auris.native.lib");
         if (override != null) return SymbolLookup.libraryLookup(Path.of(override), Arena.global());
-        URL url = NativeGemv.class.getResource(RESOURCE);
+        URL url = NativeKernels.class.getResource(RESOURCE);
         if (url == null) throw new IllegalStateException("not built (no gcc when Auris was built)");
         if ("file".equals(url.getProtocol())) {
             try {
