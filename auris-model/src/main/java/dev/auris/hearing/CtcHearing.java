@@ -3,7 +3,6 @@ package dev.auris.hearing;
 import dev.auris.core.Torch;
 import dev.auris.fusion.CtcCompress;
 import dev.auris.llm.Llm;
-import dev.auris.llm.Session;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
@@ -53,23 +52,8 @@ public final class CtcHearing {
      */
     public static int[] firstPass(CtcPrefixScorer scorer, Llm llm, int[] context, Decoding decoding) {
         if (context.length == 0) throw new IllegalArgumentException("ctc-compress: the LLM needs at least one context token (BOS) to score the clip's tokens");
-        try (Session s = llm.newSession(); var guard = new NoGradGuard()) {
-            float[] first;
-            try (var scope = new PointerScope()) {
-                first = Torch.toFloats(s.prefill(context));                                    // [V] after the context
-            }
-            int[][] held = {new int[0]};                                                       // the tokens the session holds after the context
-            return JointCtcDecoder.decode(scorer, h -> {
-                if (h.length == 0) return first;
-                int common = 0;
-                while (common < Math.min(h.length, held[0].length) && h[common] == held[0][common]) common++;
-                if (common == h.length) common--;                                               // re-feed h's last token for its logits
-                s.truncate(context.length + common);
-                held[0] = h;
-                try (var scope = new PointerScope()) {
-                    return Torch.toFloats(s.prefill(Arrays.copyOfRange(h, common, h.length)));
-                }
-            }, Set.of(), decoding, scorer.frames());
+        try (var guard = new NoGradGuard(); LlmBeam lm = LlmBeam.ofTokens(llm, context)) {
+            return JointCtcDecoder.decode(scorer, lm, Set.of(), decoding, scorer.frames());
         }
     }
 

@@ -24,26 +24,64 @@ public final class JointCtcDecoder {
 
     private JointCtcDecoder() {}
 
+    /** The language model a search asks, one row per live hypothesis (batched: {@link LlmBeam}). */
+    public interface BeamLm {
+        /** Next-token logits [V] after the context alone (the empty hypothesis). */
+        float[] start();
+
+        /** The live hypotheses are now hypothesis {@code parents[i]} of the previous step plus {@code tokens[i]}: logits [V] after each. */
+        float[][] extend(int[] parents, int[] tokens);
+    }
+
+    /** A per-hypothesis LM (logits after the context plus a whole prefix) as a {@link BeamLm}, asked once per row. */
+    public static BeamLm perHypothesis(Function<int[], float[]> lm) {
+        return new BeamLm() {
+            private List<int[]> live = List.of(new int[0]);
+
+            public float[] start() { return lm.apply(new int[0]); }
+
+            public float[][] extend(int[] parents, int[] tokens) {
+                List<int[]> next = new java.util.ArrayList<>();
+                float[][] rows = new float[tokens.length][];
+                for (int i = 0; i < tokens.length; i++) {
+                    int[] p = live.get(parents[i]), t = Arrays.copyOf(p, p.length + 1);
+                    t[p.length] = tokens[i];
+                    next.add(t);
+                    rows[i] = lm.apply(t);
+                }
+                live = next;
+                return rows;
+            }
+        };
+    }
+
+    /** {@link #decode(CtcPrefixScorer, BeamLm, Set, Decoding, int)} with an LM asked per hypothesis. */
+    public static int[] decode(CtcPrefixScorer ctc, Function<int[], float[]> lm, Set<Integer> ends, Decoding o, int maxTokens) {
+        return decode(ctc, perHypothesis(lm), ends, o, maxTokens);
+    }
+
     /**
      * The best token sequence (end token excluded).
      *
-     * @param lm   next-token logits [V ≥ ctc.tokens()] of the speech LLM after its prompt plus the given prefix
+     * @param lm   next-token logits [V ≥ ctc.tokens()] of the speech LLM after its prompt plus each live hypothesis
      * @param o    beam ({@link Decoding#searchBeam}), CTC weight and length bonus
      * @param ends the tokens that end an answer (scored with the CTC's whole-output probability); empty: the
      *             audio is a segment inside a longer input, and its end is scored by the CTC alone
      */
-    public static int[] decode(CtcPrefixScorer ctc, Function<int[], float[]> lm, Set<Integer> ends, Decoding o, int maxTokens) {
+    public static int[] decode(CtcPrefixScorer ctc, BeamLm lm, Set<Integer> ends, Decoding o, int maxTokens) {
         if (maxTokens < 1) throw new IllegalArgumentException("max tokens must be at least 1, got " + maxTokens);
         double w = o.ctcWeight(), bonus = o.lengthBonus();
         int beam = o.searchBeam();
         int[] likely = ctc.likelyTokens(LIKELY);
         List<Hyp> live = List.of(new Hyp(new int[0], ctc.initial(), 0, 0));
+        float[][] logits = {lm.start()};                                                       // [live, V]
         Hyp best = null;
         for (int len = 0; len < maxTokens && !live.isEmpty(); len++) {
-            record Cand(Hyp from, int token, double lm, double score) {}
+            record Cand(Hyp from, int parent, int token, double lm, double score) {}
             PriorityQueue<Cand> cands = new PriorityQueue<>(Comparator.comparingDouble(Cand::score)); // the beam's worst on top
-            for (Hyp h : live) {
-                double[] lp = logSoftmax(lm.apply(h.tokens()));
+            for (int hi = 0; hi < live.size(); hi++) {
+                Hyp h = live.get(hi);
+                double[] lp = logSoftmax(logits[hi]);
                 if (lp.length < ctc.tokens()) throw new IllegalArgumentException("the LM scores " + lp.length + " tokens, fewer than the CTC's " + ctc.tokens());
                 int[] grow = candidates(likely, lp, beam, ctc.tokens());
                 double[] psi = w > 0 ? ctc.extensionScores(h.ctc(), grow) : new double[grow.length];
@@ -60,16 +98,21 @@ public final class JointCtcDecoder {
                     int c = grow[i];
                     if (ends.contains(c)) continue;
                     double s = (1 - w) * (h.lm() + lp[c]) + w * psi[i] + bonus * (h.tokens().length + 1);
-                    if (cands.size() < beam) cands.add(new Cand(h, c, h.lm() + lp[c], s));
-                    else if (s > cands.peek().score()) { cands.poll(); cands.add(new Cand(h, c, h.lm() + lp[c], s)); }
+                    if (cands.size() < beam) cands.add(new Cand(h, hi, c, h.lm() + lp[c], s));
+                    else if (s > cands.peek().score()) { cands.poll(); cands.add(new Cand(h, hi, c, h.lm() + lp[c], s)); }
                 }
             }
             final Hyp done = best;
-            live = cands.stream().filter(c -> done == null || c.score() + bonus * LOOKAHEAD > done.score()).sorted(Comparator.comparingDouble(Cand::score).reversed()).map(c -> {
+            List<Cand> kept = cands.stream().filter(c -> done == null || c.score() + bonus * LOOKAHEAD > done.score())
+                    .sorted(Comparator.comparingDouble(Cand::score).reversed()).toList();
+            live = kept.stream().map(c -> {
                 int[] t = Arrays.copyOf(c.from().tokens(), c.from().tokens().length + 1);
                 t[t.length - 1] = c.token();
                 return new Hyp(t, ctc.extend(c.from().ctc(), c.token()), c.lm(), c.score());
             }).toList();
+            if (!live.isEmpty() && len + 1 < maxTokens) {                                       // the survivors' next-token logits, in one call
+                logits = lm.extend(kept.stream().mapToInt(Cand::parent).toArray(), kept.stream().mapToInt(Cand::token).toArray());
+            }
         }
         if (best == null || (!live.isEmpty() && live.getFirst().score() > best.score())) best = live.getFirst(); // hit the token budget
         return best.tokens();

@@ -48,6 +48,27 @@ public final class KvCache implements AutoCloseable {
         return new Tensor[]{kb.narrow(2, 0, need), vb.narrow(2, 0, need)};
     }
 
+    /**
+     * Keeps the batch rows {@code rows} (in that order, repeats allowed) of every layer: a beam search's step, where
+     * the surviving hypotheses continue their parents' rows. Capacity and length are kept.
+     */
+    public void reorder(int[] rows) {
+        if (rows.length == 0) throw new IllegalArgumentException("a cache keeps at least one row");
+        for (int l = 0; l < keys.length; l++) {
+            if (keys[l] == null) continue;
+            long b = keys[l].size(0);
+            for (int r : rows) if (r < 0 || r >= b) throw new IllegalArgumentException("row " + r + " is outside the cache's " + b + " rows");
+            try (var scope = new org.bytedeco.javacpp.PointerScope()) {
+                Tensor idx = Torch.fromInts(rows);                                             // [B']
+                Tensor nk = Torch.own(keys[l].index_select(0, idx)), nv = Torch.own(values[l].index_select(0, idx)); // [B', KV, C, hd]
+                keys[l].close();
+                values[l].close();
+                keys[l] = nk;
+                values[l] = nv;
+            }
+        }
+    }
+
     /** Views [B, KV, length, hd] of {@code layer}'s keys and values (a batch copies a session's cache in). */
     Tensor[] view(int layer) {
         return new Tensor[]{keys[layer].narrow(2, 0, length), values[layer].narrow(2, 0, length)};

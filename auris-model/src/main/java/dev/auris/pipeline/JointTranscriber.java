@@ -10,6 +10,7 @@ import dev.auris.hearing.CtcHearing;
 import dev.auris.hearing.CtcPrefixScorer;
 import dev.auris.hearing.Decoding;
 import dev.auris.hearing.JointCtcDecoder;
+import dev.auris.hearing.LlmBeam;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
@@ -57,7 +58,13 @@ public record JointTranscriber(SpeechLlm model, CtcCompress ctc, Decoding decodi
         Set<Integer> ends = new HashSet<>(model.text().eosIds());
         ends.add(model.endOfAnswer());
         final List<PromptBuilder.Item> items = prompt;
-        try (SpeechSession s = model.newSession(new Hearing.Soft())) {
+        if (items.stream().allMatch(it -> it instanceof PromptBuilder.Tokens)) {             // the clip typed as its first pass: one batched beam
+            int[] context = items.stream().flatMapToInt(it -> java.util.Arrays.stream(((PromptBuilder.Tokens) it).ids())).toArray();
+            try (LlmBeam lm = LlmBeam.ofTokens(model.llm(), context)) {
+                return JointCtcDecoder.decode(scorer, lm, ends, decoding, maxTokens);
+            }
+        }
+        try (SpeechSession s = model.newSession(new Hearing.Soft())) {                       // soft segments in the prompt: per hypothesis
             return JointCtcDecoder.decode(scorer, h -> {
                 List<PromptBuilder.Item> fed = new ArrayList<>(items);
                 if (h.length > 0) fed.add(new PromptBuilder.Tokens(h));
