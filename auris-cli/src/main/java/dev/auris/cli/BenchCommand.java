@@ -26,7 +26,8 @@ import java.util.*;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Benchmark random-weight models of named shapes: LLM prefill tokens/s (512 tokens) and decode tokens/s",
-                "(128 tokens with the KV cache), Whisper encoder ms for a 30 s window. Shapes: " + BenchCommand.SHAPES})
+                "(128 tokens with the KV cache), Whisper encoder ms for a 30 s window, and a speech model's first answer token after",
+                "each bundled clip (--speech, warm). Shapes: " + BenchCommand.SHAPES})
 final class BenchCommand implements Runnable {
     static final String SHAPES = "llama-1.1b, llama-tiny; whisper-base, whisper-small, whisper-tiny";
 
@@ -50,6 +51,9 @@ final class BenchCommand implements Runnable {
     int genTokens;
     @Option(names = "--repeat", defaultValue = "3", description = "Repetitions; the median is reported.")
     int repeat;
+    @Option(names = "--speech", defaultValue = "models/tiny",
+            description = "A speech model whose first answer token after each bundled clip (examples/*.wav) is timed, warm ('none' to skip).")
+    String speech;
     @Option(names = "--train-layers", defaultValue = "0",
             description = "Also time a training step (forward + backward, 512 tokens) of this many layers of the 1.1B shape, against the GEMM peak.")
     int trainLayers;
@@ -76,6 +80,7 @@ final class BenchCommand implements Runnable {
         Torch.setThreads(threads);
         Map<String, String[]> ref = reference ? Reference.run(refkit, threads) : Map.of();
         System.out.printf(Locale.ROOT, "Auris: %s; threads %d, median of %d; load average %s%n", Cpu.current().describe(), Torch.threads(), repeat, Reference.loadAverage());
+        if (!speech.equals("none")) FirstTokenBench.run(Options.resolve(java.nio.file.Path.of(speech)), FirstTokenBench.examples(), Math.max(repeat, 5));
         Set<String> encodersDone = new HashSet<>();
         for (String d : dtypes) {
             Precision precision = Precision.parse(d);

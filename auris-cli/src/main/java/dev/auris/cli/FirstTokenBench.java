@@ -1,0 +1,58 @@
+package dev.auris.cli;
+
+import dev.auris.audio.Audio;
+import dev.auris.audio.AudioClip;
+import dev.auris.core.Precision;
+import dev.auris.pipeline.Event;
+import dev.auris.pipeline.SpeechLlm;
+import dev.auris.pipeline.SpeechSession;
+import dev.auris.prompt.Turn;
+import dev.auris.sample.SamplingOptions;
+import org.bytedeco.pytorch.NoGradGuard;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A speech model in conversation time: for each clip, a new conversation answers it and the time from the call (the
+ * end of the user's speech: the clip is whole) to the first answer token is taken, split into hearing (encoder and
+ * the transcript search) and the rest; warm (the first answers are not counted), the mean of {@code repeat}.
+ */
+final class FirstTokenBench {
+    private static final int WARM_UP = 3;
+
+    private FirstTokenBench() {}
+
+    static void run(Path model, List<Path> clips, int repeat) {
+        try (SpeechLlm m = SpeechLlm.load(model, Precision.auto()); var guard = new NoGradGuard()) {
+            for (Path file : clips) {
+                AudioClip clip = Audio.load(file);
+                double hearing = 0, first = 0;
+                for (int i = 0; i < WARM_UP + repeat; i++) {
+                    try (SpeechSession s = m.newSession()) {
+                        Event.Done d = s.respond(Turn.user(Turn.speech(clip)), SamplingOptions.greedy(1), e -> {});
+                        if (i >= WARM_UP) {
+                            hearing += d.encodeMs();
+                            first += d.firstTokenMs();
+                        }
+                    }
+                }
+                System.out.printf(Locale.ROOT, "%-14s first token %6.1f ms after a %.2f s clip (%s; hearing %.1f ms), warm mean of %d   (load %s)%n",
+                        model.getFileName(), first / repeat, clip.samples().length / (double) clip.sampleRate(), file.getFileName(), hearing / repeat, repeat,
+                        Reference.loadAverage());
+            }
+        }
+    }
+
+    /** The bundled example clips (examples/*.wav), sorted. */
+    static List<Path> examples() {
+        Path dir = dev.auris.core.Home.resolve("examples");
+        try (var files = Files.list(dir)) {
+            return files.filter(p -> p.toString().endsWith(".wav")).sorted().toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot list the example clips in " + dir, e);
+        }
+    }
+}
