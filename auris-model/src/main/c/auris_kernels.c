@@ -145,6 +145,13 @@ static inline __m512 widen_i8_avx512(const int8_t *p) {
     return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) p)));
 }
 
+/* Σ over one 32-block of q · x, as 16 float lanes. */
+__attribute__((target("avx512f,avx512bw,avx512vl")))
+static inline __m512 block_dot_q8_avx512(const int8_t *q, const float *x) {
+    __m512 d = _mm512_mul_ps(widen_i8_avx512(q), _mm512_loadu_ps(x));
+    return _mm512_fmadd_ps(widen_i8_avx512(q + 16), _mm512_loadu_ps(x + 16), d);
+}
+
 /* group 32: Σ_g s_g · (Σ_32 q · x); group k (k % 64 == 0): s · Σ q · x. */
 __attribute__((target("avx512f,avx512bw,avx512vl")))
 static void q8_avx512(const float *x, int m, const int8_t *q, const float *s, int group, int k, float *y, int n, int r0, int r1) {
@@ -158,21 +165,11 @@ static void q8_avx512(const float *x, int m, const int8_t *q, const float *s, in
             if (group == 32) {
                 __m512 e = _mm512_setzero_ps(), o = e;
                 int g = 0;
-                for (; g + 1 < groups; g += 2) {
-                    int j = g * 32;
-                    __m512 b0 = _mm512_mul_ps(widen_i8_avx512(qr + j), _mm512_loadu_ps(xi + j));
-                    b0 = _mm512_fmadd_ps(widen_i8_avx512(qr + j + 16), _mm512_loadu_ps(xi + j + 16), b0);
-                    __m512 b1 = _mm512_mul_ps(widen_i8_avx512(qr + j + 32), _mm512_loadu_ps(xi + j + 32));
-                    b1 = _mm512_fmadd_ps(widen_i8_avx512(qr + j + 48), _mm512_loadu_ps(xi + j + 48), b1);
-                    e = _mm512_fmadd_ps(b0, _mm512_set1_ps(sr[g]), e);
-                    o = _mm512_fmadd_ps(b1, _mm512_set1_ps(sr[g + 1]), o);
+                for (; g + 1 < groups; g += 2) {                                   /* two blocks in flight */
+                    e = _mm512_fmadd_ps(block_dot_q8_avx512(qr + 32 * g, xi + 32 * g), _mm512_set1_ps(sr[g]), e);
+                    o = _mm512_fmadd_ps(block_dot_q8_avx512(qr + 32 * g + 32, xi + 32 * g + 32), _mm512_set1_ps(sr[g + 1]), o);
                 }
-                if (g < groups) {
-                    int j = g * 32;
-                    __m512 b0 = _mm512_mul_ps(widen_i8_avx512(qr + j), _mm512_loadu_ps(xi + j));
-                    b0 = _mm512_fmadd_ps(widen_i8_avx512(qr + j + 16), _mm512_loadu_ps(xi + j + 16), b0);
-                    e = _mm512_fmadd_ps(b0, _mm512_set1_ps(sr[g]), e);
-                }
+                if (g < groups) e = _mm512_fmadd_ps(block_dot_q8_avx512(qr + 32 * g, xi + 32 * g), _mm512_set1_ps(sr[g]), e);
                 v = _mm512_reduce_add_ps(_mm512_add_ps(e, o));
             } else {
                 __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
