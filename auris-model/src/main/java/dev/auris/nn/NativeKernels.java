@@ -1,5 +1,11 @@
 package dev.auris.nn;
 
+import dev.auris.core.DType;
+import dev.auris.core.Torch;
+import org.bytedeco.pytorch.MemoryFormatOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
@@ -102,26 +108,26 @@ public final class NativeKernels {
     public static final int MAX_ROWS = 8;
 
     /** Whether {@link #linearBf16} takes this product: bf16 x [..., K] of at most {@link #MAX_ROWS} rows, bf16 W [N, K] contiguous, no autograd. */
-    static boolean takesBf16(org.bytedeco.pytorch.Tensor x, org.bytedeco.pytorch.Tensor w) {
+    static boolean takesBf16(Tensor x, Tensor w) {
         if (!available() || w.dim() != 2 || x.dim() < 1) return false;
         long k = w.size(1);
-        return w.scalar_type().intern() == org.bytedeco.pytorch.global.torch.ScalarType.BFloat16
-                && x.scalar_type().intern() == org.bytedeco.pytorch.global.torch.ScalarType.BFloat16
+        return w.scalar_type().intern() == torch.ScalarType.BFloat16
+                && x.scalar_type().intern() == torch.ScalarType.BFloat16
                 && x.size(x.dim() - 1) == k && x.numel() / k <= MAX_ROWS && x.numel() > 0
                 && w.size(0) <= Integer.MAX_VALUE && k <= Integer.MAX_VALUE
                 && w.is_contiguous() && !x.requires_grad() && !w.requires_grad();
     }
 
     /** x W ᵀ for bf16 x [..., K] and W [N, K] ({@link #takesBf16}): a new bf16 [..., N]. */
-    static org.bytedeco.pytorch.Tensor linearBf16(org.bytedeco.pytorch.Tensor x, org.bytedeco.pytorch.Tensor w) {
+    static Tensor linearBf16(Tensor x, Tensor w) {
         int n = (int) w.size(0), k = (int) w.size(1);
-        org.bytedeco.pytorch.Tensor xc = x.contiguous();
-        long[] shape = dev.auris.core.Torch.shape(x);
+        Tensor xc = x.contiguous();
+        long[] shape = Torch.shape(x);
         shape[shape.length - 1] = n;
-        org.bytedeco.pytorch.Tensor y = org.bytedeco.pytorch.global.torch.empty(shape, dev.auris.core.Torch.options(dev.auris.core.DType.BF16),
-                new org.bytedeco.pytorch.MemoryFormatOptional());                           // [..., N]
+        Tensor y = torch.empty(shape, Torch.options(DType.BF16),
+                new MemoryFormatOptional());                           // [..., N]
         bf16(Int8Dequant.segment(xc), (int) (xc.numel() / k), Int8Dequant.segment(w), k, Int8Dequant.segment(y), n, true,
-                dev.auris.core.Torch.configuredThreads());
+                Torch.configuredThreads());
         return y;
     }
 
@@ -160,8 +166,8 @@ public final class NativeKernels {
      * {@code KvCache} buffer's); no mask (the new position sees every key). Returns [1, H, 1, hd] float32, or
      * null where these shapes do not hold (the caller runs SDPA).
      */
-    static org.bytedeco.pytorch.Tensor attendOne(org.bytedeco.pytorch.Tensor q, org.bytedeco.pytorch.Tensor k, org.bytedeco.pytorch.Tensor v) {
-        var f = org.bytedeco.pytorch.global.torch.ScalarType.Float;
+    static Tensor attendOne(Tensor q, Tensor k, Tensor v) {
+        var f = torch.ScalarType.Float;
         if (!available() || q.dim() != 4 || k.dim() != 4 || v.dim() != 4 || q.size(0) != 1 || q.size(2) != 1 || k.size(0) != 1 || v.size(0) != 1) return null;
         long h = q.size(1), kv = k.size(1), s = k.size(2), hd = q.size(3);
         if (k.scalar_type().intern() != f || v.scalar_type().intern() != f || kv < 1 || h % kv != 0 || v.size(1) != kv || v.size(2) != s
@@ -169,9 +175,9 @@ public final class NativeKernels {
                 || k.stride(1) != v.stride(1) || s < 1 || h * s > Integer.MAX_VALUE || q.requires_grad() || k.requires_grad() || v.requires_grad()) {
             return null;
         }
-        org.bytedeco.pytorch.Tensor qf = q.to(f).contiguous();                                  // [1, H, 1, hd]
-        org.bytedeco.pytorch.Tensor out = org.bytedeco.pytorch.global.torch.empty(new long[]{1, h, 1, hd},
-                dev.auris.core.Torch.options(dev.auris.core.DType.F32), new org.bytedeco.pytorch.MemoryFormatOptional());
+        Tensor qf = q.to(f).contiguous();                                  // [1, H, 1, hd]
+        Tensor out = torch.empty(new long[]{1, h, 1, hd},
+                Torch.options(DType.F32), new MemoryFormatOptional());
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment scores = arena.allocate(4 * h * s, 64);                               // [H, S]
             int rc = (int) ATTEND1.invokeExact(Int8Dequant.segment(qf), (int) h, address(k), address(v), (int) kv, (int) s, k.stride(1), (int) hd,
@@ -186,7 +192,7 @@ public final class NativeKernels {
     }
 
     /** A view's first element (its storage may extend further: a cache's capacity). */
-    private static MemorySegment address(org.bytedeco.pytorch.Tensor t) {
+    private static MemorySegment address(Tensor t) {
         return MemorySegment.ofAddress(t.data_ptr().address());
     }
 

@@ -11,9 +11,9 @@ import java.lang.foreign.MemorySegment;
 /**
  * How a linear layer's matrix W [out, in] is stored and multiplied: {@link Dense} (a libtorch tensor of the
  * model's dtype, through {@code torch.linear}) or {@link Int8} (weight-only int8 with float32 scales per
- * row or per 32-weight block, through {@link Int8Gemv} for a few rows and a dequantized GEMM for many),
+ * row or per 32-weight block, through the native kernel ({@link NativeKernels}, else {@link Int8Gemv}) for a few
+ * rows and a dequantized GEMM for many), {@link Int4} (4-bit in GGUF Q4_0's 32-blocks, through the native kernel),
  * {@link Fbgemm8} (int8 a row through fbgemm's VNNI kernels, activations quantized on the fly) or
- * {@link Int4} (4-bit in GGUF Q4_0's 32-blocks, through the native kernel),
  * {@link Fp16} (fp16 packed for fbgemm: half the bytes of f32, float32 math). Which one is fastest where is
  * measured in docs/BENCHMARKS.md.
  *
@@ -32,6 +32,13 @@ public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Int
 
     /** The native tensors this holds (for the owner to keep and close). */
     java.util.List<Tensor> tensors();
+
+    /** An uninitialised float32 [..., n] for the product of x [..., K]: what the native kernels write. */
+    private static Tensor floatOutput(Tensor x, long n) {
+        long[] shape = Torch.shape(x);
+        shape[shape.length - 1] = n;
+        return torch.empty(shape, Torch.options(dev.auris.core.DType.F32), new org.bytedeco.pytorch.MemoryFormatOptional());
+    }
 
     /** The matrix as a libtorch tensor, as {@code torch.linear} takes it. */
     record Dense(Tensor w) implements Weights {
@@ -111,9 +118,7 @@ public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Int
             }
             Tensor xf = x.to(ScalarType.Float).contiguous();
             if (NativeKernels.available()) {
-                long[] shape = Torch.shape(x);
-                shape[shape.length - 1] = n;
-                Tensor y = torch.empty(shape, Torch.options(dev.auris.core.DType.F32), new org.bytedeco.pytorch.MemoryFormatOptional()); // [..., N]
+                Tensor y = floatOutput(x, n);                                                 // [..., N]
                 NativeKernels.q8(Int8Dequant.segment(xf), (int) m, Int8Dequant.segment(q), Int8Dequant.segment(scales), group, (int) k,
                         Int8Dequant.segment(y), (int) n, Torch.configuredThreads());
                 return out.intern() == ScalarType.Float ? y : y.to(out);
@@ -210,9 +215,7 @@ public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Int
                 return torch.linear(x.to(gemm), dequantize(gemm)).to(out);
             }
             Tensor xf = x.to(ScalarType.Float).contiguous();                                  // [..., K]
-            long[] shape = Torch.shape(x);
-            shape[shape.length - 1] = n;
-            Tensor y = torch.empty(shape, Torch.options(dev.auris.core.DType.F32), new org.bytedeco.pytorch.MemoryFormatOptional()); // [..., N]
+            Tensor y = floatOutput(x, n);                                                     // [..., N]
             NativeKernels.q4(Int8Dequant.segment(xf), (int) m, Int8Dequant.segment(packed), Int8Dequant.segment(scales), (int) k, Int8Dequant.segment(y), (int) n,
                     Torch.configuredThreads());
             return out.intern() == ScalarType.Float ? y : y.to(out);
