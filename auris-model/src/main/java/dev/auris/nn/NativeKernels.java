@@ -28,7 +28,7 @@ import java.util.Locale;
  * AVX2, and one new position's attention over a float32 KV cache (a decode step's SDPA without its per-head GEMMs
  * and thread wake-ups). They stream weights at
  * the memory's pace where the Vector API kernels are bound by their conversions (docs/BENCHMARKS.md: int8 29 vs
- * 10 GB/s, bf16 29 vs 24 GB/s on one Zen 5 core). Absent (another OS or CPU, no gcc at build time, or
+ * 10 GB/s, bf16 35 vs 24 GB/s on one Zen 5 core). Absent (another OS or CPU, no gcc at build time, or
  * {@code -Dauris.native=false}), callers keep their libtorch or Vector API path.
  *
  * <p>Shapes (row-major, native addresses): x [m, k]; w [n, k]; y [m, n]; scales [n, k/group].
@@ -104,8 +104,8 @@ public final class NativeKernels {
         });
     }
 
-    /** Rows of x up to which a product streams the weights through these kernels (more: a GEMM's work, libtorch's). */
-    public static final int MAX_ROWS = 8;
+    /** Rows of x up to which a product streams the weights through these kernels (more: a GEMM's work, libtorch's): the int8 layers' bound. */
+    public static final int MAX_ROWS = Weights.Int8.GEMV_ROWS;
 
     /** Whether {@link #linearBf16} takes this product: bf16 x [..., K] of at most {@link #MAX_ROWS} rows, bf16 W [N, K] contiguous, no autograd. */
     static boolean takesBf16(Tensor x, Tensor w) {

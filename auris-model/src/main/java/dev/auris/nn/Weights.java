@@ -57,7 +57,7 @@ public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Int
     /**
      * q [N, K] int8 and scales [N, K/G] float32, W = q · s per group of G consecutive weights of a row (G = K:
      * one scale a row, "per channel"; G = 32: GGUF's Q8_0 / Q4_0 blocks, loaded as they are). Up to
-     * {@link #GEMV_ROWS} rows of x run the Vector API kernel; more (a prefill) dequantize W to {@code gemm}
+     * {@link #GEMV_ROWS} rows of x run the native kernel ({@link NativeKernels}), else the Vector API one; more (a prefill) dequantize W to {@code gemm}
      * (bf16 where the CPU has bf16 dot products, else float32) for libtorch's GEMM, whose cost is then
      * compute, not the weight bytes.
      */
