@@ -31,6 +31,10 @@ final class SynthCommand implements Runnable {
     int distillTokens;
     @Option(names = "--mixed-instruction", defaultValue = "Answer the spoken request.")
     String mixedInstruction;
+    @Option(names = "--held-out-engines", split = ",", description = "Engines whose voices are all held out: they speak the held-out texts in heldout-engine/, never the training ones.")
+    List<String> heldOutEngines = List.of();
+    @Option(names = "--voice-sampling", defaultValue = "voices", description = "How a clip's voice is drawn: voices (uniformly from all) or engines (an engine first, then one of its voices).")
+    String voiceSampling;
     @Option(names = "--seed", defaultValue = "0")
     long seed;
 
@@ -41,8 +45,13 @@ final class SynthCommand implements Runnable {
             es.add(TtsEngine.byName(e));
         }
         var s = Synthesizer.run(new Synthesizer.Config(Synthesizer.readTexts(Options.resolve(texts)), out, es, clipsPerText, heldOutEvery,
-                distill == null ? null : Options.resolve(distill), distillTokens, mixedInstruction, seed), System.err::println);
-        System.out.printf(Locale.ROOT, "%d train clips (%d voices), %d held-out clips (%d voices), %.1f min of audio, by engine %s; wrote %s%n",
-                s.trainClips(), s.trainVoices(), s.heldOutClips(), s.heldOutVoices(), s.audioSeconds() / 60, s.engines(), out);
+                distill == null ? null : Options.resolve(distill), distillTokens, mixedInstruction, seed,
+                new java.util.LinkedHashSet<>(heldOutEngines), switch (voiceSampling) {
+                    case "voices" -> false;
+                    case "engines" -> true;
+                    default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--voice-sampling " + voiceSampling + ": use voices or engines");
+                }), System.err::println);
+        System.out.printf(Locale.ROOT, "%d train clips (%d voices), %d held-out clips (%d voices), %d clips of held-out engines, %.1f min of audio, by engine %s; wrote %s%n",
+                s.trainClips(), s.trainVoices(), s.heldOutClips(), s.heldOutVoices(), s.heldOutEngineClips(), s.audioSeconds() / 60, s.engines(), out);
     }
 }

@@ -9,6 +9,7 @@ import dev.auris.core.DType;
 import dev.auris.nn.Linear;
 import dev.auris.prompt.Turn;
 import dev.auris.tokenizer.Tokenizer;
+import dev.auris.train.augment.WaveAugment;
 import dev.auris.train.data.Example;
 import dev.auris.train.eval.Wer;
 import org.bytedeco.javacpp.PointerScope;
@@ -22,14 +23,14 @@ import java.util.*;
 /**
  * CTC (Graves et al. 2006) of a speech encoder and a linear head over a token vocabulary (blank = V) on
  * (audio, transcript) pairs: the encoder pretraining of {@link EncoderPretrainer}. Batches come from a
- * window of similar-length clips; each clip's log-mel is cached, then warped and SpecAugment-masked with the
- * draw's own random stream.
+ * window of similar-length clips; each draw of a clip is augmented ({@link WaveAugment}: a clip left clean has
+ * its log-mel cached), then warped and SpecAugment-masked, all with the draw's own random stream.
  *
  * <p>Shapes: B batch, M mels, F frames, T = F/2 positions, D width, V vocabulary (+1 blank).
  */
 final class Ctc implements Objective {
-    /** What the loss adds to the features: mel/time warping, SpecAugment's span fraction, bf16 autocast. */
-    record Augment(double warp, double specAugment, boolean bf16) {}
+    /** What the loss adds: waveform augmentation (null: none), mel/time warping, SpecAugment's span fraction, bf16 autocast. */
+    record Augment(WaveAugment wave, double warp, double specAugment, boolean bf16) {}
 
     private final WhisperEncoder enc;
     private final Linear head;
@@ -79,8 +80,9 @@ final class Ctc implements Objective {
         List<Tensor> ms = new ArrayList<>();
         long maxF = 0;
         for (Example e : batch) {
-            AudioClip a = clip(e);
-            Tensor m = MelWarp.apply(mels.computeIfAbsent(a, x -> Torch.own(mel.compute(x))), augment.warp(), r, enc.config().maxFrames()); // [M, F], F as warped
+            AudioClip a = clip(e), heard = augment.wave() == null ? a : augment.wave().apply(a, r);
+            Tensor base = heard == a ? mels.computeIfAbsent(a, x -> Torch.own(mel.compute(x))) : mel.compute(heard); // clean clips' log-mel cached, [M, F]
+            Tensor m = MelWarp.apply(base, augment.warp(), r, enc.config().maxFrames()); // [M, F], F as warped
             ms.add(m);
             maxF = Math.max(maxF, m.size(1));
         }

@@ -31,7 +31,8 @@ import java.util.*;
 public final class EncoderPretrainer {
     /** Encoder shape and training settings. */
     public record Config(int dModel, int layers, int heads, int ffnDim, int nMels, int maxSeconds, int steps, int batchSize, double lr,
-                         int warmupSteps, double weightDecay, long seed, double specAugment, boolean bf16, boolean heConvInit, int hopLength, double warp) {}
+                         int warmupSteps, double weightDecay, long seed, double specAugment, boolean bf16, boolean heConvInit, int hopLength, double warp,
+                         dev.auris.train.augment.WaveAugment augment) {}
 
     public record Result(double firstLoss, double lastLoss, double seconds, double audioSecondsPerSecond, double heldOutTokenErrorRate) {}
 
@@ -91,7 +92,7 @@ public final class EncoderPretrainer {
             // (its objective, components and data are not read: the loop trains the Ctc objective's own parameters on its own draws)
             StageConfig schedule = new StageConfig("encoder-ctc", "sft", List.of("encoder"), null, List.of(new StageConfig.DataSource("-", 1)), null,
                     c.steps(), c.batchSize(), 1, c.lr(), c.warmupSteps(), 0.05, c.weightDecay(), 1.0, 0, 0, 0, c.seed(), 0, 50);
-            try (Ctc ctc = new Ctc(enc, head, params, vocab, examples, c.batchSize(), c.seed(), new Ctc.Augment(c.warp(), c.specAugment(), c.bf16()))) {
+            try (Ctc ctc = new Ctc(enc, head, params, vocab, examples, c.batchSize(), c.seed(), new Ctc.Augment(c.augment(), c.warp(), c.specAugment(), c.bf16()))) {
                 long t0 = System.nanoTime();
                 TrainingResult r = new TrainingLoop(schedule, out, progress, new TrainingLoop.Options(false, false)).run(ctc, false);
                 double ter = held.isEmpty() ? Double.NaN : ctc.tokenErrorRate(held);

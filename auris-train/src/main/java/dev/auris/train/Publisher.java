@@ -12,6 +12,7 @@ import dev.auris.io.TensorInfo;
 import dev.auris.pipeline.SpeechLlm;
 import dev.auris.train.eval.Evaluator;
 import dev.auris.train.eval.Report;
+import dev.auris.train.synth.Synthesizer;
 import org.bytedeco.javacpp.PointerScope;
 
 import java.io.IOException;
@@ -83,6 +84,8 @@ final class Publisher {
             AtomicFiles.writeString(tmp.resolve("auris.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(aur) + "\n");
             Path data = out.resolve("data");
             List<String[]> examples = bundleHeldOut(data.resolve("heldout"), tmp.resolve("eval/heldout"), spec.heldOutExamples());
+            boolean unseen = Files.isRegularFile(data.resolve(Synthesizer.HELD_OUT_ENGINE).resolve("asr.jsonl"));
+            if (unseen) bundleHeldOut(data.resolve(Synthesizer.HELD_OUT_ENGINE), tmp.resolve("eval").resolve(Synthesizer.HELD_OUT_ENGINE), spec.heldOutExamples());
             Checkpoints.deleteTree(target);
             Files.move(tmp, target);
             if (spec.examples() != null) writeExamples(paths.apply(spec.examples()), target.resolve("eval/heldout"), examples, spec.exampleCount());
@@ -90,6 +93,11 @@ final class Publisher {
             Report report;
             try (SpeechLlm m = SpeechLlm.load(target, DType.F32)) {
                 report = Evaluator.run(m, target.resolve("eval/heldout"), spec.agreementTokens(), 0, target.resolve("eval"), "models/" + target.getFileName() + " on held-out voices and sentences");
+                if (unseen) {
+                    progress.message("evaluating on the voices of the held-out engines");
+                    Evaluator.run(m, target.resolve("eval").resolve(Synthesizer.HELD_OUT_ENGINE), spec.agreementTokens(), 0, target.resolve(UNSEEN_ENGINE),
+                            "models/" + target.getFileName() + " on engines it never trained on (held-out sentences)");
+                }
             }
             if (dropped) { // the adapters left out, measured on the same held-out data
                 progress.message("evaluating the last stage with its LoRA adapters (not shipped) on the same held-out examples");
@@ -216,6 +224,9 @@ final class Publisher {
         return recipe.stages().stream().filter(c -> c.name().equals(stage)).findFirst();
     }
 
+    /** Where the evaluation on the held-out engines' voices goes, inside the model directory (its data: eval/heldout-engine). */
+    static final String UNSEEN_ENGINE = "eval/unseen-engine";
+
     /** Where the evaluation of the adapters that were not shipped goes, inside the model directory. */
     static final String WITH_ADAPTERS = "eval/with-adapters";
 
@@ -247,8 +258,11 @@ final class Publisher {
         engines.forEach((e, n) -> byEngine.append(byEngine.isEmpty() ? "" : ", ").append(String.format(Locale.ROOT, "%s %d + %d", e, n[0], n[1])));
         long texts = Files.readAllLines(data.resolve("texts.txt")).stream().filter(l -> !l.isBlank()).count();
         md.append("## Data\n\n").append(String.format(Locale.ROOT, "%d training clips and %d held-out clips of %d distinct sentences, synthesized from sentences of stories sampled from stories260K. "
-                + "Voices: %d for training, %d held out (%s). Engines (train + held-out voices): %s.\n\n", trainClips, heldClips, texts,
-                split.path("train_voices").size(), split.path("heldout_voices").size(), split.path("rule").asText(), byEngine));
+                + "Voices: %d for training, %d held out (%s). Engines (train + held-out voices): %s. A clip's voice is drawn %s.%s\n\n", trainClips, heldClips, texts,
+                split.path("train_voices").size(), split.path("heldout_voices").size(), split.path("rule").asText(), byEngine,
+                split.path("voice_sampling").asText("voices").equals("engines") ? "by engine first (each engine equally often), then one of its voices" : "uniformly from all voices",
+                split.has("heldout_engine_voices") ? String.format(Locale.ROOT, " Held-out engines: %s (%d voices, never trained on).",
+                        split.path("heldout_engines").toString(), split.path("heldout_engine_voices").size()) : ""));
         md.append("## Training\n\n| stage | trains | data (mixing weight) | steps | loss first → last | time |\n|---|---|---|---|---|---|\n");
         for (var s : results) {
             md.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %.3f → %.3f | %.1f min |%n", s.stage(), trains(recipe, s.stage()), mixture(recipe, s.stage()),
@@ -257,6 +271,15 @@ final class Publisher {
         md.append("\n## Evaluation (held-out sentences and voices, `eval/heldout`)\n\n");
         md.append(reportSection(target, "eval"));
         md.append("\nRe-run: `./auris eval --model models/").append(target.getFileName()).append("`.\n");
+        if (Files.isRegularFile(target.resolve(UNSEEN_ENGINE + "/report.md"))) {
+            List<String> held = new ArrayList<>();
+            split.path("heldout_engines").forEach(e -> held.add(e.asText()));
+            md.append("\n## Evaluation on engines never trained on (").append(String.join(", ", held)).append(": all their voices, held-out sentences, `eval/")
+                    .append(Synthesizer.HELD_OUT_ENGINE).append("`)\n\n");
+            md.append(reportSection(target, UNSEEN_ENGINE));
+            md.append("\nRe-run: `./auris eval --model models/").append(target.getFileName()).append(" --data models/").append(target.getFileName())
+                    .append("/eval/").append(Synthesizer.HELD_OUT_ENGINE).append("`.\n");
+        }
         if (droppedFrom != null) {
             md.append("\n## The same evaluation with stage ").append(droppedFrom).append("'s LoRA adapters (not shipped, `").append(WITH_ADAPTERS).append("`)\n\n");
             md.append(reportSection(target, WITH_ADAPTERS).replaceFirst("\n## Samples[\\s\\S]*", "\n"));

@@ -32,7 +32,14 @@ public record Recipe(String name, String description, SynthSpec synth, EncoderSp
      */
     public record SynthSpec(String texts, String sampleLlm, int sampleStories, double temperature, int minWords, int maxWords,
                             List<String> engines, int clipsPerText, int heldOutEvery, String distill, int distillTokens, String mixedInstruction, long seed,
-                            Boolean installEngines) {
+                            Boolean installEngines, List<String> heldOutEngines, String voiceSampling) {
+        /** How a clip's voice is drawn: "voices" (uniformly from all voices, the default) or "engines" (an engine first, then one of its voices). */
+        public boolean balanceEngines() {
+            if (voiceSampling == null || voiceSampling.equals("voices")) return false;
+            if (voiceSampling.equals("engines")) return true;
+            throw new IllegalArgumentException("recipe synth.voice_sampling '" + voiceSampling + "' is unknown: use voices or engines");
+        }
+
         /** Whether missing Debian engines are installed (apt-get, as root) and, if that fails, the run stops: default true. */
         public boolean install() { return installEngines == null || installEngines; }
     }
@@ -43,7 +50,8 @@ public record Recipe(String name, String description, SynthSpec synth, EncoderSp
      */
     public record EncoderSpec(String vocabulary, List<String> train, List<String> heldOut, int dModel, int layers, int heads, int ffnDim, int nMels,
                               int maxSeconds, int steps, int batchSize, double lr, int warmupSteps, double weightDecay, long seed, double specAugment,
-                              String precision, String init, Integer hopLength, Double warp) {
+                              String precision, String init, Integer hopLength, Double warp,
+                              dev.auris.train.augment.WaveAugment augment) {
         /** Mel-axis and time-axis warping (vocal tract length and tempo perturbation): factors in [1 − w, 1 + w]; default 0 (off). */
         public double warpFactor() {
             double w = warp == null ? 0 : warp;

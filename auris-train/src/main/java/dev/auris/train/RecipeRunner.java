@@ -100,7 +100,7 @@ public final class RecipeRunner {
                 Recipe.EncoderSpec e = recipe.encoder();
                 try (var vocab = dev.auris.llm.TextModel.load(paths.apply(e.vocabulary()), DType.F32)) {
                     var r = EncoderPretrainer.run(new EncoderPretrainer.Config(e.dModel(), e.layers(), e.heads(), e.ffnDim(), e.nMels() == 0 ? 80 : e.nMels(),
-                                    e.maxSeconds() == 0 ? 30 : e.maxSeconds(), e.steps(), e.batchSize(), e.lr(), e.warmupSteps(), e.weightDecay(), e.seed(), e.specAugment(), e.bf16(), e.heConvInit(), e.hop(), e.warpFactor()),
+                                    e.maxSeconds() == 0 ? 30 : e.maxSeconds(), e.steps(), e.batchSize(), e.lr(), e.warmupSteps(), e.weightDecay(), e.seed(), e.specAugment(), e.bf16(), e.heConvInit(), e.hop(), e.warpFactor(), e.augment()),
                             vocab.tokenizer(), e.train().stream().map(paths).toList(), e.heldOut() == null ? List.of() : e.heldOut().stream().map(paths).toList(), enc, progress);
                     progress.message(String.format(java.util.Locale.ROOT, "encoder: CTC loss %.3f → %.3f in %.0f s (%.1f audio-s/s); held-out token error rate %.3f",
                             r.firstLoss(), r.lastLoss(), r.seconds(), r.audioSecondsPerSecond(), r.heldOutTokenErrorRate()));

@@ -30,8 +30,9 @@ final class Synthesis {
         if (s.install()) EngineSetup.ensure(engines, progress::message);
         var summary = Synthesizer.run(new Synthesizer.Config(list, out, engines, Math.max(1, s.clipsPerText()), s.heldOutEvery() <= 1 ? 10 : s.heldOutEvery(),
                 s.distill() == null ? null : paths.apply(s.distill()), s.distillTokens() <= 0 ? 32 : s.distillTokens(),
-                s.mixedInstruction() == null ? "Answer the spoken request." : s.mixedInstruction(), s.seed()), progress::message);
-        progress.message(String.format(Locale.ROOT, "synthesized %d train + %d held-out clips, %.1f min, engines %s", summary.trainClips(), summary.heldOutClips(),
+                s.mixedInstruction() == null ? "Answer the spoken request." : s.mixedInstruction(), s.seed(),
+                s.heldOutEngines() == null ? Set.of() : new LinkedHashSet<>(s.heldOutEngines()), s.balanceEngines()), progress::message);
+        progress.message(String.format(Locale.ROOT, "synthesized %d train + %d held-out clips + %d of held-out engines, %.1f min, engines %s", summary.trainClips(), summary.heldOutClips(), summary.heldOutEngineClips(),
                 summary.audioSeconds() / 60, summary.engines()));
     }
 

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /** A small synthesized data set and tiny copies of the repository's recipes, for tests that train for seconds. */
@@ -41,7 +42,7 @@ final class TrainFixtures {
             Llama2cConverter.convert(Home.resolve("assets/llm/stories260K/stories260K.bin"), Home.resolve("assets/llm/stories260K/tok512.bin"), llm);
             List<TtsEngine> engines = new ArrayList<>(List.of(new FreeTts()));
             if (new EspeakNg().available()) engines.addFirst(new EspeakNg());
-            Synthesizer.run(new Synthesizer.Config(TEXTS, r.resolve("data"), engines, 1, 4, llm, 16, "Continue the story:", 1), m -> {});
+            Synthesizer.run(new Synthesizer.Config(TEXTS, r.resolve("data"), engines, 1, 4, llm, 16, "Continue the story:", 1, Set.of(), false), m -> {});
             root = r;
             return r;
         } catch (IOException e) {

@@ -23,7 +23,11 @@ import java.util.*;
  * Offline data synthesis ({@code auris synth}): texts → speech by real TTS engines → training manifests.
  *
  * <p>Split: voices are split deterministically — every {@code heldOutEvery}-th voice of each engine (in the
- * engine's voice order) is held out — and so are texts (every {@code heldOutEvery}-th line). Train
+ * engine's voice order) is held out — and so are texts (every {@code heldOutEvery}-th line). A held-out engine
+ * ({@code heldOutEngines}) gives no voice to training: all its voices speak the held-out texts in
+ * {@link #HELD_OUT_ENGINE}, the yardstick of hearing an unfamiliar synthesizer. Each clip's voice is drawn
+ * uniformly from the split's voices, or ({@code balanceEngines}) an engine first and then one of its voices, so
+ * an engine with many voice variants does not outweigh the others. Train
  * manifests use train texts spoken by train voices; held-out manifests use held-out texts spoken by
  * held-out voices, so evaluation hears neither sentence nor speaker from training. {@code split.json}
  * records both lists.
@@ -39,15 +43,25 @@ import java.util.*;
 public final class Synthesizer {
     /** What to synthesize. */
     public record Config(List<String> texts, Path out, List<TtsEngine> engines, int clipsPerText, int heldOutEvery,
-                         Path distillModel, int distillTokens, String mixedInstruction, long seed) {}
+                         Path distillModel, int distillTokens, String mixedInstruction, long seed, Set<String> heldOutEngines, boolean balanceEngines) {
+        public Config {
+            heldOutEngines = heldOutEngines == null ? Set.of() : Set.copyOf(heldOutEngines);
+            for (String e : heldOutEngines) {
+                if (engines.stream().noneMatch(x -> x.name().equals(e))) throw new IllegalArgumentException("held-out engine " + e + " is not one of the engines " + engines.stream().map(TtsEngine::name).toList());
+            }
+        }
+    }
 
     /** Counts of what was written. */
-    public record Summary(int trainClips, int heldOutClips, int trainVoices, int heldOutVoices, double audioSeconds, Map<String, Integer> engines) {}
+    public record Summary(int trainClips, int heldOutClips, int heldOutEngineClips, int trainVoices, int heldOutVoices, double audioSeconds, Map<String, Integer> engines) {}
+
+    /** The split of the held-out engines' voices speaking the held-out texts (an engine never heard in training). */
+    public static final String HELD_OUT_ENGINE = "heldout-engine";
 
     private Synthesizer() {}
 
     public static Summary run(Config c, java.util.function.Consumer<String> log) {
-        List<Voice> train = new ArrayList<>(), held = new ArrayList<>();
+        List<Voice> train = new ArrayList<>(), held = new ArrayList<>(), engineHeld = new ArrayList<>();
         Map<String, TtsEngine> byName = new HashMap<>();
         for (TtsEngine e : c.engines()) {
             if (!e.available()) {
@@ -56,6 +70,10 @@ public final class Synthesizer {
             }
             byName.put(e.name(), e);
             List<Voice> vs = e.voices();
+            if (c.heldOutEngines().contains(e.name())) {
+                engineHeld.addAll(vs);
+                continue;
+            }
             for (int i = 0; i < vs.size(); i++) (i % c.heldOutEvery() == c.heldOutEvery() - 1 ? held : train).add(vs.get(i));
         }
         if (train.isEmpty() || held.isEmpty()) throw new IllegalStateException("no TTS engine with enough voices is available");
@@ -67,14 +85,23 @@ public final class Synthesizer {
         double[] seconds = {0};
         int nTrain = write(c, "train", trainTexts, train, byName, answers, rnd, engineCounts, seconds, log);
         int nHeld = write(c, "heldout", heldTexts, held, byName, answers, rnd, engineCounts, seconds, log);
+        int nEngine = engineHeld.isEmpty() ? 0 : write(c, HELD_OUT_ENGINE, heldTexts, engineHeld, byName, answers, rnd, engineCounts, seconds, log);
         ObjectMapper json = new ObjectMapper();
         ObjectNode split = json.createObjectNode();
         ArrayNode tv = split.putArray("train_voices"), hv = split.putArray("heldout_voices");
         train.forEach(v -> tv.add(v.id()));
         held.forEach(v -> hv.add(v.id()));
-        split.put("rule", "every " + c.heldOutEvery() + "th voice of each engine and every " + c.heldOutEvery() + "th text line is held out");
+        String rule = "every " + c.heldOutEvery() + "th voice of each engine and every " + c.heldOutEvery() + "th text line is held out";
+        if (!engineHeld.isEmpty()) {
+            split.putArray("heldout_engines").addAll(new TreeSet<>(c.heldOutEngines()).stream().map(split::textNode).toList());
+            ArrayNode ev = split.putArray("heldout_engine_voices");
+            engineHeld.forEach(v -> ev.add(v.id()));
+            rule += "; every voice of " + String.join(", ", new TreeSet<>(c.heldOutEngines())) + " is held out (never trained on) and speaks the held-out texts in " + HELD_OUT_ENGINE;
+        }
+        split.put("voice_sampling", c.balanceEngines() ? "engines" : "voices");
+        split.put("rule", rule);
         AtomicFiles.writeString(c.out().resolve("split.json"), split.toPrettyString());
-        return new Summary(nTrain, nHeld, train.size(), held.size(), seconds[0], engineCounts);
+        return new Summary(nTrain, nHeld, nEngine, train.size(), held.size(), seconds[0], engineCounts);
     }
 
     private static int write(Config c, String split, List<String> texts, List<Voice> voices, Map<String, TtsEngine> engines, Map<String, String> answers,
@@ -89,9 +116,12 @@ public final class Synthesizer {
         // a time, and two engines speak at once. (A clip an engine fails on is skipped with its draws made.)
         record Planned(int text, int k, Voice voice, String instruction, String other) {}
         List<Planned> plan = new ArrayList<>();
+        List<List<Voice>> byEngine = new ArrayList<>(voices.stream().collect(java.util.stream.Collectors.groupingBy(Voice::engine, LinkedHashMap::new,
+                java.util.stream.Collectors.toList())).values());
         for (int t = 0; t < texts.size(); t++) {
             for (int k = 0; k < c.clipsPerText(); k++) {
-                Voice v = voices.get(rnd.nextInt(voices.size()));
+                List<Voice> from = c.balanceEngines() ? byEngine.get(rnd.nextInt(byEngine.size())) : voices;  // an engine first, or a voice of all
+                Voice v = from.get(rnd.nextInt(from.size()));
                 String instruction = Instructions.pick(Instructions.LLASM_ASR, rnd);
                 String other = answers.get(texts.get(t)) == null ? null
                         : answers.get(texts.get((t + 1 + rnd.nextInt(Math.max(1, texts.size() - 1))) % texts.size()));

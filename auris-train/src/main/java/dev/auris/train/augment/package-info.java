@@ -1,0 +1,2 @@
+/** On-the-fly augmentation of training audio: speed, rooms, noise, telephone lines. */
+package dev.auris.train.augment;
