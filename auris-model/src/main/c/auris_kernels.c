@@ -9,7 +9,9 @@
  *
  * Numerics: bf16 × bf16 products are exact in float32 and summed in float32 (AVX512-BF16's vdpbf16ps, or
  * widened floats and FMAs); int8 weights are widened to float32 and multiplied by float32 activations, so
- * the result equals float32 math on the dequantized weights up to summation order.
+ * the result equals float32 math on the dequantized weights up to summation order. The VNNI kernels (last
+ * section) instead take activations quantized to int8 per 32-block, as llama.cpp's Q8_0 / Q4_0 dot products do:
+ * integer products summed exactly, then scaled in float32.
  */
 #include <immintrin.h>
 #include <stdint.h>
@@ -18,6 +20,7 @@
 #define ISA_AVX2 1
 #define ISA_AVX512 2
 #define ISA_AVX512BF16 4
+#define ISA_AVX512VNNI 8
 
 int auris_isa(void) {
     __builtin_cpu_init();
@@ -25,6 +28,7 @@ int auris_isa(void) {
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) isa |= ISA_AVX2;
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) isa |= ISA_AVX512;
     if ((isa & ISA_AVX512) && __builtin_cpu_supports("avx512bf16")) isa |= ISA_AVX512BF16;
+    if ((isa & ISA_AVX512) && __builtin_cpu_supports("avx512vnni")) isa |= ISA_AVX512VNNI;
     return isa;
 }
 
@@ -360,5 +364,158 @@ static void attend1(const float *q, int h, const float *k, const float *v, int k
 int auris_attend1(const float *q, int h, const float *k, const float *v, int kv, int s, long kv_stride, int hd, float *out, float *scores, int h0, int h1) {
     if (kv < 1 || h % kv != 0 || s < 1 || hd < 1 || h0 < 0 || h1 > h) return -1;
     attend1(q, h, k, v, kv, s, kv_stride, hd, out, scores, h0, h1);
+    return 0;
+}
+
+/* ---------- int8 activations × int8 / int4 weights by AVX512-VNNI (vpdpbusd), llama.cpp's Q8_0 · Q8_0 and Q4_0 · Q8_0 ----------
+ * x [m, k] float32 is quantized once per call (auris_quantize_x8) by llama.cpp's quantize_row_q8_0 rule: per 32-block,
+ * d = max|x| / 127, xq = round-to-nearest-even(x / d) (0 where d = 0; a block with a NaN or infinity gets d = NaN, so its
+ * outputs are NaN as float math's would be). Kept per vector i, with P = k / 64 pairs of blocks:
+ *   xq [m, k] int8; xa [m, k] uint8 = |xq|; xn [m, P] uint64, bit j of pair p set where xq[64p + j] < 0;
+ *   xd [m, P, 16] float32: the pair's two block scales, each repeated over the 8 dword lanes of its block;
+ *   xc [m, k/32] float32 = −8 · d · Σ xq over the block (Q4's offset: its nibbles are stored + 8).
+ * vpdpbusd multiplies unsigned by signed bytes: int8 × int8 is |xq| × (q with xq's sign), int4 × int8 is nibble × xq, and
+ * each dword lane sums 4 products exactly (|sums| < 2^31). k % 64 == 0. */
+
+int auris_quantize_x8(const float *x, int m, int k, int8_t *xq, uint8_t *xa, uint64_t *xn, float *xd, float *xc) {
+    if (k % 64 != 0 || m < 1) return -1;
+    int blocks = k / 32;
+    for (int i = 0; i < m; i++) {
+        const float *xi = x + (long) i * k;
+        for (int b = 0; b < blocks; b++) {
+            const float *xb = xi + 32 * b;
+            float amax = 0;
+            int nan = 0;
+            for (int j = 0; j < 32; j++) {
+                amax = fmaxf(amax, fabsf(xb[j]));
+                nan |= xb[j] != xb[j];
+            }
+            float d = amax / 127;                    /* x / d, not x · (1 / d): 1 / d overflows for subnormal d */
+            long o = (long) i * k + 32 * b;
+            int sum = 0;
+            uint64_t neg = 0;
+            for (int j = 0; j < 32; j++) {
+                int q = d == 0 || nan || isinf(amax) ? 0 : (int) nearbyintf(fminf(127, fmaxf(-127, xb[j] / d)));
+                xq[o + j] = (int8_t) q;
+                xa[o + j] = (uint8_t) (q < 0 ? -q : q);
+                sum += q;
+                if (q < 0) neg |= 1ull << j;
+            }
+            long p = (long) i * (k / 64) + b / 2;
+            if (b % 2 == 0) xn[p] = neg; else xn[p] |= neg << 32;
+            if (nan || isinf(amax)) d = NAN;         /* the output says so, as float math would */
+            for (int j = 0; j < 8; j++) xd[16 * p + 8 * (b % 2) + j] = d;
+            xc[(long) i * blocks + b] = -8.0f * d * (float) sum;
+        }
+    }
+    return 0;
+}
+
+/* The pair's two weight-block scales s[0], s[1], each over its block's 8 dword lanes. */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+static inline __m512 pair_scales(const float *s) {
+    const __m512i idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(_mm_castpd_ps(_mm_load_sd((const double *) s))));
+}
+
+/* y [m, n] = x W ᵀ, W int8 [n, k] with one scale per 32-block (group 32) or per row (group k). */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+static void q8x8_vnni(const uint8_t *xa, const uint64_t *xn, const float *xd, int m, const int8_t *q, const float *s, int group, int k,
+                      float *y, int n, int r0, int r1) {
+    int pairs = k / 64;
+    const __m512i zero = _mm512_setzero_si512();
+    for (int r = r0; r < r1; r++) {
+        const int8_t *qr = q + (long) r * k;
+        const float *sr = s + (long) r * (k / group);
+        for (int i = 0; i < m; i++) {
+            const uint8_t *xai = xa + (long) i * k;
+            const uint64_t *xni = xn + (long) i * pairs;
+            const float *xdi = xd + (long) i * pairs * 16;
+            __m512 e = _mm512_setzero_ps(), o = e;
+            int p = 0;
+            for (; p + 1 < pairs; p += 2) {                                    /* two pairs in flight */
+                __m512i w0 = _mm512_loadu_si512(qr + 64 * p), w1 = _mm512_loadu_si512(qr + 64 * p + 64);
+                __m512i d0 = _mm512_dpbusd_epi32(zero, _mm512_loadu_si512(xai + 64 * p), _mm512_mask_sub_epi8(w0, xni[p], zero, w0));
+                __m512i d1 = _mm512_dpbusd_epi32(zero, _mm512_loadu_si512(xai + 64 * p + 64), _mm512_mask_sub_epi8(w1, xni[p + 1], zero, w1));
+                __m512 s0 = _mm512_loadu_ps(xdi + 16 * p), s1 = _mm512_loadu_ps(xdi + 16 * p + 16);
+                if (group == 32) {
+                    s0 = _mm512_mul_ps(s0, pair_scales(sr + 2 * p));
+                    s1 = _mm512_mul_ps(s1, pair_scales(sr + 2 * p + 2));
+                }
+                e = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), s0, e);
+                o = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d1), s1, o);
+            }
+            if (p < pairs) {
+                __m512i w0 = _mm512_loadu_si512(qr + 64 * p);
+                __m512i d0 = _mm512_dpbusd_epi32(zero, _mm512_loadu_si512(xai + 64 * p), _mm512_mask_sub_epi8(w0, xni[p], zero, w0));
+                __m512 s0 = _mm512_loadu_ps(xdi + 16 * p);
+                if (group == 32) s0 = _mm512_mul_ps(s0, pair_scales(sr + 2 * p));
+                e = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), s0, e);
+            }
+            float v = _mm512_reduce_add_ps(_mm512_add_ps(e, o));
+            y[(long) i * n + r] = group == 32 ? v : v * sr[0];
+        }
+    }
+}
+
+/* The nibbles of two Q4_0 blocks (32 bytes) as 64 unsigned bytes in element order: block 0's low nibbles (elements
+ * 0-15), its high ones (16-31), then block 1's. */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+static inline __m512i nibbles_q4(const uint8_t *p) {
+    const __m512i lanes = _mm512_set_epi64(3, 2, 3, 2, 1, 0, 1, 0);
+    const __m512i shift = _mm512_set_epi64(4, 4, 0, 0, 4, 4, 0, 0);           /* the second copy of each block: its high nibbles */
+    __m512i v = _mm512_permutexvar_epi64(lanes, _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *) p)));
+    return _mm512_and_si512(_mm512_srlv_epi64(v, shift), _mm512_set1_epi8(0x0f));
+}
+
+/* y [m, n] = x W ᵀ, W int4 in 32-blocks (Q4_0 layout, auris_gemv_q4): Σ_b s_b d_b Σ nibble · xq, plus Σ_b s_b xc_b. */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+static void q4x8_vnni(const int8_t *xq, const float *xd, const float *xc, int m, const uint8_t *pk, const float *s, int k, float *y, int n, int r0, int r1) {
+    int pairs = k / 64, blocks = k / 32;
+    const __m512i zero = _mm512_setzero_si512();
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *pr = pk + (long) r * (k / 2);
+        const float *sr = s + (long) r * blocks;
+        for (int i = 0; i < m; i++) {
+            const int8_t *xqi = xq + (long) i * k;
+            const float *xdi = xd + (long) i * pairs * 16, *xci = xc + (long) i * blocks;
+            __m512 e = _mm512_setzero_ps(), o = e;
+            int p = 0;
+            for (; p + 1 < pairs; p += 2) {
+                __m512i d0 = _mm512_dpbusd_epi32(zero, nibbles_q4(pr + 32 * p), _mm512_loadu_si512(xqi + 64 * p));
+                __m512i d1 = _mm512_dpbusd_epi32(zero, nibbles_q4(pr + 32 * p + 32), _mm512_loadu_si512(xqi + 64 * p + 64));
+                e = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), _mm512_mul_ps(_mm512_loadu_ps(xdi + 16 * p), pair_scales(sr + 2 * p)), e);
+                o = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d1), _mm512_mul_ps(_mm512_loadu_ps(xdi + 16 * p + 16), pair_scales(sr + 2 * p + 2)), o);
+            }
+            if (p < pairs) {
+                __m512i d0 = _mm512_dpbusd_epi32(zero, nibbles_q4(pr + 32 * p), _mm512_loadu_si512(xqi + 64 * p));
+                e = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), _mm512_mul_ps(_mm512_loadu_ps(xdi + 16 * p), pair_scales(sr + 2 * p)), e);
+            }
+            __m512 c = _mm512_setzero_ps();                                    /* the offset: Σ_b s_b · xc_b, 16 blocks at a time */
+            int b = 0;
+            for (; b + 16 <= blocks; b += 16) c = _mm512_fmadd_ps(_mm512_loadu_ps(sr + b), _mm512_loadu_ps(xci + b), c);
+            float v = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(e, o), c));
+            for (; b < blocks; b++) v += sr[b] * xci[b];
+            y[(long) i * n + r] = v;
+        }
+    }
+}
+
+/* y [m, n] float32 = x W ᵀ with x quantized (auris_quantize_x8) and W int8 (group 32 or k). Returns 0, or -1 (no VNNI / shape). */
+int auris_gemv_q8x8(const uint8_t *xa, const uint64_t *xn, const float *xd, int m, const int8_t *q, const float *s, int group, int k,
+                    float *y, int n, int r0, int r1) {
+    static int isa = -1;
+    if (isa < 0) isa = auris_isa();
+    if (!(isa & ISA_AVX512VNNI) || k % 64 != 0 || !(group == 32 || group == k)) return -1;
+    q8x8_vnni(xa, xn, xd, m, q, s, group, k, y, n, r0, r1);
+    return 0;
+}
+
+/* y [m, n] float32 = x W ᵀ with x quantized (auris_quantize_x8) and W int4 in 32-blocks. Returns 0, or -1 (no VNNI / shape). */
+int auris_gemv_q4x8(const int8_t *xq, const float *xd, const float *xc, int m, const uint8_t *p, const float *s, int k, float *y, int n, int r0, int r1) {
+    static int isa = -1;
+    if (isa < 0) isa = auris_isa();
+    if (!(isa & ISA_AVX512VNNI) || k % 64 != 0) return -1;
+    q4x8_vnni(xq, xd, xc, m, p, s, k, y, n, r0, r1);
     return 0;
 }

@@ -88,9 +88,9 @@ public final class Llm implements AutoCloseable {
                     + (d.w().scalar_type().intern() == torch.ScalarType.BFloat16 && dev.auris.nn.NativeKernels.available()
                     ? " (decode: " + dev.auris.nn.NativeKernels.describe() + ")" : "");
             case dev.auris.nn.Weights.Int8 q -> (q.group() == 32 ? "int8 in 32-blocks" : "int8 per row")
-                    + (dev.auris.nn.NativeKernels.available() ? " (decode: " + dev.auris.nn.NativeKernels.describe() + ")" : " (Vector API)")
+                    + (dev.auris.nn.NativeKernels.available() ? " (decode: " + dev.auris.nn.NativeKernels.describeQuantized(q.inFeatures()) + ")" : " (Vector API)")
                     + " × " + dtype.name().toLowerCase(java.util.Locale.ROOT);
-            case dev.auris.nn.Weights.Int4 q -> "int4 in 32-blocks (decode: " + dev.auris.nn.NativeKernels.describe() + ") × " + dtype.name().toLowerCase(java.util.Locale.ROOT);
+            case dev.auris.nn.Weights.Int4 q -> "int4 in 32-blocks (decode: " + dev.auris.nn.NativeKernels.describeQuantized(q.inFeatures()) + ") × " + dtype.name().toLowerCase(java.util.Locale.ROOT);
             case dev.auris.nn.Weights.Fbgemm8 q -> "int8 weights and activations (fbgemm) × " + dtype.name().toLowerCase(java.util.Locale.ROOT);
             case dev.auris.nn.Weights.Fp16 h -> "fp16 packed (fbgemm) × " + dtype.name().toLowerCase(java.util.Locale.ROOT);
         };

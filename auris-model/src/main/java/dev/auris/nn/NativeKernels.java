@@ -35,17 +35,19 @@ import java.util.Locale;
  */
 public final class NativeKernels {
     private static final String RESOURCE = "/native/linux-x86_64/libauris_kernels.so";
-    private static final int ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_AVX512BF16 = 4;
+    private static final int ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_AVX512BF16 = 4, ISA_AVX512VNNI = 8;
     private static final MethodHandle BF16, Q8, Q4, DEQUANT_Q4, ATTEND1;
     private static final int ISA;
     private static final String WHY_NOT;
+    private static final SymbolLookup LIBRARY;
 
     static {
         MethodHandle bf16 = null, q8 = null, q4 = null, dequantQ4 = null, attend1 = null;
         int isa = 0;
         String why = null;
+        SymbolLookup lib = null;
         try {
-            SymbolLookup lib = load();
+            lib = load();
             Linker linker = Linker.nativeLinker();
             isa = (int) linker.downcallHandle(lib.findOrThrow("auris_isa"), FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact();
             var a = ValueLayout.ADDRESS;
@@ -66,6 +68,22 @@ public final class NativeKernels {
         ATTEND1 = attend1;
         ISA = isa;
         WHY_NOT = why;
+        LIBRARY = why == null ? lib : null;
+    }
+
+    /** The loaded library (null where {@link #available()} is false): for the kernels of other classes. */
+    static SymbolLookup library() {
+        return LIBRARY;
+    }
+
+    /** What an int8 / int4 product over K inputs runs (for {@code --stats}): the VNNI kernels with int8 activations, or {@link #describe()}. */
+    public static String describeQuantized(long k) {
+        return Int8Activations.takes(k) ? "native AVX512-VNNI, activations int8 per 32-block" : describe();
+    }
+
+    /** Whether the CPU has AVX512-VNNI's int8 dot products (and the kernels are loaded). */
+    static boolean vnni() {
+        return available() && (ISA & ISA_AVX512VNNI) != 0;
     }
 
     private NativeKernels() {}

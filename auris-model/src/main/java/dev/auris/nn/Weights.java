@@ -117,6 +117,11 @@ public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Int
                 return torch.linear(x.to(gemm), dequantize(gemm)).to(out);
             }
             Tensor xf = x.to(ScalarType.Float).contiguous();
+            if (Int8Activations.takes(k)) {                                                   // int8 × int8 dot products (VNNI)
+                Tensor y = floatOutput(x, n);                                                 // [..., N]
+                Int8Activations.q8(xf, (int) m, this, y);
+                return out.intern() == ScalarType.Float ? y : y.to(out);
+            }
             if (NativeKernels.available()) {
                 Tensor y = floatOutput(x, n);                                                 // [..., N]
                 NativeKernels.q8(Int8Dequant.segment(xf), (int) m, Int8Dequant.segment(q), Int8Dequant.segment(scales), group, (int) k,
@@ -216,6 +221,10 @@ public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Int
             }
             Tensor xf = x.to(ScalarType.Float).contiguous();                                  // [..., K]
             Tensor y = floatOutput(x, n);                                                     // [..., N]
+            if (Int8Activations.takes(k)) {                                                   // int4 × int8 dot products (VNNI)
+                Int8Activations.q4(xf, (int) m, packed, scales, (int) n, (int) k, y);
+                return out.intern() == ScalarType.Float ? y : y.to(out);
+            }
             NativeKernels.q4(Int8Dequant.segment(xf), (int) m, Int8Dequant.segment(packed), Int8Dequant.segment(scales), (int) k, Int8Dequant.segment(y), (int) n,
                     Torch.configuredThreads());
             return out.intern() == ScalarType.Float ? y : y.to(out);

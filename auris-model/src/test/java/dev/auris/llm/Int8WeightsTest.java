@@ -21,9 +21,12 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The packed weight formats against float32 math on the same (dequantized) weights:
- * GGUF Q8_0 / Q4_0 blocks run by the Vector API kernel equal numpy on gguf-py's dequantization (decode steps,
- * 1e-4); on the tiny golden Llama, int8 per 32-block (1e-4), int8 rows through fbgemm (which also rounds the activations
- * to uint8 per tensor: 5e-2) and fp16 packed weights (1e-2) against the float32 forward on the same weights.
+ * GGUF Q8_0 / Q4_0 blocks equal numpy on gguf-py's dequantization (decode steps, 1e-4 with float32 activations);
+ * on the tiny golden Llama, int8 per 32-block (1e-4), int8 rows through fbgemm (which also rounds the activations
+ * to uint8 per tensor: 5e-2) and fp16 packed weights (1e-2) against the float32 forward on the same weights. Where
+ * the CPU has AVX512-VNNI, int8 / int4 decode rounds the activations to int8 per 32-block as llama.cpp does
+ * (dev.auris.nn.Int8Activations): logits then agree to 5e-2, as for fbgemm's rounding (the kernels' exactness on
+ * the rounded operands is Int8ActivationsTest's).
  */
 class Int8WeightsTest {
     /** Logits [T, V] by feeding one token at a time (every product is a decode step: M = 1). */
@@ -49,7 +52,7 @@ class Int8WeightsTest {
             double decode = Golden.maxAbsDiff(want, stepwise(llm, ids));
             double prefill = Golden.maxAbsDiff(want, GgufLlmTest.logits(llm, ids)); // 12 rows: dequantized GEMM (bf16 where the CPU has it)
             System.out.printf("GGUF %s as %s: max |Δ logits| vs numpy, decode steps %.1e, prefill %.1e%n", type, kept, decode, prefill);
-            assertTrue(decode < 1e-4, "decode " + decode);
+            assertTrue(decode < (quantizedActivations() ? 5e-2 : 1e-4), "decode " + decode);
             assertTrue(prefill < 5e-2, "prefill " + prefill);
         }
     }
@@ -91,14 +94,20 @@ class Int8WeightsTest {
         }
     }
 
+    /** Whether decode products with K % 64 == 0 round their activations to int8 here (AVX512-VNNI, not switched off). */
+    static boolean quantizedActivations() {
+        return dev.auris.nn.NativeKernels.describeQuantized(64).contains("VNNI");
+    }
+
     @Test
-    void vectorKernelEqualsFloatMathOnDequantizedWeights() {
+    void decodeKernelEqualsFloatMathOnDequantizedWeights() {
         try (var scope = new PointerScope(); var guard = new org.bytedeco.pytorch.NoGradGuard()) {
             torch.manual_seed(3);
             Tensor w = torch.randn(320, 512), x = torch.randn(3, 512);
             for (int group : new int[]{32, 512}) {
                 Weights.Int8 q = Weights.Int8.quantize(w, group, torch.ScalarType.Float);
-                double err = Golden.maxAbsDiff(Torch.toFloats(torch.linear(x, q.dequantize(torch.ScalarType.Float))), Torch.toFloats(q.apply(x)));
+                Tensor xs = quantizedActivations() ? dev.auris.testing.Q8Activations.dequantized(x) : x; // the activations the kernel multiplies
+                double err = Golden.maxAbsDiff(Torch.toFloats(torch.linear(xs, q.dequantize(torch.ScalarType.Float))), Torch.toFloats(q.apply(x)));
                 assertTrue(err < 1e-4, "group " + group + ": " + err);
                 double moved = Golden.maxAbsDiff(Torch.toFloats(torch.linear(x, w)), Torch.toFloats(q.apply(x)));
                 assertTrue(moved < 1.0, "quantization error " + moved); // outputs of size ≈ 20
@@ -134,7 +143,7 @@ class Int8WeightsTest {
                 double err = Golden.maxAbsDiff(want, got), scale = Golden.maxAbsDiff(new float[want.length], want);
                 System.out.printf("llama-tiny %s (%s): max |Δ logits| %.2e vs float32 on the same weights (logits up to %.1f)%n", format, packed.weightsDescription(), err, scale);
                 double bound = switch (p.weights()) {
-                    case INT8, INT4 -> 1e-4;    // float32 activations: summation order only
+                    case INT8, INT4 -> quantizedActivations() ? 5e-2 : 1e-4; // int8 activations (VNNI, measured 1.5e-2), else summation order only
                     case INT8_DYNAMIC -> 5e-2;  // activations rounded to uint8 per tensor (measured 1.3e-2 on logits up to 1.5)
                     default -> 1e-2;            // fbgemm's fp16 GEMM
                 };

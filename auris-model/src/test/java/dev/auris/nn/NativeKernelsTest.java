@@ -61,7 +61,9 @@ class NativeKernelsTest {
             double d = Torch.toFloats(y.sub(want).abs().max())[0];
             assertTrue(d <= 1e-5 * scale * Math.sqrt(k / 32.0), "int8 kernel differs by " + d + " (scale " + scale + ")");
             Tensor viaWeights = q.apply(x);                                                        // the path decode takes
-            assertTrue(Torch.toFloats(viaWeights.sub(want).abs().max())[0] <= 1e-5 * scale * Math.sqrt(k / 32.0));
+            Tensor layerWant = Int8Activations.takes(k)                                            // int8 activations where VNNI runs
+                    ? torch.matmul(dev.auris.testing.Q8Activations.dequantized(x), q.dequantize(torch.ScalarType.Float).t()) : want;
+            assertTrue(Torch.toFloats(viaWeights.sub(layerWant).abs().max())[0] <= 1e-5 * scale * Math.sqrt(k / 32.0));
         }
     }
 
@@ -94,8 +96,16 @@ class NativeKernelsTest {
             Tensor x = torch.randn(m, k);
             Tensor ref = torch.matmul(x, dq.t());                                                  // [M, N]
             double scale = Torch.toFloats(ref.abs().max())[0];
-            Tensor y = q.apply(x);                                                                 // the kernel (m ≤ 8) or the GEMM on unpacked weights
-            double d = Torch.toFloats(y.sub(ref).abs().max())[0];
+            if (m <= Weights.Int8.GEMV_ROWS) {                                                     // the float32-activation kernel itself
+                Tensor yf = torch.empty(m, n);
+                NativeKernels.q4(Int8Dequant.segment(x), m, Int8Dequant.segment(q.packed()), Int8Dequant.segment(q.scales()), k, Int8Dequant.segment(yf), n, threads);
+                double d = Torch.toFloats(yf.sub(ref).abs().max())[0];
+                assertTrue(d <= 1e-5 * scale * Math.sqrt(k / 32.0), "int4 kernel differs by " + d + " (scale " + scale + ")");
+            }
+            Tensor y = q.apply(x);                                                                 // a kernel (m ≤ 8) or the GEMM on unpacked weights
+            Tensor layerRef = m <= Weights.Int8.GEMV_ROWS && Int8Activations.takes(k)              // int8 activations where VNNI runs
+                    ? torch.matmul(dev.auris.testing.Q8Activations.dequantized(x), dq.t()) : ref;
+            double d = Torch.toFloats(y.sub(layerRef).abs().max())[0];
             assertTrue(d <= 1e-5 * scale * Math.sqrt(k / 32.0), "int4 product differs by " + d + " (scale " + scale + ")");
             double moved = Torch.toFloats(y.sub(torch.matmul(x, w.t())).abs().max())[0];
             assertTrue(moved < 0.2 * scale, "4-bit quantization moved outputs by " + moved + " of " + scale);
