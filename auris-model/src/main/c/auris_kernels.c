@@ -519,3 +519,97 @@ int auris_gemv_q4x8(const int8_t *xq, const float *xd, const float *xc, int m, c
     q4x8_vnni(xq, xd, xc, m, p, s, k, y, n, r0, r1);
     return 0;
 }
+
+/* ---------- bf16 GEMM for many rows (a prefill, an encoder's 1500 positions) by AVX512-BF16 ----------
+ * y [m, n] = x [m, k] · w [n, k]ᵀ (+ bias [n] float32), bf16 inputs, float32 sums; y float32 or bf16 (round to nearest
+ * even). Each call packs 32 rows of W at a time into pack [k/2][32][2] (a pair of k for each of 32 outputs: one
+ * vdpbf16ps operand), then sweeps x in tiles of 8 rows: 8 × 32 outputs in 16 accumulators, x's k-pair broadcast to
+ * every lane. k even. Rows of W n0..n1-1 (n0 % 32 == 0), so callers split W's rows over threads, each with its own
+ * pack buffer of 32 · k bf16. Where oneDNN has AMX it is faster; this is for CPUs with AVX512-BF16 and no AMX. */
+
+#define GEMM_MR 8
+#define GEMM_NR 32
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+static void pack_panel(const uint16_t *w, int k, int rows, uint32_t *pack) {
+    /* pack[p * 32 + c] = (w[c][2p], w[c][2p + 1]) as one dword; rows past the last are zero */
+    for (int c = 0; c < GEMM_NR; c++) {
+        const uint32_t *src = (const uint32_t *) (w + (long) c * k);
+        if (c < rows) for (int p = 0; p < k / 2; p++) pack[(long) p * GEMM_NR + c] = src[p];
+        else for (int p = 0; p < k / 2; p++) pack[(long) p * GEMM_NR + c] = 0;
+    }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+static inline void store16(__m512 v, void *y, long off, int bf16_out, __mmask16 mask) {
+    if (bf16_out) {
+        __m256i b = (__m256i) _mm512_cvtneps_pbh(v);                  /* round to nearest even, as torch */
+        _mm256_mask_storeu_epi16((uint16_t *) y + off, mask, b);
+    } else {
+        _mm512_mask_storeu_ps((float *) y + off, mask, v);
+    }
+}
+
+/* One tile: MR rows of x (x0 stride k) × 32 packed outputs over all k. */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"), always_inline))
+static inline void gemm_tile(const uint16_t *x0, int mr, int k, const uint32_t *pack, const float *bias, void *y, long ldy, int nvalid, int bf16_out) {
+    __m512 acc[GEMM_MR][2];
+    for (int i = 0; i < GEMM_MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    const uint32_t *xr[GEMM_MR];
+    for (int i = 0; i < GEMM_MR; i++) xr[i] = (const uint32_t *) (x0 + (long) (i < mr ? i : 0) * k);
+    for (int p = 0; p < k / 2; p++) {
+        __m512bh b0 = (__m512bh) _mm512_loadu_si512(pack + (long) p * GEMM_NR);
+        __m512bh b1 = (__m512bh) _mm512_loadu_si512(pack + (long) p * GEMM_NR + 16);
+        for (int i = 0; i < GEMM_MR; i++) {
+            if (i < mr) {
+                __m512bh a = (__m512bh) _mm512_set1_epi32((int) xr[i][p]);
+                acc[i][0] = _mm512_dpbf16_ps(acc[i][0], a, b0);
+                acc[i][1] = _mm512_dpbf16_ps(acc[i][1], a, b1);
+            }
+        }
+    }
+    __mmask16 m0 = nvalid >= 16 ? 0xffff : (__mmask16) ((1u << nvalid) - 1);
+    __mmask16 m1 = nvalid >= 32 ? 0xffff : nvalid <= 16 ? 0 : (__mmask16) ((1u << (nvalid - 16)) - 1);
+    __m512 bias0 = bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();
+    __m512 bias1 = bias ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps();
+    for (int i = 0; i < GEMM_MR; i++) {
+        if (i < mr) {
+            store16(_mm512_add_ps(acc[i][0], bias0), y, (long) i * ldy, bf16_out, m0);
+            store16(_mm512_add_ps(acc[i][1], bias1), y, (long) i * ldy + 16, bf16_out, m1);
+        }
+    }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+static void gemm_bf16(const uint16_t *x, int m, const uint16_t *w, int k, const float *bias, void *y, int n, int n0, int n1, int bf16_out, uint32_t *pack) {
+    int size = bf16_out ? 2 : 4;
+    for (int c = n0; c < n1; c += GEMM_NR) {
+        int rows = n1 - c < GEMM_NR ? n1 - c : GEMM_NR;
+        pack_panel(w + (long) c * k, k, rows, pack);
+        for (int r = 0; r < m; r += GEMM_MR) {
+            int mr = m - r < GEMM_MR ? m - r : GEMM_MR;
+            char *yt = (char *) y + ((long) r * n + c) * size;
+            const float *bt = bias ? bias + c : 0;
+            switch (mr) {                                             /* constant row counts: the tile fully unrolled */
+                case 8: gemm_tile(x + (long) r * k, 8, k, pack, bt, yt, n, rows, bf16_out); break;
+                case 7: gemm_tile(x + (long) r * k, 7, k, pack, bt, yt, n, rows, bf16_out); break;
+                case 6: gemm_tile(x + (long) r * k, 6, k, pack, bt, yt, n, rows, bf16_out); break;
+                case 5: gemm_tile(x + (long) r * k, 5, k, pack, bt, yt, n, rows, bf16_out); break;
+                case 4: gemm_tile(x + (long) r * k, 4, k, pack, bt, yt, n, rows, bf16_out); break;
+                case 3: gemm_tile(x + (long) r * k, 3, k, pack, bt, yt, n, rows, bf16_out); break;
+                case 2: gemm_tile(x + (long) r * k, 2, k, pack, bt, yt, n, rows, bf16_out); break;
+                default: gemm_tile(x + (long) r * k, 1, k, pack, bt, yt, n, rows, bf16_out); break;
+            }
+        }
+    }
+}
+
+/* y [m, n] = x [m, k] · w [n, k]ᵀ (+ bias), bf16 in; rows n0..n1-1 of W (n0 % 32 == 0); pack holds 32 · k bf16.
+ * Returns 0, or -1 (no AVX512-BF16 / shape). */
+int auris_gemm_bf16(const uint16_t *x, int m, const uint16_t *w, int k, const float *bias, void *y, int n, int n0, int n1, int bf16_out, void *pack) {
+    static int isa = -1;
+    if (isa < 0) isa = auris_isa();
+    if (!(isa & ISA_AVX512BF16) || k % 2 != 0 || k < 2 || m < 1 || n0 % GEMM_NR != 0 || n0 < 0 || n1 > n || n0 >= n1) return -1;
+    gemm_bf16(x, m, w, k, bias, y, n, n0, n1, bf16_out, (uint32_t *) pack);
+    return 0;
+}

@@ -21,6 +21,7 @@ public record Linear(Weights weights, Tensor bias, Lora lora) {
     public Tensor apply(Tensor x) {
         Tensor y = switch (weights) {
             case Weights.Dense d when NativeKernels.takesBf16(x, d.w()) -> withBias(NativeKernels.linearBf16(x, d.w()));
+            case Weights.Dense d when GemmBf16.takes(x, d.w()) -> GemmBf16.linear(x, d.w(), bias);
             case Weights.Dense(Tensor w) -> bias == null ? torch.linear(x, w) : torch.linear(x, w, new TensorOptional(bias));
             case Weights.Int8 q -> withBias(q.apply(x));
             case Weights.Int4 q -> withBias(q.apply(x));

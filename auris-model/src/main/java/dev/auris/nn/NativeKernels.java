@@ -81,6 +81,11 @@ public final class NativeKernels {
         return Int8Activations.takes(k) ? "native AVX512-VNNI, activations int8 per 32-block" : describe();
     }
 
+    /** Whether the CPU has AVX512-BF16's dot products (and the kernels are loaded). */
+    static boolean avx512Bf16() {
+        return available() && (ISA & ISA_AVX512BF16) != 0;
+    }
+
     /** Whether the CPU has AVX512-VNNI's int8 dot products (and the kernels are loaded). */
     static boolean vnni() {
         return available() && (ISA & ISA_AVX512VNNI) != 0;

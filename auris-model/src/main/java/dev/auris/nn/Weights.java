@@ -40,14 +40,21 @@ public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Int
         return torch.empty(shape, Torch.options(dev.auris.core.DType.F32), new org.bytedeco.pytorch.MemoryFormatOptional());
     }
 
+    /** x Wᵀ of a prefill's many rows: Auris's bf16 GEMM where it is taken ({@link GemmBf16}), else libtorch's. */
+    private static Tensor manyRows(Tensor x, Tensor w) {
+        return GemmBf16.takes(x, w) ? GemmBf16.linear(x, w, null) : torch.linear(x, w);
+    }
+
     /** The matrix as a libtorch tensor, as {@code torch.linear} takes it. */
     record Dense(Tensor w) implements Weights {
         public long outFeatures() { return w.size(0); }
 
         public long inFeatures() { return w.size(1); }
 
-        /** bf16 products of a few rows (decode) run the native kernel ({@link NativeKernels}); the rest {@code torch.linear}. */
-        public Tensor apply(Tensor x) { return NativeKernels.takesBf16(x, w) ? NativeKernels.linearBf16(x, w) : torch.linear(x, w); }
+        /** bf16 products of a few rows (decode) run the native GEMV ({@link NativeKernels}), of many (a prefill) the native GEMM where it is taken ({@link GemmBf16}); the rest {@code torch.linear}. */
+        public Tensor apply(Tensor x) {
+            return NativeKernels.takesBf16(x, w) ? NativeKernels.linearBf16(x, w) : manyRows(x, w);
+        }
 
         public long bytes() { return w.nbytes(); }
 
@@ -111,7 +118,7 @@ public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Int
             long k = q.size(1), n = q.size(0), m = x.numel() / k;
             ScalarType out = x.scalar_type();
             if (m > GEMV_ROWS && gemm.intern() == ScalarType.BFloat16 && Int8Gemv.supported()) {
-                return torch.linear(x.to(gemm), Int8Dequant.scratch(this)).to(out);            // a prefill: bf16 GEMM on the weights unpacked once
+                return manyRows(x.to(gemm), Int8Dequant.scratch(this)).to(out);               // a prefill: bf16 GEMM on the weights unpacked once
             }
             if (m > GEMV_ROWS || group == k && k % 64 != 0 || !Int8Gemv.supported()) {
                 return torch.linear(x.to(gemm), dequantize(gemm)).to(out);
@@ -215,7 +222,7 @@ public sealed interface Weights permits Weights.Dense, Weights.Int8, Weights.Int
                 if (gemm == ScalarType.BFloat16) {                                            // a prefill: unpacked into the reused scratch
                     Tensor w = Int8Dequant.scratch(n, k);                                     // [N, K]
                     NativeKernels.dequantQ4(Int8Dequant.segment(packed), Int8Dequant.segment(scales), (int) k, Int8Dequant.segment(w), (int) n, true, Torch.configuredThreads());
-                    return torch.linear(x.to(gemm), w).to(out);
+                    return manyRows(x.to(gemm), w).to(out);
                 }
                 return torch.linear(x.to(gemm), dequantize(gemm)).to(out);
             }
