@@ -23,7 +23,8 @@ import java.util.*;
  * Speech-encoder pretraining from scratch with CTC (the survey's "re-pretrain the speech encoder", for
  * when no pretrained Whisper can be had): a randomly initialised Whisper-architecture encoder plus a
  * linear CTC head over the LLM's own token vocabulary (blank = V), trained on (audio, transcript) pairs of
- * ASR manifests with the {@link Ctc} objective in the {@link TrainingLoop} (no checkpoints: it is one sitting). The result is a Hugging Face Whisper encoder directory ({@code config.json},
+ * ASR manifests with the {@link Ctc} objective in the {@link TrainingLoop}, checkpointed every {@link #SAVE_EVERY} steps so a
+ * stopped run resumes (an hour and more on two cores without AMX). The result is a Hugging Face Whisper encoder directory ({@code config.json},
  * {@code model.safetensors}) that {@code auris compose} and the recipes use, plus {@code ctc_head.safetensors}.
  *
  * <p>Shapes: B batch, M mels, F frames (100 a second at hop 160, 50 at hop 320), T = F/2 positions, D width, V vocabulary (+1 blank).
@@ -53,7 +54,18 @@ public final class EncoderPretrainer {
         return out;
     }
 
+    /** Steps between the pretraining's checkpoints (trainable tensors and AdamW state, the last one kept): a run stopped part-way resumes. */
+    static final int SAVE_EVERY = 500;
+
     public static Result run(Config c, Tokenizer vocab, List<Path> train, List<Path> heldOut, Path out, Progress progress) {
+        return run(c, vocab, train, heldOut, out, progress, false);
+    }
+
+    /**
+     * Pretrains into {@code out}; with {@code resume}, from the last checkpoint there (every {@link #SAVE_EVERY} steps),
+     * bit-identical to an uninterrupted run (draws and augmentation are functions of the seed and step).
+     */
+    public static Result run(Config c, Tokenizer vocab, List<Path> train, List<Path> heldOut, Path out, Progress progress, boolean resume) {
         Torch.init();
         int positions = c.maxSeconds() * LogMel.SAMPLE_RATE / c.hopLength() / 2;  // conv2 halves the frames
         WhisperConfig wc = new WhisperConfig(c.dModel(), c.layers(), c.heads(), c.ffnDim(), c.nMels(), positions, "gelu", c.hopLength());
@@ -88,15 +100,21 @@ public final class EncoderPretrainer {
             params.remove("embed_positions.weight"); // fixed sinusoids, as Whisper
             params.put("ctc_head.weight", headW);
             params.put("ctc_head.bias", headB);
-            // the loop's settings: warm-up then cosine to 5 %, clipping at 1, one micro-batch a step, the loss logged every 50 steps
-            // (its objective, components and data are not read: the loop trains the Ctc objective's own parameters on its own draws)
+            // the loop's settings: warm-up then cosine to 5 %, clipping at 1, one micro-batch a step, a checkpoint every SAVE_EVERY steps
+            // (the last kept), the loss logged every 50 steps (its objective, components and data are not read: the loop trains the Ctc
+            // objective's own parameters on its own draws)
             StageConfig schedule = new StageConfig("encoder-ctc", "sft", List.of("encoder"), null, List.of(new StageConfig.DataSource("-", 1)), null,
-                    c.steps(), c.batchSize(), 1, c.lr(), c.warmupSteps(), 0.05, c.weightDecay(), 1.0, 0, 0, 0, c.seed(), 0, 50);
+                    c.steps(), c.batchSize(), 1, c.lr(), c.warmupSteps(), 0.05, c.weightDecay(), 1.0, 0, SAVE_EVERY, 1, c.seed(), 0, 50);
             try (Ctc ctc = new Ctc(enc, head, params, vocab, examples, c.batchSize(), c.seed(), new Ctc.Augment(c.augment(), c.warp(), c.specAugment(), c.bf16()))) {
                 long t0 = System.nanoTime();
-                TrainingResult r = new TrainingLoop(schedule, out, progress, new TrainingLoop.Options(false, false)).run(ctc, false);
+                TrainingResult r = new TrainingLoop(schedule, out, progress, new TrainingLoop.Options(true, false)).run(ctc, resume);
                 double ter = held.isEmpty() ? Double.NaN : ctc.tokenErrorRate(held);
                 save(enc, wc, head, out);
+                try {
+                    Checkpoints.deleteTree(out.resolve("checkpoints"));             // the encoder is saved: its resume points are spent
+                } catch (java.io.IOException e) {
+                    progress.message("could not remove the encoder's checkpoints: " + e.getMessage());
+                }
                 double secs = (System.nanoTime() - t0) / 1e9, audio = r.audioSecondsPerSecond() * r.seconds(); // seconds of audio trained on
                 return new Result(r.firstLoss(), r.trainLoss(), secs, audio / secs, ter);
             }

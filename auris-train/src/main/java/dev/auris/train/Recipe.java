@@ -75,11 +75,16 @@ public record Recipe(String name, String description, SynthSpec synth, EncoderSp
             throw new IllegalArgumentException("recipe encoder.init '" + init + "' is unknown: use normal or he-conv");
         }
 
-        /** Mixed precision: "bf16" runs the encoder under libtorch's bf16 autocast (float32 masters); default float32. */
+        /**
+         * Mixed precision: "bf16" runs the encoder under libtorch's bf16 autocast (float32 masters); "auto" does so where
+         * the CPU has AMX and trains in float32 elsewhere (without AMX oneDNN's bf16 kernels ran the tiny encoder's steps
+         * 3× slower than float32: 0.8 vs 0.25 s on a Zen 5); default float32.
+         */
         public boolean bf16() {
             if (precision == null || precision.equals("f32")) return false;
             if (precision.equals("bf16")) return true;
-            throw new IllegalArgumentException("recipe encoder.precision '" + precision + "' is unknown: use f32 or bf16");
+            if (precision.equals("auto")) return dev.auris.core.Cpu.current().amx();
+            throw new IllegalArgumentException("recipe encoder.precision '" + precision + "' is unknown: use f32, bf16 or auto");
         }
     }
 

@@ -101,7 +101,7 @@ public final class RecipeRunner {
                 try (var vocab = dev.auris.llm.TextModel.load(paths.apply(e.vocabulary()), DType.F32)) {
                     var r = EncoderPretrainer.run(new EncoderPretrainer.Config(e.dModel(), e.layers(), e.heads(), e.ffnDim(), e.nMels() == 0 ? 80 : e.nMels(),
                                     e.maxSeconds() == 0 ? 30 : e.maxSeconds(), e.steps(), e.batchSize(), e.lr(), e.warmupSteps(), e.weightDecay(), e.seed(), e.specAugment(), e.bf16(), e.heConvInit(), e.hop(), e.warpFactor(), e.augment()),
-                            vocab.tokenizer(), e.train().stream().map(paths).toList(), e.heldOut() == null ? List.of() : e.heldOut().stream().map(paths).toList(), enc, progress);
+                            vocab.tokenizer(), e.train().stream().map(paths).toList(), e.heldOut() == null ? List.of() : e.heldOut().stream().map(paths).toList(), enc, progress, resume);
                     progress.message(String.format(java.util.Locale.ROOT, "encoder: CTC loss %.3f → %.3f in %.0f s (%.1f audio-s/s); held-out token error rate %.3f",
                             r.firstLoss(), r.lastLoss(), r.seconds(), r.audioSecondsPerSecond(), r.heldOutTokenErrorRate()));
                     var result = new TrainingResult(e.steps(), r.lastLoss(), r.firstLoss(), r.heldOutTokenErrorRate(), r.seconds(), 0, r.audioSecondsPerSecond(), Double.NaN);
