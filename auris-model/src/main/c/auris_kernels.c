@@ -613,3 +613,132 @@ int auris_gemm_bf16(const uint16_t *x, int m, const uint16_t *w, int k, const fl
     gemm_bf16(x, m, w, k, bias, y, n, n0, n1, bf16_out, (uint32_t *) pack);
     return 0;
 }
+
+/* ---------- attention over many positions, bf16, no mask (an encoder's) by AVX512-BF16: flash attention's way ----------
+ * q [B, H, T, hd], k and v [B, KV, S, hd], out [B, H, T, hd], all bf16 contiguous; query head h reads kv head
+ * h / (H / KV). Per head, K is packed into vdpbf16ps's pair layout in blocks of 32 keys and V into key pairs; each tile
+ * of 4 queries sweeps the keys 32 at a time: scores in float32 (exact bf16 products), the softmax kept online (running
+ * maximum and sum, earlier output rescaled), the block's probabilities rounded to bf16 to weigh V (as a bf16 matmul
+ * would). hd % 32 == 0, hd ≤ 128. Heads h0..h1-1 of the B · H; pack holds 2 · S32 · hd bf16 (S32 = S rounded up to 32). */
+
+#define ATT_RT 4
+
+/* e^x for x ≤ 0 (scores minus their maximum), float32 within 2 ulp: 2^n · p(r), r = x − n ln 2, p degree 6. */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+static inline __m512 exp_neg(__m512 x) {
+    x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.3981999507e-3f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n);
+}
+
+/* One tile of rt ≤ 4 queries of one head over all keys; NC = hd / 16 output chunks. */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"), always_inline))
+static inline void attend_tile(const uint16_t *q, int rt, int hd, int nc, const uint32_t *kp, const uint32_t *vp, int s, float scale, uint16_t *out) {
+    __m512 o[ATT_RT][8];
+    float m[ATT_RT], l[ATT_RT];
+    const uint32_t *qr[ATT_RT];
+    for (int r = 0; r < ATT_RT; r++) {
+        for (int c = 0; c < 8; c++) o[r][c] = _mm512_setzero_ps();
+        m[r] = -INFINITY;
+        l[r] = 0;
+        qr[r] = (const uint32_t *) (q + (long) (r < rt ? r : 0) * hd);
+    }
+    int blocks = (s + 31) / 32;
+    for (int b = 0; b < blocks; b++) {
+        const uint32_t *kb = kp + (long) b * (hd / 2) * 32;
+        __m512 s0[ATT_RT], s1[ATT_RT];
+        for (int r = 0; r < ATT_RT; r++) s0[r] = s1[r] = _mm512_setzero_ps();
+        for (int p = 0; p < hd / 2; p++) {
+            __m512bh k0 = (__m512bh) _mm512_loadu_si512(kb + p * 32), k1 = (__m512bh) _mm512_loadu_si512(kb + p * 32 + 16);
+            for (int r = 0; r < ATT_RT; r++) {
+                if (r < rt) {
+                    __m512bh a = (__m512bh) _mm512_set1_epi32((int) qr[r][p]);
+                    s0[r] = _mm512_dpbf16_ps(s0[r], a, k0);
+                    s1[r] = _mm512_dpbf16_ps(s1[r], a, k1);
+                }
+            }
+        }
+        int valid = s - 32 * b;
+        __mmask16 v0 = valid >= 16 ? 0xffff : (__mmask16) ((1u << valid) - 1);
+        __mmask16 v1 = valid >= 32 ? 0xffff : valid <= 16 ? 0 : (__mmask16) ((1u << (valid - 16)) - 1);
+        const __m512 ninf = _mm512_set1_ps(-INFINITY), sc = _mm512_set1_ps(scale);
+        for (int r = 0; r < ATT_RT; r++) {
+            if (r >= rt) continue;
+            __m512 a = _mm512_mask_mul_ps(ninf, v0, s0[r], sc), c1 = _mm512_mask_mul_ps(ninf, v1, s1[r], sc);
+            float mx = _mm512_reduce_max_ps(_mm512_max_ps(a, c1));
+            float mn = mx > m[r] ? mx : m[r];
+            float alpha = m[r] == -INFINITY ? 0 : expf(m[r] - mn);
+            __m512 mv = _mm512_set1_ps(mn);
+            __m512 p0 = exp_neg(_mm512_sub_ps(a, mv)), p1 = exp_neg(_mm512_sub_ps(c1, mv));
+            p0 = _mm512_maskz_mov_ps(v0, p0);
+            p1 = _mm512_maskz_mov_ps(v1, p1);
+            l[r] = l[r] * alpha + _mm512_reduce_add_ps(_mm512_add_ps(p0, p1));
+            m[r] = mn;
+            __m512 al = _mm512_set1_ps(alpha);
+            for (int c = 0; c < nc; c++) o[r][c] = _mm512_mul_ps(o[r][c], al);
+            __m512i pb = (__m512i) _mm512_cvtne2ps_pbh(p1, p0);                 /* keys 0-15 from p0, 16-31 from p1 */
+            const uint32_t *vb = vp + (long) b * 16 * hd;                        /* 16 key pairs of this block, each [hd] */
+            for (int j = 0; j < 16; j++) {
+                __m512bh pj = (__m512bh) _mm512_permutexvar_epi32(_mm512_set1_epi32(j), pb);
+                for (int c = 0; c < nc; c++) o[r][c] = _mm512_dpbf16_ps(o[r][c], pj, (__m512bh) _mm512_loadu_si512(vb + (long) j * hd + 16 * c));
+            }
+        }
+    }
+    for (int r = 0; r < rt; r++) {
+        __m512 inv = _mm512_set1_ps(1.0f / l[r]);
+        for (int c = 0; c < nc; c++) {
+            __m256i y = (__m256i) _mm512_cvtneps_pbh(_mm512_mul_ps(o[r][c], inv));
+            _mm256_storeu_si256((__m256i *) (out + (long) r * hd + 16 * c), y);
+        }
+    }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+static void attend_bf16(const uint16_t *q, const uint16_t *k, const uint16_t *v, uint16_t *out, int h, int kv, int t, int s, int hd,
+                        int h0, int h1, uint32_t *kp, uint32_t *vp) {
+    int blocks = (s + 31) / 32, nc = hd / 16;
+    float scale = 1.0f / sqrtf((float) hd);
+    for (int bh = h0; bh < h1; bh++) {
+        int b = bh / h, head = bh % h;
+        const uint16_t *kh = k + ((long) b * kv + head / (h / kv)) * s * hd, *vh = v + ((long) b * kv + head / (h / kv)) * s * hd;
+        /* kp [blocks][hd/2][32] dwords: (k[key][2p], k[key][2p+1]); vp [blocks·16][hd] dwords: (v[2j][d], v[2j+1][d]); keys past s are 0 */
+        for (int bl = 0; bl < blocks; bl++)
+            for (int p = 0; p < hd / 2; p++)
+                for (int j = 0; j < 32; j++) {
+                    int key = 32 * bl + j;
+                    kp[((long) bl * (hd / 2) + p) * 32 + j] = key < s ? ((const uint32_t *) (kh + (long) key * hd))[p] : 0;
+                }
+        for (int j2 = 0; j2 < blocks * 16; j2++)
+            for (int d = 0; d < hd; d++) {
+                uint32_t lo = 2 * j2 < s ? vh[(long) (2 * j2) * hd + d] : 0, hi = 2 * j2 + 1 < s ? vh[(long) (2 * j2 + 1) * hd + d] : 0;
+                vp[(long) j2 * hd + d] = lo | hi << 16;
+            }
+        const uint16_t *qh = q + (long) bh * t * hd;
+        uint16_t *oh = out + (long) bh * t * hd;
+        for (int r = 0; r < t; r += ATT_RT) {
+            int rt = t - r < ATT_RT ? t - r : ATT_RT;
+            if (nc == 4) attend_tile(qh + (long) r * hd, rt, hd, 4, kp, vp, s, scale, oh + (long) r * hd);
+            else attend_tile(qh + (long) r * hd, rt, hd, nc, kp, vp, s, scale, oh + (long) r * hd);
+        }
+    }
+}
+
+/* Returns 0, or -1 (no AVX512-BF16 / shape). pack: 2 · S32 · hd dwords... see above: kp then vp, each S32 · hd / 2 dwords. */
+int auris_attend_bf16(const uint16_t *q, const uint16_t *k, const uint16_t *v, uint16_t *out, int h, int kv, int t, int s, int hd,
+                      int h0, int h1, void *pack) {
+    static int isa = -1;
+    if (isa < 0) isa = auris_isa();
+    if (!(isa & ISA_AVX512BF16) || hd % 32 != 0 || hd > 128 || kv < 1 || h % kv != 0 || t < 1 || s < 1 || h0 < 0 || h0 >= h1) return -1;
+    long s32 = (long) (s + 31) / 32 * 32;
+    uint32_t *kp = (uint32_t *) pack, *vp = kp + s32 * hd / 2;
+    attend_bf16(q, k, v, out, h, kv, t, s, hd, h0, h1, kp, vp);
+    return 0;
+}
