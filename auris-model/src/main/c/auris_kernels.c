@@ -614,12 +614,12 @@ int auris_gemm_bf16(const uint16_t *x, int m, const uint16_t *w, int k, const fl
     return 0;
 }
 
-/* ---------- attention over many positions, bf16, no mask (an encoder's) by AVX512-BF16: flash attention's way ----------
+/* ---------- attention over many positions, bf16, unmasked (an encoder's) or causal (a prefill's) by AVX512-BF16: flash attention's way ----------
  * q [B, H, T, hd], k and v [B, KV, S, hd], out [B, H, T, hd], all bf16 contiguous; query head h reads kv head
  * h / (H / KV). Per head, K is packed into vdpbf16ps's pair layout in blocks of 32 keys and V into key pairs; each tile
  * of 4 queries sweeps the keys 32 at a time: scores in float32 (exact bf16 products), the softmax kept online (running
  * maximum and sum, earlier output rescaled), the block's probabilities rounded to bf16 to weigh V (as a bf16 matmul
- * would). hd % 32 == 0, hd ≤ 128. Heads h0..h1-1 of the B · H; pack holds 2 · S32 · hd bf16 (S32 = S rounded up to 32). */
+ * would); causal: query r sees keys ≤ r + S − T, and blocks past a tile's last row are skipped. hd % 32 == 0, hd ≤ 128. Heads h0..h1-1 of the B · H; pack holds 2 · S32 · hd bf16 (S32 = S rounded up to 32). */
 
 #define ATT_RT 4
 
@@ -641,7 +641,9 @@ static inline __m512 exp_neg(__m512 x) {
 
 /* One tile of rt ≤ 4 queries of one head over all keys; NC = hd / 16 output chunks. */
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"), always_inline))
-static inline void attend_tile(const uint16_t *q, int rt, int hd, int nc, const uint32_t *kp, const uint32_t *vp, int s, float scale, uint16_t *out) {
+static inline void attend_tile(const uint16_t *q, int rt, int hd, int nc, const uint32_t *kp, const uint32_t *vp, int s, float scale, uint16_t *out,
+                               int limit0) {
+    /* limit0 < 0: every key; else query row r sees keys 0..limit0 + r (causal) */
     __m512 o[ATT_RT][8];
     float m[ATT_RT], l[ATT_RT];
     const uint32_t *qr[ATT_RT];
@@ -652,6 +654,7 @@ static inline void attend_tile(const uint16_t *q, int rt, int hd, int nc, const 
         qr[r] = (const uint32_t *) (q + (long) (r < rt ? r : 0) * hd);
     }
     int blocks = (s + 31) / 32;
+    if (limit0 >= 0 && (limit0 + rt - 1) / 32 + 1 < blocks) blocks = (limit0 + rt - 1) / 32 + 1;   /* past the last row's limit: nothing */
     for (int b = 0; b < blocks; b++) {
         const uint32_t *kb = kp + (long) b * (hd / 2) * 32;
         __m512 s0[ATT_RT], s1[ATT_RT];
@@ -666,12 +669,14 @@ static inline void attend_tile(const uint16_t *q, int rt, int hd, int nc, const 
                 }
             }
         }
-        int valid = s - 32 * b;
-        __mmask16 v0 = valid >= 16 ? 0xffff : (__mmask16) ((1u << valid) - 1);
-        __mmask16 v1 = valid >= 32 ? 0xffff : valid <= 16 ? 0 : (__mmask16) ((1u << (valid - 16)) - 1);
         const __m512 ninf = _mm512_set1_ps(-INFINITY), sc = _mm512_set1_ps(scale);
         for (int r = 0; r < ATT_RT; r++) {
             if (r >= rt) continue;
+            int valid = s - 32 * b;                                          /* keys of this block the row sees */
+            if (limit0 >= 0 && limit0 + r + 1 - 32 * b < valid) valid = limit0 + r + 1 - 32 * b;
+            if (valid <= 0) continue;                                        /* none (a causal row's later block) */
+            __mmask16 v0 = valid >= 16 ? 0xffff : (__mmask16) ((1u << valid) - 1);
+            __mmask16 v1 = valid >= 32 ? 0xffff : valid <= 16 ? 0 : (__mmask16) ((1u << (valid - 16)) - 1);
             __m512 a = _mm512_mask_mul_ps(ninf, v0, s0[r], sc), c1 = _mm512_mask_mul_ps(ninf, v1, s1[r], sc);
             float mx = _mm512_reduce_max_ps(_mm512_max_ps(a, c1));
             float mn = mx > m[r] ? mx : m[r];
@@ -703,7 +708,7 @@ static inline void attend_tile(const uint16_t *q, int rt, int hd, int nc, const 
 
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 static void attend_bf16(const uint16_t *q, const uint16_t *k, const uint16_t *v, uint16_t *out, int h, int kv, int t, int s, int hd,
-                        int h0, int h1, uint32_t *kp, uint32_t *vp) {
+                        int h0, int h1, uint32_t *kp, uint32_t *vp, int causal) {
     int blocks = (s + 31) / 32, nc = hd / 16;
     float scale = 1.0f / sqrtf((float) hd);
     for (int bh = h0; bh < h1; bh++) {
@@ -725,20 +730,21 @@ static void attend_bf16(const uint16_t *q, const uint16_t *k, const uint16_t *v,
         uint16_t *oh = out + (long) bh * t * hd;
         for (int r = 0; r < t; r += ATT_RT) {
             int rt = t - r < ATT_RT ? t - r : ATT_RT;
-            if (nc == 4) attend_tile(qh + (long) r * hd, rt, hd, 4, kp, vp, s, scale, oh + (long) r * hd);
-            else attend_tile(qh + (long) r * hd, rt, hd, nc, kp, vp, s, scale, oh + (long) r * hd);
+            int limit0 = causal ? r + s - t : -1;                              /* query r sees keys ≤ r + S − T (SDPA's causal, aligned at the end) */
+            if (nc == 4) attend_tile(qh + (long) r * hd, rt, hd, 4, kp, vp, s, scale, oh + (long) r * hd, limit0);
+            else attend_tile(qh + (long) r * hd, rt, hd, nc, kp, vp, s, scale, oh + (long) r * hd, limit0);
         }
     }
 }
 
 /* Returns 0, or -1 (no AVX512-BF16 / shape). pack: 2 · S32 · hd dwords... see above: kp then vp, each S32 · hd / 2 dwords. */
 int auris_attend_bf16(const uint16_t *q, const uint16_t *k, const uint16_t *v, uint16_t *out, int h, int kv, int t, int s, int hd,
-                      int h0, int h1, void *pack) {
+                      int h0, int h1, void *pack, int causal) {
     static int isa = -1;
     if (isa < 0) isa = auris_isa();
-    if (!(isa & ISA_AVX512BF16) || hd % 32 != 0 || hd > 128 || kv < 1 || h % kv != 0 || t < 1 || s < 1 || h0 < 0 || h0 >= h1) return -1;
+    if (!(isa & ISA_AVX512BF16) || hd % 32 != 0 || hd > 128 || kv < 1 || h % kv != 0 || t < 1 || s < 1 || h0 < 0 || h0 >= h1 || (causal && s < t)) return -1;
     long s32 = (long) (s + 31) / 32 * 32;
     uint32_t *kp = (uint32_t *) pack, *vp = kp + s32 * hd / 2;
-    attend_bf16(q, k, v, out, h, kv, t, s, hd, h0, h1, kp, vp);
+    attend_bf16(q, k, v, out, h, kv, t, s, hd, h0, h1, kp, vp, causal);
     return 0;
 }

@@ -289,8 +289,10 @@ public final class Llm implements AutoCloseable {
         k = Rope.apply(k.transpose(1, 2), cos, sin);            // [B, KV, T, hd]
         if (cache != null) {
             Tensor[] kv = cache.append(index, start, k, v);     // [B, KV, S, hd]
-            k = kv[0];
-            v = kv[1];
+            if (start > 0) {                                    // from position 0 the cache holds just k and v (maybe cast up): attend over them as they are
+                k = kv[0];
+                v = kv[1];
+            }
         }
         Tensor o = Attention.attend(q, k, v, mask, t > 1);     // [B, H, T, hd]
         return l.oProj().apply(o.transpose(1, 2).reshape(b, t, (long) h * hd)); // [B, T, D]

@@ -35,7 +35,7 @@ public final class Attention {
             Tensor o = NativeKernels.attendOne(q, k, v);
             if (o != null) return type == torch.ScalarType.Float ? o : o.to(type);
         }
-        if (AttentionBf16.takes(q, k, v, mask, causal)) return AttentionBf16.attend(q, k, v); // an encoder's positions: the fused bf16 kernel
+        if (AttentionBf16.takes(q, k, v, mask, causal)) return AttentionBf16.attend(q, k, v, causal); // an encoder's or a fresh prefill's positions: the fused bf16 kernel
         if (type == torch.ScalarType.Float || !WRITTEN_OUT) {
             torch.ScalarType f = torch.ScalarType.Float;
             Tensor o = torch.scaled_dot_product_attention(q.to(f), k.to(f), v.to(f), mask == null ? new TensorOptional() : new TensorOptional(mask),

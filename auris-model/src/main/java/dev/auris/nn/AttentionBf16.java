@@ -14,7 +14,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 /**
- * Unmasked attention of many positions in bf16 — an encoder's — by Auris's fused kernel ({@code auris_attend_bf16}
+ * Attention of many positions in bf16 — an encoder's, unmasked, or a fresh prefill's, causal — by Auris's fused kernel ({@code auris_attend_bf16}
  * in {@code auris_kernels.c}): flash attention's online softmax over blocks of 32 keys, scores by AVX512-BF16's
  * {@code vdpbf16ps} summed in float32, each block's probabilities rounded to bf16 to weigh V. On a CPU with
  * AVX512-BF16 and no AMX libtorch's fused float32 SDPA took 94 ms a Whisper-base layer (8 heads × 1500²) and its bf16
@@ -31,27 +31,30 @@ final class AttentionBf16 {
             var a = ValueLayout.ADDRESS;
             var i = ValueLayout.JAVA_INT;
             attend = Linker.nativeLinker().downcallHandle(NativeKernels.library().findOrThrow("auris_attend_bf16"),
-                    FunctionDescriptor.of(i, a, a, a, a, i, i, i, i, i, i, i, a));
+                    FunctionDescriptor.of(i, a, a, a, a, i, i, i, i, i, i, i, a, i));
         }
         ATTEND = attend;
     }
 
     private AttentionBf16() {}
 
-    /** Whether this attention runs here: the kernel present, bf16 q, k, v of these shapes, more than a decode's rows, no mask, no autograd. */
+    /**
+     * Whether this attention runs here: the kernel present, bf16 q, k, v of these shapes, more than a decode's rows, no
+     * mask (causal only over the new positions themselves, S = T: a prefill with nothing before it), no autograd.
+     */
     static boolean takes(Tensor q, Tensor k, Tensor v, Tensor mask, boolean causal) {
-        if (ATTEND == null || mask != null || causal || q.dim() != 4 || k.dim() != 4 || v.dim() != 4) return false;
+        if (ATTEND == null || mask != null || q.dim() != 4 || k.dim() != 4 || v.dim() != 4) return false;
         var bf16 = torch.ScalarType.BFloat16;
         long b = q.size(0), h = q.size(1), t = q.size(2), hd = q.size(3), kv = k.size(1), s = k.size(2);
         return q.scalar_type().intern() == bf16 && k.scalar_type().intern() == bf16 && v.scalar_type().intern() == bf16
                 && k.size(0) == b && v.size(0) == b && v.size(1) == kv && v.size(2) == s && k.size(3) == hd && v.size(3) == hd
-                && hd % 32 == 0 && hd <= 128 && kv >= 1 && h % kv == 0 && t > NativeKernels.MAX_ROWS
+                && hd % 32 == 0 && hd <= 128 && kv >= 1 && h % kv == 0 && t > NativeKernels.MAX_ROWS && (!causal || s == t)
                 && b * h <= Integer.MAX_VALUE && t <= Integer.MAX_VALUE && s <= Integer.MAX_VALUE / 128
                 && !q.requires_grad() && !k.requires_grad() && !v.requires_grad();
     }
 
-    /** softmax(q kᵀ / √hd) v for {@link #takes} inputs: a new bf16 [B, H, T, hd]. */
-    static Tensor attend(Tensor q, Tensor k, Tensor v) {
+    /** softmax(q kᵀ / √hd) v (causal: query i sees keys ≤ i) for {@link #takes} inputs: a new bf16 [B, H, T, hd]. */
+    static Tensor attend(Tensor q, Tensor k, Tensor v, boolean causal) {
         Tensor qc = q.contiguous(), kc = k.contiguous(), vc = v.contiguous();
         int b = (int) q.size(0), h = (int) q.size(1), t = (int) q.size(2), hd = (int) q.size(3), kv = (int) k.size(1), s = (int) k.size(2);
         Tensor out = torch.empty(Torch.shape(q), qc.options(), new MemoryFormatOptional());         // [B, H, T, hd]
@@ -60,7 +63,7 @@ final class AttentionBf16 {
         RowSplit.run(b * h, Torch.configuredThreads(), 1, (h0, h1) -> {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment pack = arena.allocate(4L * s32 * hd, 64);                                // K and V of one head, packed
-                int rc = (int) ATTEND.invokeExact(qs, ks, vs, os, h, kv, t, s, hd, h0, h1, pack);
+                int rc = (int) ATTEND.invokeExact(qs, ks, vs, os, h, kv, t, s, hd, h0, h1, pack, causal ? 1 : 0);
                 if (rc != 0) throw new IllegalStateException("native bf16 attention refused H " + h + ", KV " + kv + ", T " + t + ", S " + s + ", hd " + hd);
             } catch (RuntimeException | Error e) {
                 throw e;
