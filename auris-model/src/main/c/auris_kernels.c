@@ -748,3 +748,82 @@ int auris_attend_bf16(const uint16_t *q, const uint16_t *k, const uint16_t *v, u
     attend_bf16(q, k, v, out, h, kv, t, s, hd, h0, h1, kp, vp, causal);
     return 0;
 }
+
+/* ---------- a decode step's elementwise work, one position in float32 (dev.auris.nn.DecodeGlue) ----------
+ * What runs between the products of a decode step: each call replaces several libtorch ops (and their dispatch, tensor
+ * allocation and JavaCPP wrapping, ≈ 5 µs each, ≈ 45 a layer), on vectors of a few thousand floats. */
+
+/* h [rows, d] += delta (when delta is not NULL), then out = h / √(mean(h²) + eps) · w [d] per row (HF LlamaRMSNorm in
+ * float32; rows > 1 is Qwen3's per-head q / k norm). out may be h. */
+__attribute__((target_clones("avx512f", "arch=haswell", "default")))
+static void add_rmsnorm(float *h, const float *delta, int rows, int d, const float *w, float eps, float *out) {
+    for (int r = 0; r < rows; r++) {
+        float *x = h + (long) r * d, *y = out + (long) r * d;
+        const float *dx = delta == 0 ? 0 : delta + (long) r * d;
+        if (dx) {
+            #pragma omp simd
+            for (int i = 0; i < d; i++) x[i] += dx[i];
+        }
+        float ss = 0;
+        #pragma omp simd reduction(+:ss)
+        for (int i = 0; i < d; i++) ss += x[i] * x[i];
+        float inv = 1.0f / sqrtf(ss / (float) d + eps);
+        #pragma omp simd
+        for (int i = 0; i < d; i++) y[i] = x[i] * inv * w[i];
+    }
+}
+
+int auris_add_rmsnorm(float *h, const float *delta, int rows, int d, const float *w, float eps, float *out) {
+    if (rows < 1 || d < 1 || !(eps >= 0)) return -1;
+    add_rmsnorm(h, delta, rows, d, w, eps, out);
+    return 0;
+}
+
+/* x [heads, hd] rotated in place as HF's rotate_half pairs them (i with i + hd/2): x1·cos − x2·sin, x2·cos + x1·sin;
+ * cos, sin [hd/2] of the position. */
+__attribute__((target_clones("avx512f", "arch=haswell", "default")))
+static void rope(float *x, int heads, int hd, const float *cos, const float *sin) {
+    int half = hd / 2;
+    for (int h = 0; h < heads; h++) {
+        float *a = x + (long) h * hd, *b = a + half;
+        #pragma omp simd
+        for (int i = 0; i < half; i++) {
+            float x1 = a[i], x2 = b[i];
+            a[i] = x1 * cos[i] - x2 * sin[i];
+            b[i] = x2 * cos[i] + x1 * sin[i];
+        }
+    }
+}
+
+int auris_rope(float *x, int heads, int hd, const float *cos, const float *sin) {
+    if (heads < 1 || hd < 2 || hd % 2 != 0) return -1;
+    rope(x, heads, hd, cos, sin);
+    return 0;
+}
+
+/* out [n] = silu(g) · u (the SwiGLU MLP's middle; out may be g or u). */
+__attribute__((target_clones("avx512f", "arch=haswell", "default")))
+static void silu_mul(const float *g, const float *u, float *out, int n) {
+    for (int i = 0; i < n; i++) out[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
+int auris_silu_mul(const float *g, const float *u, float *out, int n) {
+    if (n < 1) return -1;
+    silu_mul(g, u, out, n);
+    return 0;
+}
+
+/* y [n] += x (a bias, or a residual without a norm after it). */
+int auris_add(float *y, const float *x, int n) {
+    if (n < 1) return -1;
+    #pragma omp simd
+    for (int i = 0; i < n; i++) y[i] += x[i];
+    return 0;
+}
+
+/* y [n] bf16 = x float32, round to nearest even (the input of a bf16 weight's product). */
+int auris_to_bf16(const float *x, uint16_t *y, int n) {
+    if (n < 1) return -1;
+    for (int i = 0; i < n; i++) y[i] = f32_to_bf16(x[i]);
+    return 0;
+}

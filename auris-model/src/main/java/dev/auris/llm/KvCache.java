@@ -22,15 +22,31 @@ public final class KvCache implements AutoCloseable {
 
     public int length() { return length; }
 
+    /** Sequences the buffers hold (B), 0 before the first write. */
+    int rows() { return keys.length == 0 || keys[0] == null ? 0 : (int) keys[0].size(0); }
+
     /** Stores k, v [B, KV, T, hd] of {@code layer} at positions start..start+T-1; returns [B, KV, start+T, hd] views. */
     public Tensor[] append(int layer, long start, Tensor k, Tensor v) {
         long t = k.size(2), need = start + t;
+        Tensor[] kv = reserve(layer, start, need, k.size(0), k.size(1), k.size(3), dev.auris.nn.Attention.cacheType(k.scalar_type()));
+        kv[0].narrow(2, start, t).copy_(k);
+        kv[1].narrow(2, start, t).copy_(v);
+        if (layer == keys.length - 1) length = (int) need;
+        return new Tensor[]{kv[0].narrow(2, 0, need), kv[1].narrow(2, 0, need)};
+    }
+
+    /**
+     * {@code layer}'s whole buffers [B, KV, capacity, hd] of {@code type}, grown (by doubling, keeping positions
+     * before {@code start}) to hold {@code need} positions: where {@link #append} writes, and a fused decode step
+     * writes its position itself ({@link #filled} then says how far the cache goes).
+     */
+    Tensor[] reserve(int layer, long start, long need, long b, long kv, long hd, org.bytedeco.pytorch.global.torch.ScalarType type) {
         Tensor kb = keys[layer], vb = values[layer];
         if (kb == null || kb.size(2) < need) {
             long cap = Math.max(need, kb == null ? Math.max(64, need) : kb.size(2) * 2);
-            var type = new org.bytedeco.pytorch.TensorOptions(dev.auris.nn.Attention.cacheType(k.scalar_type()));
-            Tensor nk = Torch.own(torch.zeros(new long[]{k.size(0), k.size(1), cap, k.size(3)}, type));
-            Tensor nv = Torch.own(torch.zeros(new long[]{v.size(0), v.size(1), cap, v.size(3)}, type));
+            var options = new org.bytedeco.pytorch.TensorOptions(type);
+            Tensor nk = Torch.own(torch.zeros(new long[]{b, kv, cap, hd}, options));
+            Tensor nv = Torch.own(torch.zeros(new long[]{b, kv, cap, hd}, options));
             if (kb != null && start > 0) {
                 nk.narrow(2, 0, start).copy_(kb.narrow(2, 0, start));
                 nv.narrow(2, 0, start).copy_(vb.narrow(2, 0, start));
@@ -42,10 +58,12 @@ public final class KvCache implements AutoCloseable {
             keys[layer] = kb = nk;
             values[layer] = vb = nv;
         }
-        kb.narrow(2, start, t).copy_(k);
-        vb.narrow(2, start, t).copy_(v);
-        if (layer == keys.length - 1) length = (int) need;
-        return new Tensor[]{kb.narrow(2, 0, need), vb.narrow(2, 0, need)};
+        return new Tensor[]{kb, vb};
+    }
+
+    /** After a fused step wrote position {@code need − 1} of every layer: the cache now holds {@code need} positions. */
+    void filled(int need) {
+        length = need;
     }
 
     /**

@@ -42,6 +42,7 @@ public final class Llm implements AutoCloseable {
     private final Linear lmHead;      // [V, D] (the embedding matrix when tied)
     private final Rope rope;
     private final List<Tensor> owned;
+    private final FusedDecode fused;   // a decode step outside libtorch, where the weights allow (null: not)
 
     Llm(LlmConfig config, DType dtype, Tensor embedTokens, List<Layer> layers, Tensor norm, Linear lmHead, List<Tensor> owned) {
         this.config = config;
@@ -52,6 +53,7 @@ public final class Llm implements AutoCloseable {
         this.lmHead = lmHead;
         this.rope = new Rope(config);
         this.owned = owned;
+        this.fused = FusedDecode.plan(config, dtype, rope, this.layers);
     }
 
     /** Loads {@code config.json} + safetensors from {@code dir}, or a llama.cpp {@code .gguf} file (dequantized), weights converted to {@code dtype} ({@link LlmLoader}). */
@@ -83,6 +85,10 @@ public final class Llm implements AutoCloseable {
 
     /** What the linear layers run: "bf16", "int8 (fbgemm, per row)", ... */
     public String weightsDescription() {
+        return weightFormat() + (fused != null ? ", decode step fused (native)" : "");
+    }
+
+    private String weightFormat() {
         return switch (layers.isEmpty() ? lmHead.weights() : layers.get(0).qProj().weights()) {
             case dev.auris.nn.Weights.Dense d -> Torch.dtype(d.w().scalar_type()).name().toLowerCase(java.util.Locale.ROOT)
                     + (d.w().scalar_type().intern() == torch.ScalarType.BFloat16 && dev.auris.nn.NativeKernels.available()
@@ -116,6 +122,9 @@ public final class Llm implements AutoCloseable {
     public Tensor finalNorm() { return norm; }
 
     public Session newSession() { return new Session(this); }
+
+    /** Whether one sequence's decode step runs fused, outside libtorch ({@link FusedDecode}). */
+    public boolean fusesDecode() { return fused != null; }
 
     /** An empty KV cache for {@link #forward} over a batch of sequences decoded in lock-step (one conversation: {@link #newSession}). */
     public KvCache newCache() { return new KvCache(config.numLayers()); }
@@ -248,6 +257,9 @@ public final class Llm implements AutoCloseable {
         if (x.dim() != 3 || x.size(2) != config.hiddenSize()) {
             throw new IllegalArgumentException("LLM input must be [B, T, " + config.hiddenSize() + "], got " + java.util.Arrays.toString(Torch.shape(x)));
         }
+        if (fused != null && b == 1 && t == 1 && cache != null && keyPadding == null && collect == null && cache.rows() <= 1 && !x.requires_grad()) {
+            return rmsNorm(fused.forward(x, start, cache, Torch.scalarType(dtype)), norm);   // one sequence's decode step: native calls only
+        }
         Tensor h = x.to(Torch.scalarType(dtype));
         if (collect != null) collect.add(h);
         Tensor[] cs = rope.cosSin(start, (int) t);
@@ -305,6 +317,7 @@ public final class Llm implements AutoCloseable {
 
     @Override
     public void close() {
+        if (fused != null) fused.close();
         owned.forEach(Tensor::close);
     }
 }

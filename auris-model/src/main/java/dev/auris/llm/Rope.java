@@ -66,6 +66,16 @@ public final class Rope {
         return new Tensor[]{Torch.fromFloats(cos, n, dim), Torch.fromFloats(sin, n, dim)};
     }
 
+    /** cos and sin [head_dim / 2] of one position (the halves {@link #cosSin} repeats), for the fused decode step. */
+    void halves(long position, float[] cos, float[] sin) {
+        double pos = position * positionScale;
+        for (int i = 0; i < invFreq.length; i++) {
+            double a = pos * invFreq[i];
+            cos[i] = (float) Math.cos(a);
+            sin[i] = (float) Math.sin(a);
+        }
+    }
+
     /** x * cos + rotate_half(x) * sin for x [B, H, T, hd] and tables [T, hd]. */
     public static Tensor apply(Tensor x, Tensor cos, Tensor sin) {
         long half = x.size(3) / 2;

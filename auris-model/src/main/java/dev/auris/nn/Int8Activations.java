@@ -81,36 +81,44 @@ final class Int8Activations {
 
     /** y [m, n] = x [m, k] · (q [n, k] int8 · s [n, k/group])ᵀ, group 32 or k; x float32, contiguous. */
     static void q8(Tensor x, int m, Weights.Int8 w, Tensor y) {
-        int k = (int) w.inFeatures(), n = (int) w.outFeatures();
-        MemorySegment q = Int8Dequant.segment(w.q()), s = Int8Dequant.segment(w.scales()), out = Int8Dequant.segment(y);
         try (Arena arena = Arena.ofConfined()) {
-            Quantized xq = Quantized.of(Int8Dequant.segment(x), m, k, arena);
-            RowSplit.run(n, Torch.configuredThreads(), 1, (r0, r1) -> {
-                int rc;
-                try {
-                    rc = (int) Q8X8.invokeExact(xq.xa, xq.xn, xq.xd, m, q, s, w.group(), k, out, n, r0, r1);
-                } catch (Throwable e) {
-                    throw new IllegalStateException("native int8 × int8 kernel failed", e);
-                }
-                if (rc != 0) throw new IllegalStateException("native int8 × int8 kernel refused [" + n + ", " + k + "] group " + w.group());
-            });
+            q8(Quantized.of(Int8Dequant.segment(x), m, (int) w.inFeatures(), arena), w, Int8Dequant.segment(y));
         }
+    }
+
+    /** y [m, n] float32 = x W ᵀ for x already quantized and W int8 (group 32 or k). */
+    static void q8(Quantized xq, Weights.Int8 w, MemorySegment out) {
+        int k = xq.k(), n = (int) w.outFeatures(), m = xq.m();
+        MemorySegment q = Int8Dequant.segment(w.q()), s = Int8Dequant.segment(w.scales());
+        RowSplit.run(n, Torch.configuredThreads(), 1, (r0, r1) -> {
+            int rc;
+            try {
+                rc = (int) Q8X8.invokeExact(xq.xa, xq.xn, xq.xd, m, q, s, w.group(), k, out, n, r0, r1);
+            } catch (Throwable e) {
+                throw new IllegalStateException("native int8 × int8 kernel failed", e);
+            }
+            if (rc != 0) throw new IllegalStateException("native int8 × int8 kernel refused [" + n + ", " + k + "] group " + w.group());
+        });
     }
 
     /** y [m, n] = x [m, k] · Wᵀ for int4 W in 32-blocks (p [n, k/2], s [n, k/32]); x float32, contiguous. */
     static void q4(Tensor x, int m, Tensor packed, Tensor scales, int n, int k, Tensor y) {
-        MemorySegment p = Int8Dequant.segment(packed), s = Int8Dequant.segment(scales), out = Int8Dequant.segment(y);
         try (Arena arena = Arena.ofConfined()) {
-            Quantized xq = Quantized.of(Int8Dequant.segment(x), m, k, arena);
-            RowSplit.run(n, Torch.configuredThreads(), 1, (r0, r1) -> {
-                int rc;
-                try {
-                    rc = (int) Q4X8.invokeExact(xq.xq, xq.xd, xq.xc, m, p, s, k, out, n, r0, r1);
-                } catch (Throwable e) {
-                    throw new IllegalStateException("native int4 × int8 kernel failed", e);
-                }
-                if (rc != 0) throw new IllegalStateException("native int4 × int8 kernel refused [" + n + ", " + k + "]");
-            });
+            q4(Quantized.of(Int8Dequant.segment(x), m, k, arena), Int8Dequant.segment(packed), Int8Dequant.segment(scales), n, Int8Dequant.segment(y));
         }
+    }
+
+    /** y [m, n] float32 = x W ᵀ for x already quantized and W int4 in 32-blocks (p [n, k/2], s [n, k/32]). */
+    static void q4(Quantized xq, MemorySegment p, MemorySegment s, int n, MemorySegment out) {
+        int k = xq.k(), m = xq.m();
+        RowSplit.run(n, Torch.configuredThreads(), 1, (r0, r1) -> {
+            int rc;
+            try {
+                rc = (int) Q4X8.invokeExact(xq.xq, xq.xd, xq.xc, m, p, s, k, out, n, r0, r1);
+            } catch (Throwable e) {
+                throw new IllegalStateException("native int4 × int8 kernel failed", e);
+            }
+            if (rc != 0) throw new IllegalStateException("native int4 × int8 kernel refused [" + n + ", " + k + "]");
+        });
     }
 }

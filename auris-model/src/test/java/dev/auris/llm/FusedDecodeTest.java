@@ -1,0 +1,71 @@
+package dev.auris.llm;
+
+import dev.auris.core.DType;
+import dev.auris.core.Precision;
+import dev.auris.core.Torch;
+import dev.auris.io.WeightSource;
+import dev.auris.testing.Golden;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The fused decode step (one sequence, one position, native calls only) against the layer-by-layer libtorch path on
+ * the same weights and the same KV cache contents: both run the same product kernels, so for a float32 model the
+ * logits agree to summation order (1e-4); for a bf16 model the libtorch path rounds the residual stream, norms and
+ * RoPE to bf16 where the fused step keeps float32 (0.08, the bf16 golden bound; the fused step is the one nearer the
+ * float32 goldens, which LlmGoldenTest's greedy steps check). Covers Llama, Qwen2's q/k/v biases and Qwen3's per-head
+ * q/k norms, dense bf16, int8 in 32-blocks and int4 weights, and a cache that grows past its first capacity.
+ *
+ * <p>With AVX512-VNNI the products' inputs are rounded to int8 per 32-block in both paths, and the two norms'
+ * float32 results may differ in a last bit that moves one rounding by one step: on the random Qwen3 (q/k norms with
+ * unit weights) one such step at position 55 moves the later logits by 1.5 % (with float32 activations the two paths
+ * stay within 6e-6 over all 73 steps), so its int8 bound is 5e-2 of the logits' scale, the bound the VNNI tests use
+ * for that rounding.
+ */
+class FusedDecodeTest {
+    @ParameterizedTest
+    @CsvSource({"llama-tiny,int8,1e-4", "llama-tiny,int4,1e-4", "llama-tiny,bf16,0.08", "qwen2-tiny,int8,1e-4", "qwen2-tiny,bf16,0.08",
+            "llama3-tiny,int4,1e-4", "qwen3-random,int8,5e-2", "qwen3-random,bf16,0.08", "llama-random,int8,1e-4"})
+    void fusedStepsEqualTheLayerByLayerPath(String model, String precision, double bound) {
+        try (var scope = new PointerScope(); Llm llm = load(model, precision); KvCache fused = llm.newCache(); KvCache plain = llm.newCache()) {
+            assertTrue(llm.fusesDecode(), model + " " + precision + " should take the fused step: " + llm.weightsDescription());
+            int v = llm.config().vocabSize();
+            int[] prompt = {1, 5, 9, 13, 2, 7, 11};
+            Tensor x = llm.embed(Torch.fromInts(prompt).unsqueeze(0));                      // [1, T, D]
+            llm.forward(x, 0, fused, null, null);                                           // a prefill (T > 1): the libtorch path into both caches
+            llm.forward(x, 0, plain, null, null);
+            double worst = 0, scale = 1;
+            int next = 3;
+            for (int pos = prompt.length; pos < 80; pos++) {                               // past the cache's first 64 positions: it grows
+                Tensor e = llm.embed(Torch.fromInts(new int[]{next}).unsqueeze(0));          // [1, 1, D]
+                float[] a = Torch.toFloats(llm.logits(llm.forward(e, pos, fused, null, null)));
+                float[] b = Torch.toFloats(llm.logits(llm.forward(e, pos, plain, null, new ArrayList<>()))); // collecting layers: the libtorch path
+                assertEquals(v, a.length);
+                for (float f : a) assertTrue(Float.isFinite(f), "finite logits");
+                worst = Math.max(worst, Golden.maxAbsDiff(b, a));
+                for (float f : b) scale = Math.max(scale, Math.abs(f));
+                next = (LlmGoldenTest.argmax(b) + pos) % v;
+            }
+            assertEquals(80, fused.length());
+            System.out.printf("fused decode %s %s: max |Δ logits| vs layer by layer %.2e over 73 steps (logits up to %.1f)%n", model, precision, worst, scale);
+            assertTrue(worst < bound * scale, "max |Δ logits| " + worst + " ≥ " + bound + " × " + scale);
+        }
+    }
+
+    private static Llm load(String model, String precision) {
+        if (!model.endsWith("-random")) {
+            return precision.equals("bf16") ? Llm.load(Golden.dir(model), DType.BF16) : Llm.load(Golden.dir(model), Precision.parse(precision));
+        }
+        LlmConfig c = new LlmConfig(model.startsWith("qwen3") ? LlmConfig.Family.QWEN3 : LlmConfig.Family.LLAMA, 128, 256, 2, 4, 2, 32, 300, 1e-6, 1e6, null, true, false, 512, 1, List.of(2));
+        Precision.Llm p = precision.equals("bf16") ? new Precision.Llm(DType.BF16, dev.auris.core.WeightFormat.DENSE)
+                : new Precision.Llm(DType.F32, dev.auris.core.WeightFormat.INT8);
+        return Llm.load(c, WeightSource.random(7, 0.08), p);
+    }
+}
