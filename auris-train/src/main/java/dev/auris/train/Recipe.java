@@ -28,11 +28,13 @@ public record Recipe(String name, String description, SynthSpec synth, EncoderSp
 
     /**
      * Optional data synthesis into {@code $run/data}: texts from a file and/or sentences of stories sampled
-     * from an LLM ({@code sample_llm}, {@code sample_stories} stories at {@code temperature}).
+     * from an LLM ({@code sample_llm}, {@code sample_stories} stories at {@code temperature}); {@code train_texts} is
+     * prose (a text file, or .gz) whose sentences of min_words..max_words are spoken in training only, at most
+     * {@code train_sentences} of them (0: all) drawn with the seed: text diversity that never enters a held-out set.
      */
     public record SynthSpec(String texts, String sampleLlm, int sampleStories, double temperature, int minWords, int maxWords,
                             List<String> engines, int clipsPerText, int heldOutEvery, String distill, int distillTokens, String mixedInstruction, long seed,
-                            Boolean installEngines, List<String> heldOutEngines, String voiceSampling) {
+                            Boolean installEngines, List<String> heldOutEngines, String voiceSampling, String trainTexts, int trainSentences) {
         /** How a clip's voice is drawn: "voices" (uniformly from all voices, the default) or "engines" (an engine first, then one of its voices). */
         public boolean balanceEngines() {
             if (voiceSampling == null || voiceSampling.equals("voices")) return false;

@@ -30,7 +30,8 @@ import java.util.*;
  * an engine with many voice variants does not outweigh the others. Train
  * manifests use train texts spoken by train voices; held-out manifests use held-out texts spoken by
  * held-out voices, so evaluation hears neither sentence nor speaker from training. {@code split.json}
- * records both lists.
+ * records both lists. Train-only texts ({@code trainOnlyTexts}, e.g. public-domain prose for text diversity) join the
+ * training texts after the split and are never held out, so the held-out sets stay those of the split's texts.
  *
  * <p>Manifests written per split ({@code train/}, {@code heldout/}): {@code asr.jsonl} (speech + an ASR
  * instruction from LLaSM's set → the text), {@code sqa.jsonl} (speech alone → what the text LLM answers
@@ -43,8 +44,16 @@ import java.util.*;
 public final class Synthesizer {
     /** What to synthesize. */
     public record Config(List<String> texts, Path out, List<TtsEngine> engines, int clipsPerText, int heldOutEvery,
-                         Path distillModel, int distillTokens, String mixedInstruction, long seed, Set<String> heldOutEngines, boolean balanceEngines) {
+                         Path distillModel, int distillTokens, String mixedInstruction, long seed, Set<String> heldOutEngines, boolean balanceEngines,
+                         List<String> trainOnlyTexts) {
+        /** Without train-only texts: every text takes part in the split. */
+        public Config(List<String> texts, Path out, List<TtsEngine> engines, int clipsPerText, int heldOutEvery, Path distillModel, int distillTokens,
+                      String mixedInstruction, long seed, Set<String> heldOutEngines, boolean balanceEngines) {
+            this(texts, out, engines, clipsPerText, heldOutEvery, distillModel, distillTokens, mixedInstruction, seed, heldOutEngines, balanceEngines, List.of());
+        }
+
         public Config {
+            trainOnlyTexts = trainOnlyTexts == null ? List.of() : List.copyOf(trainOnlyTexts);
             heldOutEngines = heldOutEngines == null ? Set.of() : Set.copyOf(heldOutEngines);
             for (String e : heldOutEngines) {
                 if (engines.stream().noneMatch(x -> x.name().equals(e))) throw new IllegalArgumentException("held-out engine " + e + " is not one of the engines " + engines.stream().map(TtsEngine::name).toList());
@@ -79,13 +88,19 @@ public final class Synthesizer {
         if (train.isEmpty() || held.isEmpty()) throw new IllegalStateException("no TTS engine with enough voices is available");
         List<String> trainTexts = new ArrayList<>(), heldTexts = new ArrayList<>();
         for (int i = 0; i < c.texts().size(); i++) (i % c.heldOutEvery() == c.heldOutEvery() - 1 ? heldTexts : trainTexts).add(c.texts().get(i));
+        Set<String> seen = new HashSet<>(c.texts());
+        int extra = 0;
+        for (String t : c.trainOnlyTexts()) if (seen.add(t)) {                        // after the split's own, drawn from their own stream:
+            trainTexts.add(t);                                                         // every other clip's draws stay as they were
+            extra++;
+        }
         Map<String, String> answers = distill(c, log);
         SplittableRandom rnd = new SplittableRandom(c.seed());
         Map<String, Integer> engineCounts = new TreeMap<>();
         double[] seconds = {0};
-        int nTrain = write(c, "train", trainTexts, train, byName, answers, rnd, engineCounts, seconds, log);
-        int nHeld = write(c, "heldout", heldTexts, held, byName, answers, rnd, engineCounts, seconds, log);
-        int nEngine = engineHeld.isEmpty() ? 0 : write(c, HELD_OUT_ENGINE, heldTexts, engineHeld, byName, answers, rnd, engineCounts, seconds, log);
+        int nTrain = write(c, "train", trainTexts, trainTexts.size() - extra, train, byName, answers, rnd, engineCounts, seconds, log);
+        int nHeld = write(c, "heldout", heldTexts, heldTexts.size(), held, byName, answers, rnd, engineCounts, seconds, log);
+        int nEngine = engineHeld.isEmpty() ? 0 : write(c, HELD_OUT_ENGINE, heldTexts, heldTexts.size(), engineHeld, byName, answers, rnd, engineCounts, seconds, log);
         ObjectMapper json = new ObjectMapper();
         ObjectNode split = json.createObjectNode();
         ArrayNode tv = split.putArray("train_voices"), hv = split.putArray("heldout_voices");
@@ -104,13 +119,15 @@ public final class Synthesizer {
         return new Summary(nTrain, nHeld, nEngine, train.size(), held.size(), seconds[0], engineCounts);
     }
 
-    private static int write(Config c, String split, List<String> texts, List<Voice> voices, Map<String, TtsEngine> engines, Map<String, String> answers,
+    /** Writes a split's clips and manifests; texts from {@code own} on (train-only texts) draw from a stream of their own. */
+    private static int write(Config c, String split, List<String> texts, int own, List<Voice> voices, Map<String, TtsEngine> engines, Map<String, String> answers,
                              SplittableRandom rnd, Map<String, Integer> engineCounts, double[] seconds, java.util.function.Consumer<String> log) {
         ObjectMapper json = new ObjectMapper();
         Path dir = c.out().resolve(split);
         StringBuilder asr = new StringBuilder(), sqa = new StringBuilder(), mixed = new StringBuilder(), text = new StringBuilder(), dpo = new StringBuilder(),
                 repeat = new StringBuilder();
         SplittableRandom repeatRnd = new SplittableRandom(c.seed() * 31 + split.hashCode()); // its own stream: the clips' draws stay as they were
+        SplittableRandom extraRnd = new SplittableRandom(c.seed() * 131 + 7);
         // Every random draw is made first, in text order (voice, instruction, the rejected answer's text), then
         // the clips of a chunk are spoken on every core and written in order: the data are those of one clip at
         // a time, and two engines speak at once. (A clip an engine fails on is skipped with its draws made.)
@@ -119,12 +136,13 @@ public final class Synthesizer {
         List<List<Voice>> byEngine = new ArrayList<>(voices.stream().collect(java.util.stream.Collectors.groupingBy(Voice::engine, LinkedHashMap::new,
                 java.util.stream.Collectors.toList())).values());
         for (int t = 0; t < texts.size(); t++) {
+            SplittableRandom r = t < own ? rnd : extraRnd;
             for (int k = 0; k < c.clipsPerText(); k++) {
-                List<Voice> from = c.balanceEngines() ? byEngine.get(rnd.nextInt(byEngine.size())) : voices;  // an engine first, or a voice of all
-                Voice v = from.get(rnd.nextInt(from.size()));
-                String instruction = Instructions.pick(Instructions.LLASM_ASR, rnd);
+                List<Voice> from = c.balanceEngines() ? byEngine.get(r.nextInt(byEngine.size())) : voices;  // an engine first, or a voice of all
+                Voice v = from.get(r.nextInt(from.size()));
+                String instruction = Instructions.pick(Instructions.LLASM_ASR, r);
                 String other = answers.get(texts.get(t)) == null ? null
-                        : answers.get(texts.get((t + 1 + rnd.nextInt(Math.max(1, texts.size() - 1))) % texts.size()));
+                        : answers.get(texts.get((t + 1 + r.nextInt(Math.max(1, own - 1))) % own));
                 plan.add(new Planned(t, k, v, instruction, other));
             }
         }
@@ -230,6 +248,21 @@ public final class Synthesizer {
     }
 
     /** Reads a text file: one text per non-blank line. */
+    /**
+     * Whole sentences of prose (lines joined, split after . ! or ?) of minWords..maxWords words, ending in . ! or ?,
+     * with no quotation marks, digits or brackets (a TTS engine reads "1911" as words the text does not spell), in
+     * text order, each once.
+     */
+    public static List<String> sentences(String prose, int minWords, int maxWords) {
+        LinkedHashSet<String> out = new LinkedHashSet<>();
+        for (String sent : prose.replaceAll("\\s+", " ").split("(?<=[.!?])\\s+")) {
+            String t = sent.strip();
+            int words = t.isEmpty() ? 0 : t.split("\\s+").length;
+            if (words >= minWords && words <= maxWords && t.matches("[A-Z][A-Za-z ,;:'.!?-]*[.!?]") && !t.contains("--")) out.add(t);
+        }
+        return new ArrayList<>(out);
+    }
+
     public static List<String> readTexts(Path file) {
         try {
             return Files.readAllLines(file).stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
