@@ -827,3 +827,24 @@ int auris_to_bf16(const float *x, uint16_t *y, int n) {
     for (int i = 0; i < n; i++) y[i] = f32_to_bf16(x[i]);
     return 0;
 }
+
+/* y [m, n] float32 = x [m, k] float32 · w [n, k]ᵀ float32, rows r0..r1-1 of w (a float32 model's decode step). */
+__attribute__((target_clones("avx512f", "arch=haswell", "default")))
+static void gemv_f32(const float *x, int m, const float *w, int k, float *y, int n, int r0, int r1) {
+    for (int r = r0; r < r1; r++) {
+        const float *wr = w + (long) r * k;
+        for (int i = 0; i < m; i++) {
+            const float *xi = x + (long) i * k;
+            float acc = 0;
+            #pragma omp simd reduction(+:acc)
+            for (int j = 0; j < k; j++) acc += xi[j] * wr[j];
+            y[(long) i * n + r] = acc;
+        }
+    }
+}
+
+int auris_gemv_f32(const float *x, int m, const float *w, int k, float *y, int n, int r0, int r1) {
+    if (m < 1 || k < 1 || n < 1 || r0 < 0 || r1 > n) return -1;
+    gemv_f32(x, m, w, k, y, n, r0, r1);
+    return 0;
+}

@@ -15,11 +15,11 @@ import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 /**
- * A decode step of one sequence (B = 1, T = 1) without libtorch between the layers: the residual stream stays one
- * float32 vector, the products run the native kernels on it ({@link DecodeProducts}), and the norms, RoPE, the KV
+ * A decode step (T = 1) of one sequence or of a beam's hypotheses (B ≤ 8 rows at one position) without libtorch
+ * between the layers: the residual stream stays float32 vectors, the products run the native kernels on it ({@link DecodeProducts}), and the norms, RoPE, the KV
  * cache write, attention and SwiGLU are a few native calls a layer ({@link DecodeGlue}) instead of ≈ 45 libtorch ops.
- * Taken where every linear layer is int8, int4 or bf16 for the native kernels, no adapter is attached, and the KV
- * cache is float32 (attention runs in float32: any CPU without AMX, or a float32 model); {@code -Dauris.fused=false}
+ * Taken where every linear layer is int8, int4, bf16 or float32 for the native kernels, no adapter is attached, no
+ * weight takes part in autograd, and the KV cache is float32 (attention runs in float32: any CPU without AMX, or a float32 model); {@code -Dauris.fused=false}
  * runs the layer-by-layer libtorch path instead.
  *
  * <p>Numerics: the float32 math of the libtorch path for a float32 model (summation order aside). For a bf16 model the
@@ -84,20 +84,27 @@ final class FusedDecode implements AutoCloseable {
         return arena.allocateFrom(ValueLayout.JAVA_FLOAT, v);
     }
 
+    /** Whether no weight takes part in autograd now (a trainer may switch a loaded model's weights to requires_grad). */
+    boolean frozen() {
+        return !(layers.get(0).qProj().weights() instanceof dev.auris.nn.Weights.Dense(Tensor w)) || !w.requires_grad();
+    }
+
     /**
-     * The decoder stack on one position x [1, 1, D] at {@code start}, its keys and values written into {@code cache}:
-     * the residual stream after the last layer [1, 1, D] in {@code type} (before the final norm).
+     * The decoder stack on B rows at one position x [B, 1, D] (one sequence, or a beam's hypotheses: every row at
+     * {@code start}), their keys and values written into {@code cache} (B rows, or empty): the residual stream after
+     * the last layer [B, 1, D] in {@code type} (before the final norm).
      */
     Tensor forward(Tensor x, long start, KvCache cache, torch.ScalarType type) {
-        int d = config.hiddenSize(), h = config.numHeads(), kv = config.numKvHeads(), hd = config.headDim(), f = config.intermediateSize();
-        int s = Math.toIntExact(start + 1), threads = Torch.configuredThreads();
+        int b = Math.toIntExact(x.size(0)), d = config.hiddenSize(), h = config.numHeads(), kv = config.numKvHeads(), hd = config.headDim(),
+                f = config.intermediateSize();
+        int s = Math.toIntExact(start + 1), threads = Torch.configuredThreads(), qw = h * hd, kw = kv * hd;
         float eps = (float) config.rmsNormEps();
         try (Arena step = Arena.ofConfined()) {
-            MemorySegment hs = step.allocate(4L * d, 64), xn = step.allocate(4L * d, 64), q = step.allocate(4L * h * hd, 64),
-                    k = step.allocate(4L * kv * hd, 64), v = step.allocate(4L * kv * hd, 64), att = step.allocate(4L * h * hd, 64),
-                    o = step.allocate(4L * d, 64), g = step.allocate(4L * f, 64), u = step.allocate(4L * f, 64),
+            MemorySegment hs = step.allocate(4L * b * d, 64), xn = step.allocate(4L * b * d, 64), q = step.allocate(4L * b * qw, 64),
+                    k = step.allocate(4L * b * kw, 64), v = step.allocate(4L * b * kw, 64), att = step.allocate(4L * b * qw, 64),
+                    o = step.allocate(4L * b * d, 64), g = step.allocate(4L * b * f, 64), u = step.allocate(4L * b * f, 64),
                     scores = step.allocate(4L * h * s, 64), cos = step.allocate(2L * hd, 64), sin = step.allocate(2L * hd, 64);
-            MemorySegment.copy(DecodeGlue.segment(x.to(torch.ScalarType.Float).contiguous()), 0, hs, 0, 4L * d);   // [D]
+            MemorySegment.copy(DecodeGlue.segment(x.to(torch.ScalarType.Float).contiguous()), 0, hs, 0, 4L * b * d);   // [B, D]
             float[] c = new float[hd / 2], sn = new float[hd / 2];
             rope.halves(start, c, sn);
             MemorySegment.copy(c, 0, cos, ValueLayout.JAVA_FLOAT, 0, c.length);
@@ -106,42 +113,49 @@ final class FusedDecode implements AutoCloseable {
             for (int i = 0; i < layers.size(); i++) {
                 Llm.Layer l = layers.get(i);
                 Floats w = floats[i];
-                DecodeGlue.addRmsNorm(hs, delta, 1, d, w.inNorm(), eps, xn);
-                var in = new DecodeProducts.Input(xn, d, step);
-                DecodeProducts.apply(l.qProj(), in, q, w.qBias());         // [H, hd]
-                DecodeProducts.apply(l.kProj(), in, k, w.kBias());         // [KV, hd]
-                DecodeProducts.apply(l.vProj(), in, v, w.vBias());         // [KV, hd]
+                DecodeGlue.addRmsNorm(hs, delta, b, d, w.inNorm(), eps, xn);
+                var in = new DecodeProducts.Input(xn, b, d, step);
+                DecodeProducts.apply(l.qProj(), in, q, w.qBias());         // [B, H, hd]
+                DecodeProducts.apply(l.kProj(), in, k, w.kBias());         // [B, KV, hd]
+                DecodeProducts.apply(l.vProj(), in, v, w.vBias());         // [B, KV, hd]
                 if (!MemorySegment.NULL.equals(w.qNorm())) {               // Qwen3: RMSNorm over each head before RoPE
-                    DecodeGlue.addRmsNorm(q, MemorySegment.NULL, h, hd, w.qNorm(), eps, q);
-                    DecodeGlue.addRmsNorm(k, MemorySegment.NULL, kv, hd, w.kNorm(), eps, k);
+                    DecodeGlue.addRmsNorm(q, MemorySegment.NULL, b * h, hd, w.qNorm(), eps, q);
+                    DecodeGlue.addRmsNorm(k, MemorySegment.NULL, b * kv, hd, w.kNorm(), eps, k);
                 }
-                DecodeGlue.rope(q, h, hd, cos, sin);
-                DecodeGlue.rope(k, kv, hd, cos, sin);
-                Tensor[] buf = cache.reserve(i, start, s, 1, kv, hd, torch.ScalarType.Float); // [1, KV, C, hd]
+                DecodeGlue.rope(q, b * h, hd, cos, sin);                   // every row at the same position
+                DecodeGlue.rope(k, b * kv, hd, cos, sin);
+                Tensor[] buf = cache.reserve(i, start, s, b, kv, hd, torch.ScalarType.Float); // [B, KV, C, hd]
                 long capacity = buf[0].size(2);
                 MemorySegment kb = DecodeGlue.segment(buf[0]), vb = DecodeGlue.segment(buf[1]);
-                for (int j = 0; j < kv; j++) {                             // this position's row of each kv head
-                    long at = 4L * ((j * capacity + start) * hd);
-                    MemorySegment.copy(k, 4L * j * hd, kb, at, 4L * hd);
-                    MemorySegment.copy(v, 4L * j * hd, vb, at, 4L * hd);
+                for (int r = 0; r < b; r++) {
+                    for (int j = 0; j < kv; j++) {                         // this position's row of each kv head
+                        long at = 4L * (((long) (r * kv + j) * capacity + start) * hd);
+                        MemorySegment.copy(k, 4L * (r * kw + j * hd), kb, at, 4L * hd);
+                        MemorySegment.copy(v, 4L * (r * kw + j * hd), vb, at, 4L * hd);
+                    }
+                    long row = 4L * r * kv * capacity * hd;
+                    DecodeGlue.attend(at(q, 4L * r * qw), h, at(kb, row), at(vb, row), kv, s, capacity * hd, hd, at(att, 4L * r * qw), bare(scores), threads); // [H, hd]
                 }
-                DecodeGlue.attend(bare(q), h, bare(kb), bare(vb), kv, s, capacity * hd, hd, bare(att), bare(scores), threads); // [H, hd]
-                DecodeProducts.apply(l.oProj(), new DecodeProducts.Input(att, h * hd, step), o, w.oBias()); // [D]
-                DecodeGlue.addRmsNorm(hs, o, 1, d, w.postNorm(), eps, xn);
-                var mid = new DecodeProducts.Input(xn, d, step);
-                DecodeProducts.apply(l.gateProj(), mid, g, w.gateBias());  // [F]
-                DecodeProducts.apply(l.upProj(), mid, u, w.upBias());      // [F]
-                DecodeGlue.siluMul(g, u, g, f);
-                DecodeProducts.apply(l.downProj(), new DecodeProducts.Input(g, f, step), o, w.downBias()); // [D]
+                DecodeProducts.apply(l.oProj(), new DecodeProducts.Input(att, b, qw, step), o, w.oBias()); // [B, D]
+                DecodeGlue.addRmsNorm(hs, o, b, d, w.postNorm(), eps, xn);
+                var mid = new DecodeProducts.Input(xn, b, d, step);
+                DecodeProducts.apply(l.gateProj(), mid, g, w.gateBias());  // [B, F]
+                DecodeProducts.apply(l.upProj(), mid, u, w.upBias());      // [B, F]
+                DecodeGlue.siluMul(g, u, g, b * f);
+                DecodeProducts.apply(l.downProj(), new DecodeProducts.Input(g, b, f, step), o, w.downBias()); // [B, D]
                 delta = o;
             }
-            DecodeGlue.add(hs, o, d);
+            DecodeGlue.add(hs, o, b * d);
             cache.filled(s);
-            float[] out = new float[d];
-            MemorySegment.copy(hs, ValueLayout.JAVA_FLOAT, 0, out, 0, d);
-            Tensor r = Torch.fromFloats(out, 1, 1, d);                     // [1, 1, D]
+            float[] out = new float[b * d];
+            MemorySegment.copy(hs, ValueLayout.JAVA_FLOAT, 0, out, 0, b * d);
+            Tensor r = Torch.fromFloats(out, b, 1, d);                     // [B, 1, D]
             return type == torch.ScalarType.Float ? r : r.to(type);
         }
+    }
+
+    private static MemorySegment at(MemorySegment s, long offset) {
+        return MemorySegment.ofAddress(s.address() + offset);
     }
 
     private static MemorySegment bare(MemorySegment s) {

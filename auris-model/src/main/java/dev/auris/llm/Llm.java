@@ -123,7 +123,7 @@ public final class Llm implements AutoCloseable {
 
     public Session newSession() { return new Session(this); }
 
-    /** Whether one sequence's decode step runs fused, outside libtorch ({@link FusedDecode}). */
+    /** Whether a decode step (one sequence, or a beam's rows at one position) runs fused, outside libtorch ({@link FusedDecode}). */
     public boolean fusesDecode() { return fused != null; }
 
     /** An empty KV cache for {@link #forward} over a batch of sequences decoded in lock-step (one conversation: {@link #newSession}). */
@@ -257,8 +257,9 @@ public final class Llm implements AutoCloseable {
         if (x.dim() != 3 || x.size(2) != config.hiddenSize()) {
             throw new IllegalArgumentException("LLM input must be [B, T, " + config.hiddenSize() + "], got " + java.util.Arrays.toString(Torch.shape(x)));
         }
-        if (fused != null && b == 1 && t == 1 && cache != null && keyPadding == null && collect == null && cache.rows() <= 1 && !x.requires_grad()) {
-            return rmsNorm(fused.forward(x, start, cache, Torch.scalarType(dtype)), norm);   // one sequence's decode step: native calls only
+        if (fused != null && t == 1 && b <= dev.auris.nn.NativeKernels.MAX_ROWS && cache != null && keyPadding == null && collect == null
+                && (cache.rows() == 0 || cache.rows() == b) && !x.requires_grad() && fused.frozen()) {
+            return rmsNorm(fused.forward(x, start, cache, Torch.scalarType(dtype)), norm);   // a decode step of one sequence or a beam: native calls only
         }
         Tensor h = x.to(Torch.scalarType(dtype));
         if (collect != null) collect.add(h);

@@ -16,10 +16,10 @@ import java.lang.invoke.MethodHandle;
  * <p>Callers check the shapes (this class trusts its arguments' sizes: the native code reads what they say).
  */
 public final class DecodeGlue {
-    private static final MethodHandle ADD_RMSNORM, ROPE, SILU_MUL, ADD, TO_BF16, ATTEND1;
+    private static final MethodHandle ADD_RMSNORM, ROPE, SILU_MUL, ADD, TO_BF16, ATTEND1, GEMV_F32;
 
     static {
-        MethodHandle norm = null, rope = null, silu = null, add = null, toBf16 = null, attend = null;
+        MethodHandle norm = null, rope = null, silu = null, add = null, toBf16 = null, attend = null, f32 = null;
         if (NativeKernels.available()) {
             Linker linker = Linker.nativeLinker();
             var lib = NativeKernels.library();
@@ -31,6 +31,7 @@ public final class DecodeGlue {
             add = linker.downcallHandle(lib.findOrThrow("auris_add"), FunctionDescriptor.of(i, a, a, i));
             toBf16 = linker.downcallHandle(lib.findOrThrow("auris_to_bf16"), FunctionDescriptor.of(i, a, a, i));
             attend = linker.downcallHandle(lib.findOrThrow("auris_attend1"), FunctionDescriptor.of(i, a, i, a, a, i, i, ValueLayout.JAVA_LONG, i, a, a, i, i));
+            f32 = linker.downcallHandle(lib.findOrThrow("auris_gemv_f32"), FunctionDescriptor.of(i, a, i, a, i, a, i, i, i));
         }
         ADD_RMSNORM = norm;
         ROPE = rope;
@@ -38,6 +39,7 @@ public final class DecodeGlue {
         ADD = add;
         TO_BF16 = toBf16;
         ATTEND1 = attend;
+        GEMV_F32 = f32;
     }
 
     private DecodeGlue() {}
@@ -89,6 +91,11 @@ public final class DecodeGlue {
             MemorySegment sc = MemorySegment.ofAddress(scores.address() + 4L * h0 * s);
             check(invoke(() -> (int) ATTEND1.invokeExact(q, h, k, v, kv, s, kvStride, hd, out, sc, h0, h1)), "attention");
         });
+    }
+
+    /** y [m, n] = x [m, k] · w [n, k]ᵀ, all float32 (a float32 model's products), rows of w split over {@code threads}. */
+    static void gemvF32(MemorySegment x, int m, MemorySegment w, int k, MemorySegment y, int n, int threads) {
+        RowSplit.run(n, threads, 1, (r0, r1) -> check(invoke(() -> (int) GEMV_F32.invokeExact(x, m, w, k, y, n, r0, r1)), "float32 product"));
     }
 
     private interface Call {

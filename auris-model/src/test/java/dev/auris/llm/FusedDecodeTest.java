@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class FusedDecodeTest {
     @ParameterizedTest
-    @CsvSource({"llama-tiny,int8,1e-4", "llama-tiny,int4,1e-4", "llama-tiny,bf16,0.08", "qwen2-tiny,int8,1e-4", "qwen2-tiny,bf16,0.08",
+    @CsvSource({"llama-tiny,f32,1e-4", "qwen2-tiny,f32,1e-4", "llama-tiny,int8,1e-4", "llama-tiny,int4,1e-4", "llama-tiny,bf16,0.08", "qwen2-tiny,int8,1e-4", "qwen2-tiny,bf16,0.08",
             "llama3-tiny,int4,1e-4", "qwen3-random,int8,5e-2", "qwen3-random,bf16,0.08", "llama-random,int8,1e-4"})
     void fusedStepsEqualTheLayerByLayerPath(String model, String precision, double bound) {
         try (var scope = new PointerScope(); Llm llm = load(model, precision); KvCache fused = llm.newCache(); KvCache plain = llm.newCache()) {
@@ -55,6 +55,39 @@ class FusedDecodeTest {
             }
             assertEquals(80, fused.length());
             System.out.printf("fused decode %s %s: max |Δ logits| vs layer by layer %.2e over 73 steps (logits up to %.1f)%n", model, precision, worst, scale);
+            assertTrue(worst < bound * scale, "max |Δ logits| " + worst + " ≥ " + bound + " × " + scale);
+        }
+    }
+
+    /**
+     * A beam's step: B = 4 hypotheses at one position, their cache rows reordered between steps as a beam search keeps
+     * its survivors' parents (LlmBeam), fused against layer by layer on the same rows.
+     */
+    @ParameterizedTest
+    @CsvSource({"llama-tiny,f32,1e-4", "llama-tiny,int8,1e-4", "qwen2-tiny,int4,1e-4", "llama3-tiny,bf16,0.08"})
+    void fusedBeamStepsEqualTheLayerByLayerPath(String model, String precision, double bound) {
+        try (var scope = new PointerScope(); Llm llm = load(model, precision); KvCache fused = llm.newCache(); KvCache plain = llm.newCache()) {
+            int v = llm.config().vocabSize(), b = 4;
+            int[] prompt = {1, 5, 9, 13, 2, 7, 11};
+            Tensor x = llm.embed(Torch.fromInts(prompt).unsqueeze(0));                      // [1, P, D]: the beam's context, once
+            llm.forward(x, 0, fused, null, null);
+            llm.forward(x, 0, plain, null, null);
+            int[] parents = {0, 0, 0, 0}, tokens = {3, 4, 5, 6};
+            double worst = 0, scale = 1;
+            for (int pos = prompt.length; pos < 40; pos++) {
+                fused.reorder(parents);
+                plain.reorder(parents);
+                Tensor e = llm.embed(Torch.fromInts(tokens).view(b, 1));                     // [B, 1, D]
+                float[] a = Torch.toFloats(llm.logits(llm.forward(e, pos, fused, null, null)).contiguous());
+                float[] r = Torch.toFloats(llm.logits(llm.forward(e, pos, plain, null, new ArrayList<>())).contiguous());
+                worst = Math.max(worst, Golden.maxAbsDiff(r, a));
+                for (float f : r) scale = Math.max(scale, Math.abs(f));
+                for (int i = 0; i < b; i++) {                                               // survivors: a shuffle of the rows, as beams go
+                    parents[i] = (i * 3 + pos) % b;
+                    tokens[i] = (LlmGoldenTest.argmax(java.util.Arrays.copyOfRange(r, parents[i] * v, (parents[i] + 1) * v)) + i) % v;
+                }
+            }
+            System.out.printf("fused beam %s %s: max |Δ logits| vs layer by layer %.2e over 33 steps of 4 rows%n", model, precision, worst);
             assertTrue(worst < bound * scale, "max |Δ logits| " + worst + " ≥ " + bound + " × " + scale);
         }
     }
@@ -90,7 +123,11 @@ class FusedDecodeTest {
 
     private static Llm load(String model, String precision) {
         if (!model.endsWith("-random")) {
-            return precision.equals("bf16") ? Llm.load(Golden.dir(model), DType.BF16) : Llm.load(Golden.dir(model), Precision.parse(precision));
+            return switch (precision) {
+                case "bf16" -> Llm.load(Golden.dir(model), DType.BF16);
+                case "f32" -> Llm.load(Golden.dir(model), DType.F32);
+                default -> Llm.load(Golden.dir(model), Precision.parse(precision));
+            };
         }
         LlmConfig c = new LlmConfig(model.startsWith("qwen3") ? LlmConfig.Family.QWEN3 : LlmConfig.Family.LLAMA, 128, 256, 2, 4, 2, 32, 300, 1e-6, 1e6, null, true, false, 512, 1, List.of(2));
         Precision.Llm p = precision.equals("bf16") ? new Precision.Llm(DType.BF16, dev.auris.core.WeightFormat.DENSE)
