@@ -7,10 +7,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 /**
@@ -23,18 +20,9 @@ import java.lang.invoke.MethodHandle;
  * <p>Shapes: q [B, H, T, hd], k and v [B, KV, S, hd] bf16 (H a multiple of KV), hd % 32 == 0 and ≤ 128; out [B, H, T, hd] bf16.
  */
 final class AttentionBf16 {
-    private static final MethodHandle ATTEND;
+    private static final MethodHandle ATTEND = NativeKernels.downcall(NativeKernels.avx512Bf16() && !"libtorch".equals(System.getProperty("auris.gemm"))
+            && !Cpu.current().amx(), "auris_attend_bf16", "aaaaiiiiiiiai");
 
-    static {
-        MethodHandle attend = null;
-        if (NativeKernels.avx512Bf16() && !"libtorch".equals(System.getProperty("auris.gemm")) && !Cpu.current().amx()) {
-            var a = ValueLayout.ADDRESS;
-            var i = ValueLayout.JAVA_INT;
-            attend = Linker.nativeLinker().downcallHandle(NativeKernels.library().findOrThrow("auris_attend_bf16"),
-                    FunctionDescriptor.of(i, a, a, a, a, i, i, i, i, i, i, i, a, i));
-        }
-        ATTEND = attend;
-    }
 
     private AttentionBf16() {}
 

@@ -1,9 +1,6 @@
 package dev.auris.nn;
 
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 /**
@@ -16,31 +13,14 @@ import java.lang.invoke.MethodHandle;
  * <p>Callers check the shapes (this class trusts its arguments' sizes: the native code reads what they say).
  */
 public final class DecodeGlue {
-    private static final MethodHandle ADD_RMSNORM, ROPE, SILU_MUL, ADD, TO_BF16, ATTEND1, GEMV_F32;
-
-    static {
-        MethodHandle norm = null, rope = null, silu = null, add = null, toBf16 = null, attend = null, f32 = null;
-        if (NativeKernels.available()) {
-            Linker linker = Linker.nativeLinker();
-            var lib = NativeKernels.library();
-            var a = ValueLayout.ADDRESS;
-            var i = ValueLayout.JAVA_INT;
-            norm = linker.downcallHandle(lib.findOrThrow("auris_add_rmsnorm"), FunctionDescriptor.of(i, a, a, i, i, a, ValueLayout.JAVA_FLOAT, a));
-            rope = linker.downcallHandle(lib.findOrThrow("auris_rope"), FunctionDescriptor.of(i, a, i, i, a, a));
-            silu = linker.downcallHandle(lib.findOrThrow("auris_silu_mul"), FunctionDescriptor.of(i, a, a, a, i));
-            add = linker.downcallHandle(lib.findOrThrow("auris_add"), FunctionDescriptor.of(i, a, a, i));
-            toBf16 = linker.downcallHandle(lib.findOrThrow("auris_to_bf16"), FunctionDescriptor.of(i, a, a, i));
-            attend = linker.downcallHandle(lib.findOrThrow("auris_attend1"), FunctionDescriptor.of(i, a, i, a, a, i, i, ValueLayout.JAVA_LONG, i, a, a, i, i));
-            f32 = linker.downcallHandle(lib.findOrThrow("auris_gemv_f32"), FunctionDescriptor.of(i, a, i, a, i, a, i, i, i));
-        }
-        ADD_RMSNORM = norm;
-        ROPE = rope;
-        SILU_MUL = silu;
-        ADD = add;
-        TO_BF16 = toBf16;
-        ATTEND1 = attend;
-        GEMV_F32 = f32;
-    }
+    private static final boolean ON = NativeKernels.available();
+    private static final MethodHandle ADD_RMSNORM = NativeKernels.downcall(ON, "auris_add_rmsnorm", "aaiiafa"),
+            ROPE = NativeKernels.downcall(ON, "auris_rope", "aiiaa"),
+            SILU_MUL = NativeKernels.downcall(ON, "auris_silu_mul", "aaai"),
+            ADD = NativeKernels.downcall(ON, "auris_add", "aai"),
+            TO_BF16 = NativeKernels.downcall(ON, "auris_to_bf16", "aai"),
+            ATTEND1 = NativeKernels.downcall(ON, "auris_attend1", "aiaaiiliaaii"),
+            GEMV_F32 = NativeKernels.downcall(ON, "auris_gemv_f32", "aiaiaiii");
 
     private DecodeGlue() {}
 

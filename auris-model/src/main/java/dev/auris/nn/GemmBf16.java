@@ -8,10 +8,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 /**
@@ -25,20 +22,11 @@ import java.lang.invoke.MethodHandle;
  * <p>Shapes: x [..., K] bf16 (K even); W [N, K] bf16 contiguous; bias [N] (any float type) or null; y [..., N] bf16.
  */
 final class GemmBf16 {
-    private static final MethodHandle GEMM;
+    private static final MethodHandle GEMM = NativeKernels.downcall(NativeKernels.avx512Bf16() && !"libtorch".equals(System.getProperty("auris.gemm"))
+            && !Cpu.current().amx(), "auris_gemm_bf16", "aiaiaaiiiia");
     /** Rows of W a call packs at a time (the kernel's GEMM_NR): thread splits stay multiples of it. */
     private static final int PANEL = 32;
 
-    static {
-        MethodHandle gemm = null;
-        if (NativeKernels.avx512Bf16() && !"libtorch".equals(System.getProperty("auris.gemm")) && !Cpu.current().amx()) {
-            var a = ValueLayout.ADDRESS;
-            var i = ValueLayout.JAVA_INT;
-            gemm = Linker.nativeLinker().downcallHandle(NativeKernels.library().findOrThrow("auris_gemm_bf16"),
-                    FunctionDescriptor.of(i, a, i, a, i, a, a, i, i, i, i, a));
-        }
-        GEMM = gemm;
-    }
 
     private GemmBf16() {}
 

@@ -71,6 +71,25 @@ public final class NativeKernels {
         LIBRARY = why == null ? lib : null;
     }
 
+    /**
+     * A downcall to the library's {@code symbol}, returning int, with arguments by letter ({@code a} address, {@code i}
+     * int, {@code l} long, {@code f} float); null unless {@code when} (and the library is loaded): the kernels of other classes.
+     */
+    static MethodHandle downcall(boolean when, String symbol, String args) {
+        if (!when || !available()) return null;
+        var layouts = new java.lang.foreign.MemoryLayout[args.length()];
+        for (int j = 0; j < layouts.length; j++) {
+            layouts[j] = switch (args.charAt(j)) {
+                case 'a' -> ValueLayout.ADDRESS;
+                case 'i' -> ValueLayout.JAVA_INT;
+                case 'l' -> ValueLayout.JAVA_LONG;
+                case 'f' -> ValueLayout.JAVA_FLOAT;
+                default -> throw new IllegalArgumentException("argument letter " + args.charAt(j));
+            };
+        }
+        return Linker.nativeLinker().downcallHandle(LIBRARY.findOrThrow(symbol), FunctionDescriptor.of(ValueLayout.JAVA_INT, layouts));
+    }
+
     /** The loaded library (null where {@link #available()} is false): for the kernels of other classes. */
     static SymbolLookup library() {
         return LIBRARY;
