@@ -361,9 +361,89 @@ static void attend1(const float *q, int h, const float *k, const float *v, int k
     }
 }
 
+/* e^x for x ≤ 0 by AVX-512F (the scalar loop's expf was most of a long context's decode attention): 2^n · p(r),
+ * r = x − n ln 2, p degree 6, float32 within 2 ulp; x below −87 gives e^−87 (≈ 0 beside the maximum's e^0). */
+__attribute__((target("avx512f")))
+static inline __m512 exp_neg16(__m512 x) {
+    x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.3981999507e-3f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n);
+}
+
+/* attend1 with AVX-512F for hd % 16 == 0, hd ≤ 256: q's head held in registers, one key's dot product a few FMAs and a
+ * reduction, the softmax's exp 16 scores at a time, the weighted sum of V in registers. */
+__attribute__((target("avx512f")))
+static void attend1_avx512(const float *q, int h, const float *k, const float *v, int kv, int s, long kv_stride, int hd, float *out, float *scores,
+                           int h0, int h1) {
+    int group = h / kv, nc = hd / 16;
+    float scale = 1.0f / sqrtf((float) hd);
+    for (int i = h0; i < h1; i++) {
+        const float *qi = q + (long) i * hd;
+        const float *ki = k + (long) (i / group) * kv_stride, *vi = v + (long) (i / group) * kv_stride;
+        float *sc = scores + (long) (i - h0) * s;
+        __m512 qv[16];
+        for (int c = 0; c < nc; c++) qv[c] = _mm512_mul_ps(_mm512_loadu_ps(qi + 16 * c), _mm512_set1_ps(scale));
+        __m512 mx = _mm512_set1_ps(-INFINITY);
+        int j = 0;
+        for (; j + 16 <= s; j += 16) {                  /* 16 keys' scores, then one vector of them */
+            float d16[16];
+            for (int t = 0; t < 16; t++) {
+                const float *kj = ki + (long) (j + t) * hd;
+                __m512 acc = _mm512_mul_ps(qv[0], _mm512_loadu_ps(kj));
+                for (int c = 1; c < nc; c++) acc = _mm512_fmadd_ps(qv[c], _mm512_loadu_ps(kj + 16 * c), acc);
+                d16[t] = _mm512_reduce_add_ps(acc);
+            }
+            __m512 d = _mm512_loadu_ps(d16);
+            _mm512_storeu_ps(sc + j, d);
+            mx = _mm512_max_ps(mx, d);
+        }
+        float max = _mm512_reduce_max_ps(mx);
+        for (; j < s; j++) {
+            const float *kj = ki + (long) j * hd;
+            __m512 acc = _mm512_mul_ps(qv[0], _mm512_loadu_ps(kj));
+            for (int c = 1; c < nc; c++) acc = _mm512_fmadd_ps(qv[c], _mm512_loadu_ps(kj + 16 * c), acc);
+            sc[j] = _mm512_reduce_add_ps(acc);
+            if (sc[j] > max) max = sc[j];
+        }
+        __m512 sum = _mm512_setzero_ps(), m = _mm512_set1_ps(max);
+        for (j = 0; j + 16 <= s; j += 16) {
+            __m512 e = exp_neg16(_mm512_sub_ps(_mm512_loadu_ps(sc + j), m));
+            _mm512_storeu_ps(sc + j, e);
+            sum = _mm512_add_ps(sum, e);
+        }
+        if (j < s) {
+            __mmask16 tail = (__mmask16) ((1u << (s - j)) - 1);
+            __m512 e = exp_neg16(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, sc + j), m));
+            _mm512_mask_storeu_ps(sc + j, tail, e);
+            sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(tail, e));
+        }
+        float inv = 1.0f / _mm512_reduce_add_ps(sum);
+        __m512 o[16];
+        for (int c = 0; c < nc; c++) o[c] = _mm512_setzero_ps();
+        for (j = 0; j < s; j++) {
+            const float *vj = vi + (long) j * hd;
+            __m512 p = _mm512_set1_ps(sc[j]);
+            for (int c = 0; c < nc; c++) o[c] = _mm512_fmadd_ps(p, _mm512_loadu_ps(vj + 16 * c), o[c]);
+        }
+        float *oi = out + (long) i * hd;
+        for (int c = 0; c < nc; c++) _mm512_storeu_ps(oi + 16 * c, _mm512_mul_ps(o[c], _mm512_set1_ps(inv)));
+    }
+}
+
 int auris_attend1(const float *q, int h, const float *k, const float *v, int kv, int s, long kv_stride, int hd, float *out, float *scores, int h0, int h1) {
     if (kv < 1 || h % kv != 0 || s < 1 || hd < 1 || h0 < 0 || h1 > h) return -1;
-    attend1(q, h, k, v, kv, s, kv_stride, hd, out, scores, h0, h1);
+    static int isa = -1;
+    if (isa < 0) isa = auris_isa();
+    if ((isa & ISA_AVX512) && hd % 16 == 0 && hd <= 256) attend1_avx512(q, h, k, v, kv, s, kv_stride, hd, out, scores, h0, h1);
+    else attend1(q, h, k, v, kv, s, kv_stride, hd, out, scores, h0, h1);
     return 0;
 }
 

@@ -26,14 +26,17 @@ import static org.junit.jupiter.api.Assertions.*;
  * <p>With AVX512-VNNI the products' inputs are rounded to int8 per 32-block in both paths, and the two norms'
  * float32 results may differ in a last bit that moves one rounding by one step: on the random Qwen3 (q/k norms with
  * unit weights) one such step at position 55 moves the later logits by 1.5 % (with float32 activations the two paths
- * stay within 6e-6 over all 73 steps), so its int8 bound is 5e-2 of the logits' scale, the bound the VNNI tests use
- * for that rounding.
+ * stay within 6e-6 over all 73 steps), and on llama-tiny int8 one step moved them 2.3e-3. So where the activations are
+ * rounded, int8 / int4 are held to 5e-2 of the logits' scale, the bound the VNNI tests use for that rounding; the
+ * float32 cases hold the shared glue (norms, RoPE, cache, attention, SwiGLU, biases) to 1e-4, and without VNNI the
+ * int8 / int4 cases do too.
  */
 class FusedDecodeTest {
     @ParameterizedTest
     @CsvSource({"llama-tiny,f32,1e-4", "qwen2-tiny,f32,1e-4", "llama-tiny,int8,1e-4", "llama-tiny,int4,1e-4", "llama-tiny,bf16,0.08", "qwen2-tiny,int8,1e-4", "qwen2-tiny,bf16,0.08",
             "llama3-tiny,int4,1e-4", "qwen3-random,int8,5e-2", "qwen3-random,bf16,0.08", "llama-random,int8,1e-4"})
     void fusedStepsEqualTheLayerByLayerPath(String model, String precision, double bound) {
+        bound = flipBound(precision, bound);
         try (var scope = new PointerScope(); Llm llm = load(model, precision); KvCache fused = llm.newCache(); KvCache plain = llm.newCache()) {
             assertTrue(llm.fusesDecode(), model + " " + precision + " should take the fused step: " + llm.weightsDescription());
             int v = llm.config().vocabSize();
@@ -66,6 +69,7 @@ class FusedDecodeTest {
     @ParameterizedTest
     @CsvSource({"llama-tiny,f32,1e-4", "llama-tiny,int8,1e-4", "qwen2-tiny,int4,1e-4", "llama3-tiny,bf16,0.08"})
     void fusedBeamStepsEqualTheLayerByLayerPath(String model, String precision, double bound) {
+        bound = flipBound(precision, bound);
         try (var scope = new PointerScope(); Llm llm = load(model, precision); KvCache fused = llm.newCache(); KvCache plain = llm.newCache()) {
             int v = llm.config().vocabSize(), b = 4;
             int[] prompt = {1, 5, 9, 13, 2, 7, 11};
@@ -119,6 +123,11 @@ class FusedDecodeTest {
             System.out.printf("fused decode: malloc in use, median change per 50 steps %+d B (over 2000 steps %+d kB)%n", median, (samples[40] - samples[0]) >> 10);
             assertTrue(median < 16 << 10, "native memory grows by " + median + " B every 50 fused steps");
         }
+    }
+
+    /** int8 / int4 with VNNI's int8 activations: a last-bit difference may move one rounding step (see the class comment). */
+    private static double flipBound(String precision, double bound) {
+        return (precision.equals("int8") || precision.equals("int4")) && Int8WeightsTest.quantizedActivations() ? Math.max(bound, 5e-2) : bound;
     }
 
     private static Llm load(String model, String precision) {
