@@ -703,21 +703,7 @@ int auris_gemm_bf16(const uint16_t *x, int m, const uint16_t *w, int k, const fl
 
 #define ATT_RT 4
 
-/* e^x for x ≤ 0 (scores minus their maximum), float32 within 2 ulp: 2^n · p(r), r = x − n ln 2, p degree 6. */
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
-static inline __m512 exp_neg(__m512 x) {
-    x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.3981999507e-3f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_scalef_ps(p, n);
-}
+/* e^x of the scores minus their maximum: exp_neg16 (above; its AVX-512F target inlines into these AVX512-BF16 kernels). */
 
 /* One tile of rt ≤ 4 queries of one head over all keys; NC = hd / 16 output chunks. */
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"), always_inline))
@@ -762,7 +748,7 @@ static inline void attend_tile(const uint16_t *q, int rt, int hd, int nc, const 
             float mn = mx > m[r] ? mx : m[r];
             float alpha = m[r] == -INFINITY ? 0 : expf(m[r] - mn);
             __m512 mv = _mm512_set1_ps(mn);
-            __m512 p0 = exp_neg(_mm512_sub_ps(a, mv)), p1 = exp_neg(_mm512_sub_ps(c1, mv));
+            __m512 p0 = exp_neg16(_mm512_sub_ps(a, mv)), p1 = exp_neg16(_mm512_sub_ps(c1, mv));
             p0 = _mm512_maskz_mov_ps(v0, p0);
             p1 = _mm512_maskz_mov_ps(v1, p1);
             l[r] = l[r] * alpha + _mm512_reduce_add_ps(_mm512_add_ps(p0, p1));
