@@ -15,6 +15,7 @@ public final class CtcPrefixScorer {
     private static final double NEG = Double.NEGATIVE_INFINITY;
     private final float[] x;
     private final int frames, classes, blank;
+    private final double[][] probabilities;   // [classes][frames]: a token's CTC probability per frame, exp(x), filled as asked
 
     /** A prefix's forward variables and its prefix score log p(h…). */
     public record State(int length, int last, double[] rn, double[] rb, double score) {}
@@ -28,6 +29,7 @@ public final class CtcPrefixScorer {
         this.frames = frames;
         this.classes = classes;
         this.blank = classes - 1;
+        this.probabilities = new double[classes][];
     }
 
     /** Tokens the CTC scores (blank excluded). */
@@ -48,11 +50,52 @@ public final class CtcPrefixScorer {
         return new State(0, -1, rn, rb, 0);
     }
 
-    /** log p(h + c …) for the given tokens only, in their order. */
+    /**
+     * log p(h + c …) for the given tokens only, in their order. The prefix score needs none of h + c's own forward
+     * variables: ψ = log Σ_t φ_c[t] · p(c | t), where φ_c[t] is the probability that h is complete by frame t − 1
+     * (r_n + r_b; r_b alone when c repeats h's last token, which needs a blank between), plus, for the empty h, c at
+     * frame 0. So a hypothesis' φ is exponentiated once (scaled by its maximum) and each candidate costs one dot
+     * product over the frames and one log, not four log-additions a frame.
+     */
     public double[] extensionScores(State h, int[] tokens) {
         double[] psi = new double[tokens.length];
-        for (int i = 0; i < tokens.length; i++) psi[i] = extend(h, tokens[i], false).score();
+        int start = Math.max(h.length(), 1);
+        double[] all = new double[frames], repeat = new double[frames];   // φ[t] and, for c = h's last token, r_b[t − 1] alone
+        double top = h.length() == 0 ? 0 : NEG;                           // the empty prefix is complete before frame 0: log 1
+        for (int t = start; t < frames; t++) {
+            all[t] = logAdd(h.rn()[t - 1], h.rb()[t - 1]);
+            repeat[t] = h.rb()[t - 1];
+            top = Math.max(top, all[t]);
+        }
+        if (start > frames || top == NEG) {                               // no alignment of h leaves a frame for c
+            java.util.Arrays.fill(psi, NEG);
+            return psi;
+        }
+        for (int t = start; t < frames; t++) {
+            all[t] = Math.exp(all[t] - top);
+            repeat[t] = Math.exp(repeat[t] - top);
+        }
+        double first = h.length() == 0 ? Math.exp(-top) : 0;
+        for (int i = 0; i < tokens.length; i++) {
+            int c = tokens[i];
+            double[] p = probabilities(c), w = c == h.last() ? repeat : all;
+            double sum = first * p[0];
+            for (int t = start; t < frames; t++) sum += w[t] * p[t];
+            psi[i] = sum > 0 ? top + Math.log(sum) : NEG;
+        }
         return psi;
+    }
+
+    /** Token c's probability in every frame [T], computed the first time a search asks. */
+    private double[] probabilities(int c) {
+        if (c < 0 || c >= blank) throw new IllegalArgumentException("token " + c + " is outside the CTC's " + blank + " tokens");
+        double[] p = probabilities[c];
+        if (p == null) {
+            p = new double[frames];
+            for (int t = 0; t < frames; t++) p[t] = Math.exp(x[t * classes + c]);
+            probabilities[c] = p;
+        }
+        return p;
     }
 
     /**
@@ -75,22 +118,19 @@ public final class CtcPrefixScorer {
     }
 
     /** The state of prefix h + c. */
-    public State extend(State h, int c) { return extend(h, c, true); }
-
-    private State extend(State h, int c, boolean keep) {
+    public State extend(State h, int c) {
         if (c < 0 || c >= blank) throw new IllegalArgumentException("token " + c + " is outside the CTC's " + blank + " tokens");
-        double[] rn = keep ? new double[frames] : null, rb = keep ? new double[frames] : null;
+        double[] rn = new double[frames], rb = new double[frames];
         int start = Math.max(h.length(), 1);
         if (start > frames) {                            // more tokens than frames: no alignment left
-            if (keep) { java.util.Arrays.fill(rn = new double[frames], NEG); java.util.Arrays.fill(rb = new double[frames], NEG); }
+            java.util.Arrays.fill(rn, NEG);
+            java.util.Arrays.fill(rb, NEG);
             return new State(h.length() + 1, c, rn, rb, NEG);
         }
         double prevN = NEG, prevB = NEG;                 // r_n, r_b of h + c at frame start − 1
         if (h.length() == 0) prevN = x[c];
-        if (keep) {
-            for (int t = 0; t < start; t++) { rn[t] = NEG; rb[t] = NEG; }
-            rn[start - 1] = prevN;
-        }
+        for (int t = 0; t < start; t++) { rn[t] = NEG; rb[t] = NEG; }
+        rn[start - 1] = prevN;
         double psi = prevN;
         for (int t = start; t < frames; t++) {
             double phi = c == h.last() ? h.rb()[t - 1] : logAdd(h.rn()[t - 1], h.rb()[t - 1]); // h complete by t − 1, ready for c
@@ -100,7 +140,8 @@ public final class CtcPrefixScorer {
             psi = logAdd(psi, phi + xc);
             prevN = n;
             prevB = b;
-            if (keep) { rn[t] = n; rb[t] = b; }
+            rn[t] = n;
+            rb[t] = b;
         }
         return new State(h.length() + 1, c, rn, rb, psi);
     }

@@ -48,7 +48,7 @@ final class AttentionBf16 {
         Tensor out = torch.empty(Torch.shape(q), qc.options(), new MemoryFormatOptional());         // [B, H, T, hd]
         MemorySegment qs = Int8Dequant.segment(qc), ks = Int8Dequant.segment(kc), vs = Int8Dequant.segment(vc), os = Int8Dequant.segment(out);
         long s32 = (s + 31L) / 32 * 32;
-        RowSplit.run(b * h, Torch.configuredThreads(), 1, (h0, h1) -> {
+        RowSplit.run(b * h, 2L * t * s * hd, Torch.configuredThreads(), 1, (h0, h1) -> {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment pack = arena.allocate(4L * s32 * hd, 64);                                // K and V of one head, packed
                 int rc = (int) ATTEND.invokeExact(qs, ks, vs, os, h, kv, t, s, hd, h0, h1, pack, causal ? 1 : 0);

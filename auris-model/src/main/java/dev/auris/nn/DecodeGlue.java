@@ -67,7 +67,7 @@ public final class DecodeGlue {
      */
     public static void attend(MemorySegment q, int h, MemorySegment k, MemorySegment v, int kv, int s, long kvStride, int hd, MemorySegment out,
                               MemorySegment scores, int threads) {
-        RowSplit.run(h, s < 256 ? 1 : threads, 1, (h0, h1) -> {                     // short contexts: one core's work, not worth a hand-off
+        RowSplit.run(h, 2L * s * hd, s < 256 ? 1 : threads, 1, (h0, h1) -> {                     // short contexts: one core's work, not worth a hand-off
             MemorySegment sc = MemorySegment.ofAddress(scores.address() + 4L * h0 * s);
             check(invoke(() -> (int) ATTEND1.invokeExact(q, h, k, v, kv, s, kvStride, hd, out, sc, h0, h1)), "attention");
         });
@@ -75,7 +75,7 @@ public final class DecodeGlue {
 
     /** y [m, n] = x [m, k] · w [n, k]ᵀ, all float32 (a float32 model's products), rows of w split over {@code threads}. */
     static void gemvF32(MemorySegment x, int m, MemorySegment w, int k, MemorySegment y, int n, int threads) {
-        RowSplit.run(n, threads, 1, (r0, r1) -> check(invoke(() -> (int) GEMV_F32.invokeExact(x, m, w, k, y, n, r0, r1)), "float32 product"));
+        RowSplit.run(n, (long) m * k, threads, 1, (r0, r1) -> check(invoke(() -> (int) GEMV_F32.invokeExact(x, m, w, k, y, n, r0, r1)), "float32 product"));
     }
 
     private interface Call {

@@ -57,7 +57,7 @@ final class GemmBf16 {
         Tensor y = torch.empty(shape, Torch.options(DType.BF16), new MemoryFormatOptional());     // [..., N]
         MemorySegment xs = Int8Dequant.segment(xc), ws = Int8Dequant.segment(w), ys = Int8Dequant.segment(y);
         MemorySegment bs = b == null ? MemorySegment.NULL : Int8Dequant.segment(b);
-        RowSplit.run(n, Torch.configuredThreads(), PANEL, (n0, n1) -> {
+        RowSplit.run(n, (long) m * k, Torch.configuredThreads(), PANEL, (n0, n1) -> {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment pack = arena.allocate(2L * PANEL * k, 64);                         // [K/2, 32, 2] bf16
                 int rc = (int) GEMM.invokeExact(xs, m, ws, k, bs, ys, n, n0, n1, 1, pack);

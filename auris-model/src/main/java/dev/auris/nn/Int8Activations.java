@@ -90,7 +90,7 @@ final class Int8Activations {
     static void q8(Quantized xq, Weights.Int8 w, MemorySegment out) {
         int k = xq.k(), n = (int) w.outFeatures(), m = xq.m();
         MemorySegment q = Int8Dequant.segment(w.q()), s = Int8Dequant.segment(w.scales());
-        RowSplit.run(n, Torch.configuredThreads(), 1, (r0, r1) -> {
+        RowSplit.run(n, (long) m * k, Torch.configuredThreads(), 1, (r0, r1) -> {
             int rc;
             try {
                 rc = (int) Q8X8.invokeExact(xq.xa, xq.xn, xq.xd, m, q, s, w.group(), k, out, n, r0, r1);
@@ -111,7 +111,7 @@ final class Int8Activations {
     /** y [m, n] float32 = x W ᵀ for x already quantized and W int4 in 32-blocks (p [n, k/2], s [n, k/32]). */
     static void q4(Quantized xq, MemorySegment p, MemorySegment s, int n, MemorySegment out) {
         int k = xq.k(), m = xq.m();
-        RowSplit.run(n, Torch.configuredThreads(), 1, (r0, r1) -> {
+        RowSplit.run(n, (long) m * k, Torch.configuredThreads(), 1, (r0, r1) -> {
             int rc;
             try {
                 rc = (int) Q4X8.invokeExact(xq.xq, xq.xd, xq.xc, m, p, s, k, out, n, r0, r1);

@@ -126,7 +126,7 @@ public final class NativeKernels {
     /** y [m, n] (bf16 when {@code bf16Out}, else float32) = x [m, k] bf16 · w [n, k] bf16 ᵀ, rows split over {@code threads}. */
     static void bf16(MemorySegment x, int m, MemorySegment w, int k, MemorySegment y, int n, boolean bf16Out, int threads) {
         check(m, k, n);
-        RowSplit.run(n, threads, 4, (r0, r1) -> call(BF16, x, m, w, k, y, n, r0, r1, bf16Out ? 1 : 0));
+        RowSplit.run(n, (long) m * k, threads, 4, (r0, r1) -> call(BF16, x, m, w, k, y, n, r0, r1, bf16Out ? 1 : 0));
     }
 
     /** y [m, n] float32 = x [m, k] float32 · (q [n, k] int8 · s [n, k/group])ᵀ; group 32 (k % 32 == 0) or k (k % 64 == 0). */
@@ -135,7 +135,7 @@ public final class NativeKernels {
         if (!(group == 32 && k % 32 == 0 || group == k && k % 64 == 0)) {
             throw new IllegalArgumentException("int8 kernel: group " + group + " does not fit K = " + k);
         }
-        RowSplit.run(n, threads, 1, (r0, r1) -> {
+        RowSplit.run(n, (long) m * k, threads, 1, (r0, r1) -> {
             int rc;
             try {
                 rc = (int) Q8.invokeExact(x, m, q, s, group, k, y, n, r0, r1);
@@ -177,7 +177,7 @@ public final class NativeKernels {
     static void q4(MemorySegment x, int m, MemorySegment p, MemorySegment s, int k, MemorySegment y, int n, int threads) {
         check(m, k, n);
         if (k % 32 != 0) throw new IllegalArgumentException("int4 kernel: K = " + k + " is no multiple of 32");
-        RowSplit.run(n, threads, 1, (r0, r1) -> {
+        RowSplit.run(n, (long) m * k, threads, 1, (r0, r1) -> {
             int rc;
             try {
                 rc = (int) Q4.invokeExact(x, m, p, s, k, y, n, r0, r1);
@@ -191,7 +191,7 @@ public final class NativeKernels {
     /** out [n, k] (bf16 when {@code bf16Out}, else float32) = the int4 weights p, s dequantized. */
     static void dequantQ4(MemorySegment p, MemorySegment s, int k, MemorySegment out, int n, boolean bf16Out, int threads) {
         check(1, k, n);
-        RowSplit.run(n, threads, 1, (r0, r1) -> {
+        RowSplit.run(n, k, threads, 1, (r0, r1) -> {
             int rc;
             try {
                 rc = (int) DEQUANT_Q4.invokeExact(p, s, k, out, r0, r1, bf16Out ? 1 : 0);
