@@ -73,7 +73,9 @@ public record Precision(String requested, Cpu cpu) {
     public Llm llm(long params, boolean int8Blocks) {
         return switch (requested) {
             case "int8" -> new Llm(DType.F32, WeightFormat.INT8);
-            case "int4" -> new Llm(DType.F32, WeightFormat.INT4);
+            // int4 computes in bf16 where the CPU multiplies bf16: its prefill then runs the bf16 GEMM on the unpacked weights and
+            // the fused bf16 attention (pp512 123.6 → 219.1 t/s on Zen 5); a decode step is the fused float32 one either way
+            case "int4" -> new Llm(cpu.amx() || cpu.avx512Bf16() ? DType.BF16 : DType.F32, WeightFormat.INT4);
             case "int8-dynamic" -> new Llm(DType.F32, WeightFormat.INT8_DYNAMIC);
             case "fp16w" -> new Llm(DType.F32, WeightFormat.FP16);
             case "auto" -> {

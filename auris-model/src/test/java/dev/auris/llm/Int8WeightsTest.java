@@ -143,7 +143,8 @@ class Int8WeightsTest {
                 double err = Golden.maxAbsDiff(want, got), scale = Golden.maxAbsDiff(new float[want.length], want);
                 System.out.printf("llama-tiny %s (%s): max |Δ logits| %.2e vs float32 on the same weights (logits up to %.1f)%n", format, packed.weightsDescription(), err, scale);
                 double bound = switch (p.weights()) {
-                    case INT8, INT4 -> quantizedActivations() ? 5e-2 : 1e-4; // int8 activations (VNNI, measured 1.5e-2), else summation order only
+                    case INT8 -> quantizedActivations() ? 5e-2 : 1e-4; // int8 activations (VNNI, measured 1.5e-2), else summation order only
+                    case INT4 -> quantizedActivations() || p.dtype() != DType.F32 ? 5e-2 : 1e-4; // int8 activations and, with bf16 dot products, bf16 compute (measured 1.9e-2)
                     case INT8_DYNAMIC -> 5e-2;  // activations rounded to uint8 per tensor (measured 1.3e-2 on logits up to 1.5)
                     default -> 1e-2;            // fbgemm's fp16 GEMM
                 };
