@@ -111,13 +111,11 @@ class FusedDecodeTest {
         try (var scope = new PointerScope(); Llm llm = load("llama-tiny", "int8"); Session s = llm.newSession()) {
             assertTrue(llm.fusesDecode() || Boolean.getBoolean("auris.probe"));
             s.prefill(new int[]{1, 5, 9, 13, 2, 7, 11});
-            var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
-            int i = 0;
-            for (int round = 0; round < 30; round++) {
-                long compiled = jit.getTotalCompilationTime();
-                for (int end = i + 1000; i < end; i++) leakStep(llm, s, i);
-                if (jit.getTotalCompilationTime() == compiled) break;
-            }
+            int[] next = {0};
+            dev.auris.testing.Fixtures.warmUntilJitSettles(() -> {
+                for (int end = next[0] + 1000; next[0] < end; next[0]++) leakStep(llm, s, next[0]);
+            }, 30);
+            int i = next[0];
             long[] samples = new long[41];
             for (int k = 0; k < 50 * 41; k++, i++) {
                 leakStep(llm, s, i);

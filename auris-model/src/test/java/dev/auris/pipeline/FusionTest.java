@@ -267,7 +267,7 @@ class FusionTest {
                     s.respond(Turn.user(Turn.speech(clip)), SamplingOptions.greedy(4), e -> {});
                 }
             };
-            for (int i = 0; i < 3; i++) round.run();                                // warm-up: allocator pools, JIT
+            Fixtures.warmUntilJitSettles(round, 40);                                // warm-up: allocator pools, JIT (3 fixed rounds left C2 compiling in the window)
             long before = dev.auris.core.NativeMemory.mallocInUse();
             for (int i = 0; i < 20; i++) round.run();
             long after = dev.auris.core.NativeMemory.mallocInUse();

@@ -33,4 +33,19 @@ public final class Fixtures {
         int a = (int) (start * 16000), n = (int) (seconds * 16000);
         return new AudioClip(Arrays.copyOfRange(c.samples(), a, a + n), 16000);
     }
+
+    /**
+     * Runs {@code round} until a whole round passes with no JIT compilation time added (at most {@code maxRounds}), and
+     * returns how many ran. A leak test measures memory after this: C2 compiling takes and returns tens of MB of malloc'd
+     * arenas, which a fixed warm-up left in the measured window once the code under test got fast.
+     */
+    public static int warmUntilJitSettles(Runnable round, int maxRounds) {
+        var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        for (int n = 1; n <= maxRounds; n++) {
+            long compiled = jit.getTotalCompilationTime();
+            round.run();
+            if (jit.getTotalCompilationTime() == compiled) return n;
+        }
+        return maxRounds;
+    }
 }
