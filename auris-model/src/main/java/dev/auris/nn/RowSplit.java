@@ -37,11 +37,13 @@ final class RowSplit {
     /**
      * Runs {@code body} over rows [0, n) in at most {@code threads} parts, each part's start a multiple of
      * {@code align} (so a kernel's row blocks stay whole) and each part at least {@link #MIN_PART_WORK} of work, a
-     * row being {@code rowWork}; returns when every part has run, rethrowing the first failure.
+     * row being {@code rowWork}; returns when every part has run, rethrowing the first failure. The work decides, not
+     * a row count: a fixed minimum of 64 rows a part kept attention's 8–32 heads (each a whole row of work) on one
+     * core, so the fused bf16 attention of a Whisper encoder and a decode step's heads over long contexts never split.
      */
     static void run(int n, long rowWork, int threads, int align, Rows body) {
         long byWork = Math.max(1, rowWork) * n / MIN_PART_WORK;
-        int parts = (int) Math.max(1, Math.min(Math.min(threads, n / Math.max(64, align)), byWork));
+        int parts = (int) Math.max(1, Math.min(Math.min(threads, n / Math.max(1, align)), byWork));
         if (parts == 1 || !OWNER.tryLock()) {
             body.run(0, n);
             return;
