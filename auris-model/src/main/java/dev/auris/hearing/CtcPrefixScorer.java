@@ -88,7 +88,7 @@ public final class CtcPrefixScorer {
 
     /** Token c's probability in every frame [T], computed the first time a search asks. */
     private double[] probabilities(int c) {
-        if (c < 0 || c >= blank) throw new IllegalArgumentException("token " + c + " is outside the CTC's " + blank + " tokens");
+        checkToken(c);
         double[] p = probabilities[c];
         if (p == null) {
             p = new double[frames];
@@ -119,7 +119,7 @@ public final class CtcPrefixScorer {
 
     /** The state of prefix h + c. */
     public State extend(State h, int c) {
-        if (c < 0 || c >= blank) throw new IllegalArgumentException("token " + c + " is outside the CTC's " + blank + " tokens");
+        checkToken(c);
         double[] rn = new double[frames], rb = new double[frames];
         int start = Math.max(h.length(), 1);
         if (start > frames) {                            // more tokens than frames: no alignment left
@@ -144,6 +144,10 @@ public final class CtcPrefixScorer {
             rb[t] = b;
         }
         return new State(h.length() + 1, c, rn, rb, psi);
+    }
+
+    private void checkToken(int c) {
+        if (c < 0 || c >= blank) throw new IllegalArgumentException("token " + c + " is outside the CTC's " + blank + " tokens");
     }
 
     /** log p(h) as the whole CTC output: the score of ending the hypothesis here. */

@@ -111,20 +111,15 @@ class FusedDecodeTest {
         try (var scope = new PointerScope(); Llm llm = load("llama-tiny", "int8"); Session s = llm.newSession()) {
             assertTrue(llm.fusesDecode() || Boolean.getBoolean("auris.probe"));
             s.prefill(new int[]{1, 5, 9, 13, 2, 7, 11});
-            int[] next = {0};
-            dev.auris.testing.Fixtures.warmUntilJitSettles(() -> {
-                for (int end = next[0] + 1000; next[0] < end; next[0]++) leakStep(llm, s, next[0]);
+            int i = 1000 * dev.auris.testing.Fixtures.warmUntilJitSettles(round -> {
+                for (int j = 0; j < 1000; j++) leakStep(llm, s, 1000 * round + j);
             }, 30);
-            int i = next[0];
             long[] samples = new long[41];
             for (int k = 0; k < 50 * 41; k++, i++) {
                 leakStep(llm, s, i);
                 if (k % 50 == 0) samples[k / 50] = dev.auris.core.NativeMemory.mallocInUse();
             }
-            long[] deltas = new long[40];
-            for (int k = 0; k < 40; k++) deltas[k] = samples[k + 1] - samples[k];
-            java.util.Arrays.sort(deltas);
-            long median = deltas[20];
+            long median = dev.auris.testing.Fixtures.medianGrowth(samples);
             System.out.printf("fused decode: malloc in use, median change per 50 steps %+d B (over 2000 steps %+d kB; sampled after %d steps)%n",
                     median, (samples[40] - samples[0]) >> 10, i - 50 * 41);
             assertTrue(median < 16 << 10, "native memory grows by " + median + " B every 50 fused steps");

@@ -267,7 +267,7 @@ class FusionTest {
                     s.respond(Turn.user(Turn.speech(clip)), SamplingOptions.greedy(4), e -> {});
                 }
             };
-            Fixtures.warmUntilJitSettles(round, 40);                                // warm-up: allocator pools, JIT
+            Fixtures.warmUntilJitSettles(r -> round.run(), 40);                                // warm-up: allocator pools, JIT
             long[] samples = new long[21];
             for (int i = 0; i <= 20; i++) {
                 if (i > 0) round.run();
@@ -278,12 +278,9 @@ class FusionTest {
             // and returns MBs of malloc'd arenas in a jump or two (CI read +9.6 and +12 MB over 20 rounds as a sum); a leak
             // grows every round. A round makes ~100 LLM calls in the two beam searches: one leaked logits row [512] a call
             // is 200 kB a round.
-            long[] deltas = new long[20];
-            for (int i = 0; i < 20; i++) deltas[i] = samples[i + 1] - samples[i];
-            long[] sorted = deltas.clone();
-            java.util.Arrays.sort(sorted);
-            System.out.printf("hearing rounds: malloc in use, median change %+d B a round (over 20 rounds %+d kB)%n", sorted[10], (samples[20] - samples[0]) >> 10);
-            assertTrue(sorted[10] < (100 << 10), "live malloc'd memory grows by " + sorted[10] + " B a round: " + java.util.Arrays.toString(deltas));
+            long median = Fixtures.medianGrowth(samples);
+            System.out.printf("hearing rounds: malloc in use, median change %+d B a round (over 20 rounds %+d kB)%n", median, (samples[20] - samples[0]) >> 10);
+            assertTrue(median < (100 << 10), "live malloc'd memory grows by " + median + " B a round: samples " + java.util.Arrays.toString(samples));
         }
     }
 

@@ -35,17 +35,26 @@ public final class Fixtures {
     }
 
     /**
-     * Runs {@code round} until a whole round passes with no JIT compilation time added (at most {@code maxRounds}), and
-     * returns how many ran. A leak test measures memory after this: C2 compiling takes and returns tens of MB of malloc'd
-     * arenas, which a fixed warm-up left in the measured window once the code under test got fast.
+     * Runs {@code round} (given its index 0, 1, …) until a whole round passes with no JIT compilation time added (at most
+     * {@code maxRounds}), and returns how many ran. A leak test measures memory after this: C2 compiling takes and
+     * returns tens of MB of malloc'd arenas, which a fixed warm-up left in the measured window once the code under test
+     * got fast.
      */
-    public static int warmUntilJitSettles(Runnable round, int maxRounds) {
+    public static int warmUntilJitSettles(java.util.function.IntConsumer round, int maxRounds) {
         var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
-        for (int n = 1; n <= maxRounds; n++) {
+        for (int n = 0; n < maxRounds; n++) {
             long compiled = jit.getTotalCompilationTime();
-            round.run();
-            if (jit.getTotalCompilationTime() == compiled) return n;
+            round.accept(n);
+            if (jit.getTotalCompilationTime() == compiled) return n + 1;
         }
         return maxRounds;
+    }
+
+    /** The median of the changes between consecutive samples (the upper one of an even count): a leak's steady growth, not a JIT's jumps. */
+    public static long medianGrowth(long[] samples) {
+        long[] deltas = new long[samples.length - 1];
+        for (int i = 0; i < deltas.length; i++) deltas[i] = samples[i + 1] - samples[i];
+        Arrays.sort(deltas);
+        return deltas[deltas.length / 2];
     }
 }
