@@ -60,6 +60,33 @@ class NativeMemoryTest {
         }
     }
 
+    /**
+     * {@link NativeMemory#mallocOutsideJvm()} sees a libtorch tensor and a direct buffer (memory held for us) come and
+     * go, to the kB, whatever the JVM mallocs for itself meanwhile. The tests run with NMT (the parent pom's argLine).
+     */
+    @Test
+    void mallocOutsideTheJvmCountsWhatLibrariesHold() {
+        try (PointerScope warm = new PointerScope()) {                              // libtorch's first call sets up its own state
+            assertEquals(64, torch.zeros(new long[]{64}).contiguous().add(Torch.scalar(1)).numel());
+            assertEquals(64, java.nio.ByteBuffer.allocateDirect(64).capacity());
+        }
+        long before = NativeMemory.mallocOutsideJvm();
+        assumeTrue(before >= 0, "needs -XX:NativeMemoryTracking=summary and glibc's mallinfo2");
+        long held, released;
+        try (PointerScope scope = new PointerScope()) {
+            Tensor t = torch.zeros(new long[]{4 << 20}).contiguous();            // 16 MB of float32 from libtorch's allocator
+            var direct = java.nio.ByteBuffer.allocateDirect(8 << 20);            // 8 MB through the JVM, on our behalf
+            held = NativeMemory.mallocOutsideJvm();
+            assertEquals(4 << 20, t.numel());
+            assertEquals(8 << 20, direct.capacity());
+            java.lang.ref.Reference.reachabilityFence(direct);
+        }
+        released = NativeMemory.mallocOutsideJvm();
+        long grew = held - before;
+        assertTrue(Math.abs(grew - (24 << 20)) < (1 << 20), "a 16 MB tensor and an 8 MB direct buffer read as " + (grew >> 10) + " kB");
+        assertTrue(held - released > (15 << 20), "closing the scope freed only " + ((held - released) >> 10) + " kB");
+    }
+
     @Test
     void stepResultIsRight() {
         // the loop above must do real work: check one step against a Java matmul

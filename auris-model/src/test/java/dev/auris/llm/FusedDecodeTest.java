@@ -97,7 +97,8 @@ class FusedDecodeTest {
     }
 
     /**
-     * Every step's native scratch (an arena per step) and its tensors are freed. glibc malloc's bytes in use are sampled
+     * Every step's native scratch (an arena per step) and its tensors are freed. The libraries' malloc'd bytes in use
+     * ({@link dev.auris.testing.Fixtures#nativeInUse()}: glibc's less the JVM's own, so C2's arenas drop out) are sampled
      * every 50 fused steps (a session truncated back every 200 positions), 40 times, once the JIT has settled; the
      * median change between samples stays under 16 kB (a leak of 320 bytes a step; a step's scratch is ≥ 10 kB).
      * The median, not the first and last samples: C2 compiling the step takes and returns tens of MB of malloc'd
@@ -117,7 +118,7 @@ class FusedDecodeTest {
             long[] samples = new long[41];
             for (int k = 0; k < 50 * 41; k++, i++) {
                 leakStep(llm, s, i);
-                if (k % 50 == 0) samples[k / 50] = dev.auris.core.NativeMemory.mallocInUse();
+                if (k % 50 == 0) samples[k / 50] = dev.auris.testing.Fixtures.nativeInUse();
             }
             long median = dev.auris.testing.Fixtures.medianGrowth(samples);
             System.out.printf("fused decode: malloc in use, median change per 50 steps %+d B (over 2000 steps %+d kB; sampled after %d steps)%n",

@@ -268,18 +268,20 @@ class FusionTest {
                 }
             };
             Fixtures.warmUntilJitSettles(r -> round.run(), 40);                                // warm-up: allocator pools, JIT
-            long[] samples = new long[21];
+            long[] samples = new long[21], pointers = new long[21];
             for (int i = 0; i <= 20; i++) {
                 if (i > 0) round.run();
-                samples[i] = dev.auris.core.NativeMemory.mallocInUse();
+                samples[i] = Fixtures.nativeInUse();
+                pointers[i] = org.bytedeco.javacpp.Pointer.totalCount();
             }
             org.junit.jupiter.api.Assumptions.assumeTrue(samples[0] >= 0, "needs glibc's mallinfo2");
-            // the median growth a round, not the first and last samples: C2 finishing a compilation in the window takes
-            // and returns MBs of malloc'd arenas in a jump or two (CI read +9.6 and +12 MB over 20 rounds as a sum); a leak
-            // grows every round. A round makes ~100 LLM calls in the two beam searches: one leaked logits row [512] a call
-            // is 200 kB a round.
+            // no tensor outlives its round, to the one: JavaCPP counts every native object that owns its memory until it
+            // is freed, by a scope or (an escaped one) by the GC later
+            assertEquals(1, java.util.Arrays.stream(pointers).distinct().count(), "native objects alive after each round: " + java.util.Arrays.toString(pointers));
+            // and the libraries' malloc'd bytes do not grow: the median change a round (a leak grows every round). A round
+            // makes ~100 LLM calls in the two beam searches: one leaked logits row [512] a call is 200 kB a round.
             long median = Fixtures.medianGrowth(samples);
-            System.out.printf("hearing rounds: malloc in use, median change %+d B a round (over 20 rounds %+d kB)%n", median, (samples[20] - samples[0]) >> 10);
+            System.out.printf("hearing rounds: native malloc in use, median change %+d B a round (over 20 rounds %+d kB)%n", median, (samples[20] - samples[0]) >> 10);
             assertTrue(median < (100 << 10), "live malloc'd memory grows by " + median + " B a round: samples " + java.util.Arrays.toString(samples));
         }
     }

@@ -1,7 +1,6 @@
 package dev.auris.speech;
 
 import dev.auris.core.DType;
-import dev.auris.core.NativeMemory;
 import dev.auris.core.Torch;
 import dev.auris.testing.Golden;
 import org.bytedeco.javacpp.PointerScope;
@@ -39,7 +38,7 @@ class SpeechStreamMemoryTest {
             long[] live = new long[60];
             for (int i = 0; i < live.length; i++) {
                 answer.run();
-                live[i] = NativeMemory.mallocInUse();
+                live[i] = dev.auris.testing.Fixtures.nativeInUse();
             }
             Assumptions.assumeTrue(live[0] >= 0, "needs glibc's mallinfo2");
             long first = median(java.util.Arrays.copyOfRange(live, 0, 15)), last = median(java.util.Arrays.copyOfRange(live, 45, 60));

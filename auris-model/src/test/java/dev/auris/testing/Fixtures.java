@@ -50,6 +50,17 @@ public final class Fixtures {
         return maxRounds;
     }
 
+    /**
+     * Native memory in use for a leak test's samples: glibc's malloc'd bytes less the JVM's own share
+     * ({@link dev.auris.core.NativeMemory#mallocOutsideJvm()}, which the tests' NMT flag enables), else all of it.
+     * Only the former is steady while C2 compiles: its arenas and chunk pool moved the raw figure by +9 to −35 MB
+     * within 20 rounds of a hearing test whose libraries' share moved by 23 kB.
+     */
+    public static long nativeInUse() {
+        long outside = dev.auris.core.NativeMemory.mallocOutsideJvm();
+        return outside >= 0 ? outside : dev.auris.core.NativeMemory.mallocInUse();
+    }
+
     /** The median of the changes between consecutive samples (the upper one of an even count): a leak's steady growth, not a JIT's jumps. */
     public static long medianGrowth(long[] samples) {
         long[] deltas = new long[samples.length - 1];
