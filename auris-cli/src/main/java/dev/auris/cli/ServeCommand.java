@@ -1,6 +1,7 @@
 package dev.auris.cli;
 
 import dev.auris.pipeline.SpeechLlm;
+import dev.auris.pipeline.WarmUp;
 import dev.auris.serve.ServeConfig;
 import dev.auris.serve.Server;
 import picocli.CommandLine.Command;
@@ -32,6 +33,9 @@ final class ServeCommand implements Runnable {
     int timeoutSeconds;
     @Option(names = "--max-audio-seconds", defaultValue = "30", description = "Longest clip accepted (default: ${DEFAULT-VALUE}).")
     double maxAudioSeconds;
+    @Option(names = "--warm-up", defaultValue = "20", description = {"Seconds at most to answer a bundled clip (examples/story-3.wav) before listening, until the JIT",
+            "has compiled a turn's code, so the first user meets the working pace (default: ${DEFAULT-VALUE}; 0 skips)."})
+    double warmUpSeconds;
     @Option(names = "--model-id", description = "Name clients give as \"model\" (default: the model directory's name).")
     String modelId;
     @Mixin
@@ -44,7 +48,27 @@ final class ServeCommand implements Runnable {
         String key = apiKey != null ? apiKey : System.getenv("AURIS_API_KEY");
         var config = new ServeConfig(host, port, key, maxSessions, maxQueue, Duration.ofSeconds(timeoutSeconds), ServeConfig.OPENAI_BODY_LIMIT, maxAudioSeconds);
         String id = modelId != null ? modelId : dir.toAbsolutePath().normalize().getFileName().toString();
-        try (SpeechLlm m = SpeechLlm.load(dir, precision); Server server = Server.start(m, id, config)) {
+        if (!(warmUpSeconds >= 0 && warmUpSeconds <= 3600)) throw new IllegalArgumentException("--warm-up must be in [0, 3600] seconds, got " + warmUpSeconds);
+        try (SpeechLlm m = SpeechLlm.load(dir, precision)) {
+            warmUp(m);
+            serve(m, id, config, key);
+        }
+    }
+
+    private void warmUp(SpeechLlm m) {
+        Path clip = dev.auris.core.Home.resolve("examples/story-3.wav");
+        if (warmUpSeconds == 0) return;
+        if (!java.nio.file.Files.isRegularFile(clip)) {
+            System.err.println("auris serve: no warm-up (" + clip + " is missing); the first answers run at a cold pace");
+            return;
+        }
+        var r = WarmUp.run(m, dev.auris.audio.Audio.load(clip), Duration.ofMillis((long) (warmUpSeconds * 1000)));
+        System.err.printf(java.util.Locale.ROOT, "auris serve: warmed up in %.1f s (%d answers; first token %.0f → %.0f ms%s)%n", r.seconds(), r.answers(),
+                r.firstTokenMsCold(), r.firstTokenMsWarm(), r.settled() ? "" : "; the JIT was still compiling at the budget's end");
+    }
+
+    private void serve(SpeechLlm m, String id, ServeConfig config, String key) {
+        try (Server server = Server.start(m, id, config)) {
             System.err.printf("auris serve: model '%s' at http://%s:%d/ (OpenAI base URL http://%s:%d/v1)%s; Ctrl-C stops%n",
                     id, host, server.port(), host, server.port(), key != null ? ", API key required" : "");
             CountDownLatch stop = new CountDownLatch(1);
