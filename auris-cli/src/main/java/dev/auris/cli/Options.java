@@ -12,7 +12,7 @@ import java.nio.file.Path;
 final class Options {
     @Option(names = "--dtype", defaultValue = "auto", description = {"auto (default: the fastest measured on this CPU, per component: bf16 with AMX;"
             + " without it the encoder in f32 and a large LLM as Precision says, a small one in f32), f32, bf16, f16, or an LLM weight format:"
-            + " int8 (weight-only, per 32 weights), int4 (weight-only, Q4_0's 32-blocks), int8-dynamic (fbgemm W8A8), fp16w (fbgemm fp16). --stats says what ran."})
+            + " int8 (weight-only, per 32 weights), int4 (weight-only, Q4_0's 32-blocks; computes in bf16 where the CPU has AVX512-BF16 or AMX), int8-dynamic (fbgemm W8A8), fp16w (fbgemm fp16). --stats says what ran."})
     String dtype;
 
     @Option(names = "--threads", description = "CPU threads (default: all cores, or AURIS_THREADS).")
