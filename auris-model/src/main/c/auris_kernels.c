@@ -451,13 +451,23 @@ int auris_attend1(const float *q, int h, const float *k, const float *v, int kv,
  * x [m, k] float32 is quantized once per call (auris_quantize_x8) by llama.cpp's quantize_row_q8_0 rule: per 32-block,
  * d = max|x| / 127, xq = round-to-nearest-even(x / d) (0 where d = 0; a block with a NaN or infinity gets d = NaN, so its
  * outputs are NaN as float math's would be). Kept per vector i, with P = k / 64 pairs of blocks:
- *   xq [m, k] int8; xa [m, k] uint8 = |xq|; xn [m, P] uint64, bit j of pair p set where xq[64p + j] < 0;
+ *   xq [m, k] int8, in Q4_0's nibble order: each chunk of 4 blocks (128 values; the last chunk 2 blocks where k % 128
+ *      == 64) holds the blocks' first halves (values 0-15 of each block, block after block), then their second halves
+ *      (16-31), as a 64-byte load of 4 Q4_0 blocks gives them after masking the low nibbles and shifting the high ones;
+ *   xa [m, k] uint8 = |xq| in value order; xn [m, P] uint64, bit j of pair p set where value 64p + j is negative;
  *   xd [m, P, 16] float32: the pair's two block scales, each repeated over the 8 dword lanes of its block;
+ *   xs [m, k/32, 4] float32: each block's scale repeated over the 4 dword lanes of its 16-byte lane (the int4 kernel);
  *   xc [m, k/32] float32 = −8 · d · Σ xq over the block (Q4's offset: its nibbles are stored + 8).
  * vpdpbusd multiplies unsigned by signed bytes: int8 × int8 is |xq| × (q with xq's sign), int4 × int8 is nibble × xq, and
  * each dword lane sums 4 products exactly (|sums| < 2^31). k % 64 == 0. */
 
-int auris_quantize_x8(const float *x, int m, int k, int8_t *xq, uint8_t *xa, uint64_t *xn, float *xd, float *xc) {
+/* Where value j (0-31) of block b goes in a row of xq (Q4_0's nibble order, above). */
+static inline long q4_position(int k, int b, int j) {
+    int chunk = b / 4, width = (chunk + 1) * 4 <= k / 32 ? 4 : 2;      /* blocks in this chunk: 4, or 2 at a k % 128 == 64 tail */
+    return 128L * chunk + (j < 16 ? 0 : 16 * width) + 16 * (b % 4) + (j % 16);
+}
+
+int auris_quantize_x8(const float *x, int m, int k, int8_t *xq, uint8_t *xa, uint64_t *xn, float *xd, float *xs, float *xc) {
     if (k % 64 != 0 || m < 1) return -1;
     int blocks = k / 32;
     for (int i = 0; i < m; i++) {
@@ -476,7 +486,7 @@ int auris_quantize_x8(const float *x, int m, int k, int8_t *xq, uint8_t *xa, uin
             uint64_t neg = 0;
             for (int j = 0; j < 32; j++) {
                 int q = d == 0 || nan || isinf(amax) ? 0 : (int) nearbyintf(fminf(127, fmaxf(-127, xb[j] / d)));
-                xq[o + j] = (int8_t) q;
+                xq[(long) i * k + q4_position(k, b, j)] = (int8_t) q;
                 xa[o + j] = (uint8_t) (q < 0 ? -q : q);
                 sum += q;
                 if (q < 0) neg |= 1ull << j;
@@ -485,6 +495,7 @@ int auris_quantize_x8(const float *x, int m, int k, int8_t *xq, uint8_t *xa, uin
             if (b % 2 == 0) xn[p] = neg; else xn[p] |= neg << 32;
             if (nan || isinf(amax)) d = NAN;         /* the output says so, as float math would */
             for (int j = 0; j < 8; j++) xd[16 * p + 8 * (b % 2) + j] = d;
+            for (int j = 0; j < 4; j++) xs[((long) i * blocks + b) * 4 + j] = d;
             xc[(long) i * blocks + b] = -8.0f * d * (float) sum;
         }
     }
@@ -538,43 +549,55 @@ static void q8x8_vnni(const uint8_t *xa, const uint64_t *xn, const float *xd, in
     }
 }
 
-/* The nibbles of two Q4_0 blocks (32 bytes) as 64 unsigned bytes in element order: block 0's low nibbles (elements
- * 0-15), its high ones (16-31), then block 1's. */
+/* Four weight-block scales s[0..3], each over the 4 dword lanes of its block's 16-byte lane. */
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
-static inline __m512i nibbles_q4(const uint8_t *p) {
-    const __m512i lanes = _mm512_set_epi64(3, 2, 3, 2, 1, 0, 1, 0);
-    const __m512i shift = _mm512_set_epi64(4, 4, 0, 0, 4, 4, 0, 0);           /* the second copy of each block: its high nibbles */
-    __m512i v = _mm512_permutexvar_epi64(lanes, _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *) p)));
-    return _mm512_and_si512(_mm512_srlv_epi64(v, shift), _mm512_set1_epi8(0x0f));
+static inline __m512 quad_scales(const float *s) {
+    const __m512i idx = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+    return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(_mm_loadu_ps(s)));
 }
 
-/* y [m, n] = x W ᵀ, W int4 in 32-blocks (Q4_0 layout, auris_gemv_q4): Σ_b s_b d_b Σ nibble · xq, plus Σ_b s_b xc_b. */
+/* y [m, n] = x W ᵀ, W int4 in 32-blocks (Q4_0 layout, auris_gemv_q4): Σ_b s_b d_b Σ nibble · xq, plus Σ_b s_b xc_b.
+ * A 64-byte load holds 4 blocks, one per 16-byte lane: its low nibbles are the blocks' values 0-15 and its high nibbles
+ * their values 16-31, which xq holds in that order (auris_quantize_x8), so two vpdpbusd into one accumulator take
+ * 128 weights with no shuffle; each dword lane stays in one block (|sums| ≤ 8 · 15 · 127). */
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
-static void q4x8_vnni(const int8_t *xq, const float *xd, const float *xc, int m, const uint8_t *pk, const float *s, int k, float *y, int n, int r0, int r1) {
-    int pairs = k / 64, blocks = k / 32;
-    const __m512i zero = _mm512_setzero_si512();
+static void q4x8_vnni(const int8_t *xq, const float *xs, const float *xc, int m, const uint8_t *pk, const float *s, int k, float *y, int n, int r0, int r1) {
+    int chunks = k / 128, blocks = k / 32;
+    const __m512i zero = _mm512_setzero_si512(), low = _mm512_set1_epi8(0x0f);
     for (int r = r0; r < r1; r++) {
         const uint8_t *pr = pk + (long) r * (k / 2);
         const float *sr = s + (long) r * blocks;
         for (int i = 0; i < m; i++) {
             const int8_t *xqi = xq + (long) i * k;
-            const float *xdi = xd + (long) i * pairs * 16, *xci = xc + (long) i * blocks;
+            const float *xsi = xs + (long) i * blocks * 4, *xci = xc + (long) i * blocks;
             __m512 e = _mm512_setzero_ps(), o = e;
-            int p = 0;
-            for (; p + 1 < pairs; p += 2) {
-                __m512i d0 = _mm512_dpbusd_epi32(zero, nibbles_q4(pr + 32 * p), _mm512_loadu_si512(xqi + 64 * p));
-                __m512i d1 = _mm512_dpbusd_epi32(zero, nibbles_q4(pr + 32 * p + 32), _mm512_loadu_si512(xqi + 64 * p + 64));
-                e = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), _mm512_mul_ps(_mm512_loadu_ps(xdi + 16 * p), pair_scales(sr + 2 * p)), e);
-                o = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d1), _mm512_mul_ps(_mm512_loadu_ps(xdi + 16 * p + 16), pair_scales(sr + 2 * p + 2)), o);
+            int c = 0;
+            for (; c < chunks; c++) {
+                __m512i v = _mm512_loadu_si512(pr + 64 * c);
+                __m512i lo = _mm512_and_si512(v, low), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
+                __m512i d = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zero, lo, _mm512_loadu_si512(xqi + 128 * c)), hi, _mm512_loadu_si512(xqi + 128 * c + 64));
+                __m512 sc = _mm512_mul_ps(_mm512_loadu_ps(xsi + 16 * c), quad_scales(sr + 4 * c));
+                if (c % 2 == 0) e = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), sc, e);
+                else o = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), sc, o);
             }
-            if (p < pairs) {
-                __m512i d0 = _mm512_dpbusd_epi32(zero, nibbles_q4(pr + 32 * p), _mm512_loadu_si512(xqi + 64 * p));
-                e = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), _mm512_mul_ps(_mm512_loadu_ps(xdi + 16 * p), pair_scales(sr + 2 * p)), e);
+            float v = _mm512_reduce_add_ps(_mm512_add_ps(e, o));
+            if (4 * chunks < blocks) {                                         /* k % 128 == 64: a last chunk of 2 blocks */
+                const __m256i low8 = _mm256_set1_epi8(0x0f);
+                const __m256i idx = _mm256_set_epi32(1, 1, 1, 1, 0, 0, 0, 0);
+                __m256i w = _mm256_loadu_si256((const __m256i *) (pr + 64 * c));
+                __m256i lo = _mm256_and_si256(w, low8), hi = _mm256_and_si256(_mm256_srli_epi16(w, 4), low8);
+                __m256i d = _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), lo, _mm256_loadu_si256((const __m256i *) (xqi + 128 * c))),
+                                                hi, _mm256_loadu_si256((const __m256i *) (xqi + 128 * c + 32)));
+                __m256 sw = _mm256_permutexvar_ps(idx, _mm256_castps128_ps256(_mm_castpd_ps(_mm_load_sd((const double *) (sr + 4 * c)))));
+                __m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(d), _mm256_mul_ps(_mm256_loadu_ps(xsi + 16 * c), sw));
+                __m128 h = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+                h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+                v += _mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)));
             }
-            __m512 c = _mm512_setzero_ps();                                    /* the offset: Σ_b s_b · xc_b, 16 blocks at a time */
+            __m512 cs = _mm512_setzero_ps();                                   /* the offset: Σ_b s_b · xc_b, 16 blocks at a time */
             int b = 0;
-            for (; b + 16 <= blocks; b += 16) c = _mm512_fmadd_ps(_mm512_loadu_ps(sr + b), _mm512_loadu_ps(xci + b), c);
-            float v = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(e, o), c));
+            for (; b + 16 <= blocks; b += 16) cs = _mm512_fmadd_ps(_mm512_loadu_ps(sr + b), _mm512_loadu_ps(xci + b), cs);
+            v += _mm512_reduce_add_ps(cs);
             for (; b < blocks; b++) v += sr[b] * xci[b];
             y[(long) i * n + r] = v;
         }
@@ -592,11 +615,11 @@ int auris_gemv_q8x8(const uint8_t *xa, const uint64_t *xn, const float *xd, int 
 }
 
 /* y [m, n] float32 = x W ᵀ with x quantized (auris_quantize_x8) and W int4 in 32-blocks. Returns 0, or -1 (no VNNI / shape). */
-int auris_gemv_q4x8(const int8_t *xq, const float *xd, const float *xc, int m, const uint8_t *p, const float *s, int k, float *y, int n, int r0, int r1) {
+int auris_gemv_q4x8(const int8_t *xq, const float *xs, const float *xc, int m, const uint8_t *p, const float *s, int k, float *y, int n, int r0, int r1) {
     static int isa = -1;
     if (isa < 0) isa = auris_isa();
     if (!(isa & ISA_AVX512VNNI) || k % 64 != 0) return -1;
-    q4x8_vnni(xq, xd, xc, m, p, s, k, y, n, r0, r1);
+    q4x8_vnni(xq, xs, xc, m, p, s, k, y, n, r0, r1);
     return 0;
 }
 

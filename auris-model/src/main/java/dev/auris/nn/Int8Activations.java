@@ -33,7 +33,7 @@ final class Int8Activations {
             var a = ValueLayout.ADDRESS;
             var i = ValueLayout.JAVA_INT;
             var lib = NativeKernels.library();
-            quantize = linker.downcallHandle(lib.findOrThrow("auris_quantize_x8"), FunctionDescriptor.of(i, a, i, i, a, a, a, a, a));
+            quantize = linker.downcallHandle(lib.findOrThrow("auris_quantize_x8"), FunctionDescriptor.of(i, a, i, i, a, a, a, a, a, a));
             q8 = linker.downcallHandle(lib.findOrThrow("auris_gemv_q8x8"), FunctionDescriptor.of(i, a, a, a, i, a, a, i, i, a, i, i, i));
             q4 = linker.downcallHandle(lib.findOrThrow("auris_gemv_q4x8"), FunctionDescriptor.of(i, a, a, a, i, a, a, i, a, i, i, i));
         }
@@ -59,14 +59,14 @@ final class Int8Activations {
      * segments are bare addresses of {@code arena}'s memory, so the row-split's worker threads can pass them (a confined
      * arena's own segments refuse other threads); the arena outlives the call.
      */
-    record Quantized(MemorySegment xq, MemorySegment xa, MemorySegment xn, MemorySegment xd, MemorySegment xc, int m, int k) {
+    record Quantized(MemorySegment xq, MemorySegment xa, MemorySegment xn, MemorySegment xd, MemorySegment xs, MemorySegment xc, int m, int k) {
         static Quantized of(MemorySegment x, int m, int k, Arena arena) {
             long pairs = (long) m * (k / 64);
             var q = new Quantized(bare(arena.allocate((long) m * k, 64)), bare(arena.allocate((long) m * k, 64)), bare(arena.allocate(8 * pairs, 64)),
-                    bare(arena.allocate(4 * 16 * pairs, 64)), bare(arena.allocate(4L * m * (k / 32), 64)), m, k);
+                    bare(arena.allocate(4 * 16 * pairs, 64)), bare(arena.allocate(4L * 4 * m * (k / 32), 64)), bare(arena.allocate(4L * m * (k / 32), 64)), m, k);
             int rc;
             try {
-                rc = (int) QUANTIZE.invokeExact(x, m, k, q.xq, q.xa, q.xn, q.xd, q.xc);
+                rc = (int) QUANTIZE.invokeExact(x, m, k, q.xq, q.xa, q.xn, q.xd, q.xs, q.xc);
             } catch (Throwable e) {
                 throw new IllegalStateException("native activation quantization failed", e);
             }
@@ -114,7 +114,7 @@ final class Int8Activations {
         RowSplit.run(n, (long) m * k, Torch.configuredThreads(), 1, (r0, r1) -> {
             int rc;
             try {
-                rc = (int) Q4X8.invokeExact(xq.xq, xq.xd, xq.xc, m, p, s, k, out, n, r0, r1);
+                rc = (int) Q4X8.invokeExact(xq.xq, xq.xs, xq.xc, m, p, s, k, out, n, r0, r1);
             } catch (Throwable e) {
                 throw new IllegalStateException("native int4 × int8 kernel failed", e);
             }

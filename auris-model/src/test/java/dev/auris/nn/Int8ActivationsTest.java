@@ -53,7 +53,7 @@ class Int8ActivationsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"1,130,256", "2,131,512", "8,64,2048", "1,7,64", "3,50,5632"})
+    @CsvSource({"1,130,256", "2,131,512", "8,64,2048", "1,7,64", "2,33,192", "1,9,320", "3,50,5632"})
     void int4TimesInt8MatchesMathOnTheQuantizedOperands(int m, int n, int k) {
         try (var scope = new PointerScope(); var guard = new NoGradGuard()) {
             torch.manual_seed(m * 13L + n);
