@@ -83,7 +83,20 @@ final class TrainingLoop {
         return s;
     }
 
+    /**
+     * Trains the stage's steps (from the last checkpoint with {@code resume}). A stop asked for ({@link StopRequest})
+     * ends the run between two steps, after a checkpoint of the steps done: {@link StopRequest.Stopped}.
+     */
     TrainingResult run(Objective objective, boolean resume) {
+        StopRequest.enter();
+        try {
+            return train(objective, resume);
+        } finally {
+            StopRequest.exit();
+        }
+    }
+
+    private TrainingResult train(Objective objective, boolean resume) {
         Map<String, Tensor> params = objective.parameters();
         params.values().forEach(t -> t.requires_grad_(true));
         Metrics metrics = new Metrics(out);
@@ -108,6 +121,11 @@ final class TrainingLoop {
             }
         }
         for (int step = start; step < cfg.steps(); step++) {
+            if (StopRequest.requested()) {                          // between two steps: the state is whole
+                boolean saved = options.checkpoints() && step > 0;
+                if (saved && writer() && step > start && step % cfg.saveEvery() != 0) ckpt.save(step, params, optimizer);
+                throw new StopRequest.Stopped(cfg.name(), step, saved);
+            }
             double lr = cfg.lrAt(step);
             for (int g = 0; g < optimizer.param_groups().size(); g++) {
                 optimizer.param_groups().get(g).options().set_lr(lr);
