@@ -21,8 +21,8 @@ import java.util.Locale;
  * A speech model in conversation time: for each clip, a new conversation answers it and the time from the call (the
  * end of the user's speech: the clip is whole) to the first answer token is taken, split into hearing (encoder and
  * the transcript search) and the rest. Warm, as {@code auris serve} runs after its warm-up: the clip is answered until
- * the JIT settles ({@link WarmUp}, at most {@value #WARM_UP_SECONDS} s), then the mean of {@code repeat}; the first,
- * cold answer is printed beside it.
+ * the JIT settles ({@link WarmUp}, at most {@value #WARM_UP_SECONDS} s), then the mean of {@code repeat}; the clip's first
+ * answer is printed beside it (the first clip's is the cold JVM's; later clips' find the code compiled).
  */
 final class FirstTokenBench {
     private static final int WARM_UP_SECONDS = 30;
@@ -42,7 +42,7 @@ final class FirstTokenBench {
                         first += d.firstTokenMs();
                     }
                 }
-                System.out.printf(Locale.ROOT, "%-14s first token %6.1f ms after a %.2f s clip (%s; hearing %.1f ms), warm mean of %d after %d warm-up answers%s (cold: %.1f ms)   (load %s)%n",
+                System.out.printf(Locale.ROOT, "%-14s first token %6.1f ms after a %.2f s clip (%s; hearing %.1f ms), warm mean of %d after %d warm-up answers%s (its first answer: %.1f ms)   (load %s)%n",
                         model.getFileName(), first / repeat, clip.samples().length / (double) clip.sampleRate(), file.getFileName(), hearing / repeat, repeat,
                         warm.answers(), warm.settled() ? "" : " (JIT still compiling)", warm.firstTokenMsCold(), Reference.loadAverage());
             }

@@ -37,8 +37,24 @@ final class TrainCommand implements Runnable {
                         "RANK", String.valueOf(rank), "WORLD_SIZE", String.valueOf(nproc)));
                 ps.add(pb.start());
             }
+            Thread stopRanks = new Thread(() -> {                 // Ctrl-C / SIGTERM here: each rank stops at the same step, then this
+                ps.forEach(Process::destroy);
+                for (Process p : ps) {
+                    try {
+                        p.waitFor(dev.auris.train.StopRequest.WAIT_SECONDS + 10, java.util.concurrent.TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "auris-train-ranks");
+            Runtime.getRuntime().addShutdownHook(stopRanks);
             int failed = 0;
             for (Process p : ps) if (p.waitFor() != 0) failed++;
+            try {
+                Runtime.getRuntime().removeShutdownHook(stopRanks);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is stopping the ranks
+            }
             if (failed > 0) throw new IllegalStateException(failed + " of " + nproc + " training processes failed");
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);

@@ -56,12 +56,24 @@ public final class NativeMemory {
      * behalf (libtorch's tensors, ONNX Runtime, JavaCPP, FFM arenas and direct buffers): {@link #mallocInUse()} less
      * what the JVM mallocs for itself (C2's compiler arenas, GC tables, symbols, threads) as Native Memory Tracking
      * counts it. The JVM's own share swings by tens of MB while C2 compiles and its chunk pool is trimmed, which a
-     * leak test cannot tell from a leak; this does not. Exact to ≈ 1 kB (NMT reports kB) plus malloc's per-block
-     * headers; -1 unless the JVM runs with {@code -XX:NativeMemoryTracking=summary} (or detail) and glibc has mallinfo2.
+     * leak test cannot tell from a leak; this does not. NMT is read before and after glibc, and again while the JVM's
+     * share moved by more than 16 kB in between. Exact to ≈ 1 kB (NMT reports kB) plus malloc's per-block headers; -1
+     * unless the JVM runs with {@code -XX:NativeMemoryTracking=summary} (or detail) and glibc has mallinfo2.
      */
     public static long mallocOutsideJvm() {
-        long malloc = mallocInUse();
-        if (malloc < 0) return -1;
+        long jvmBefore = jvmOwnMalloc();
+        for (int attempt = 0; attempt < 5 && jvmBefore >= 0; attempt++) {
+            long malloc = mallocInUse();
+            long jvmAfter = jvmOwnMalloc();
+            if (malloc < 0 || jvmAfter < 0) return -1;
+            if (Math.abs(jvmAfter - jvmBefore) <= (16 << 10)) return malloc - (jvmBefore + jvmAfter) / 2;
+            jvmBefore = jvmAfter;                                             // the JVM malloc'd between the reads (C2, GC): again
+        }
+        return -1;
+    }
+
+    /** The JVM's own malloc'd bytes (NMT's total less its "Other": Unsafe, FFM, direct buffers), or -1 without NMT. */
+    private static long jvmOwnMalloc() {
         String report;
         try {
             report = (String) java.lang.management.ManagementFactory.getPlatformMBeanServer().invoke(
@@ -73,8 +85,7 @@ public final class NativeMemory {
         var total = NMT_TOTAL.matcher(report);
         if (!total.find()) return -1;                                         // "Native memory tracking is not enabled"
         var other = NMT_OTHER.matcher(report);                                // Unsafe / FFM / direct buffers: on our behalf
-        long jvmOwn = Long.parseLong(total.group(1)) - (other.find() ? Long.parseLong(other.group(1)) : 0);
-        return malloc - (jvmOwn << 10);
+        return (Long.parseLong(total.group(1)) - (other.find() ? Long.parseLong(other.group(1)) : 0)) << 10;
     }
 
     /** Resident set size of this process in kB, from /proc/self/status. */

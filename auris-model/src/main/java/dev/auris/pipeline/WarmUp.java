@@ -11,12 +11,15 @@ import java.time.Duration;
  * Brings a loaded model to its working pace before its first user: answers a clip in fresh conversations (hearing,
  * prefill, a few tokens) until the JIT has compiled what a turn runs. The hearing's search and the fused decode step
  * are Java (the Vector API): cold, the tiny default's first answer token came 80–190 ms after a clip's end, warm
- * ≈ 50 ms (AMD EPYC Zen 5, 2 threads). The JIT has settled when {@value #QUIET} answers in a row add no compilation
- * time; a time budget bounds the whole.
+ * ≈ 50 ms (AMD EPYC Zen 5, 2 threads). The JIT has settled when {@value #QUIET} answers in a row, over at least half a
+ * second, add no compilation time; a time budget bounds the whole.
  */
 public final class WarmUp {
     /** Answers in a row that must add no JIT compilation time. */
     static final int QUIET = 2;
+
+    /** And the least time they must span: the total only grows when a compilation ends, and C2 can take that long. */
+    static final long QUIET_NANOS = 500_000_000L;
 
     private WarmUp() {}
 
@@ -39,6 +42,7 @@ public final class WarmUp {
         long start = System.nanoTime(), deadline = start + budget.toNanos();
         long compiled = timed ? jit.getTotalCompilationTime() : 0;
         int answers = 0, quiet = 0;
+        long quietSince = start;
         double cold = 0, warm = 0;
         while (true) {
             try (SpeechSession s = model.newSession()) {
@@ -48,10 +52,19 @@ public final class WarmUp {
             }
             answers++;
             long now = timed ? jit.getTotalCompilationTime() : compiled + 1;
-            quiet = now == compiled ? quiet + 1 : 0;
+            if (now != compiled) {
+                quiet = 0;
+                quietSince = System.nanoTime();
+            } else {
+                quiet++;
+            }
             compiled = now;
-            if (quiet >= QUIET || System.nanoTime() >= deadline) break;
+            if (settled(quiet, quietSince) || System.nanoTime() >= deadline) break;
         }
-        return new Result(answers, (System.nanoTime() - start) / 1e9, cold, warm, quiet >= QUIET);
+        return new Result(answers, (System.nanoTime() - start) / 1e9, cold, warm, settled(quiet, quietSince));
+    }
+
+    private static boolean settled(int quiet, long quietSince) {
+        return quiet >= QUIET && System.nanoTime() - quietSince >= QUIET_NANOS;
     }
 }

@@ -275,9 +275,10 @@ class FusionTest {
                 pointers[i] = org.bytedeco.javacpp.Pointer.totalCount();
             }
             org.junit.jupiter.api.Assumptions.assumeTrue(samples[0] >= 0, "needs glibc's mallinfo2");
-            // no tensor outlives its round, to the one: JavaCPP counts every native object that owns its memory until it
-            // is freed, by a scope or (an escaped one) by the GC later
-            assertEquals(1, java.util.Arrays.stream(pointers).distinct().count(), "native objects alive after each round: " + java.util.Arrays.toString(pointers));
+            // no tensor outlives its round: JavaCPP counts every native object that owns its memory until it is freed, by a
+            // scope or (an escaped one) by the GC later, so a round that leaks one raises the count every round; an earlier
+            // test's garbage collected meanwhile only lowers it
+            assertTrue(Fixtures.medianGrowth(pointers) <= 0 && pointers[20] <= pointers[0], "native objects alive after each round: " + java.util.Arrays.toString(pointers));
             // and the libraries' malloc'd bytes do not grow: the median change a round (a leak grows every round). A round
             // makes ~100 LLM calls in the two beam searches: one leaked logits row [512] a call is 200 kB a round.
             long median = Fixtures.medianGrowth(samples);

@@ -23,7 +23,7 @@ class WarmUpTest {
             WarmUp.Result r = WarmUp.run(m, clip, Duration.ofSeconds(120));
             System.out.println("warm-up: " + r);
             assertTrue(r.answers() >= 1 && r.seconds() > 0 && r.firstTokenMsWarm() > 0, r.toString());
-            if (r.settled()) assertTrue(r.answers() > WarmUp.QUIET, "settled after " + r.answers() + " answers: " + WarmUp.QUIET + " in a row must add no compilation");
+            if (r.settled()) assertTrue(r.answers() >= WarmUp.QUIET, "settled after " + r.answers() + " answers: " + WarmUp.QUIET + " in a row must add no compilation");
             else assertTrue(r.seconds() >= 120, "stopped unsettled before its budget: " + r);
             var bad = assertThrows(IllegalArgumentException.class, () -> WarmUp.run(m, clip, Duration.ofSeconds(-1)));
             assertTrue(bad.getMessage().contains("warm-up budget must be ≥ 0"), bad.getMessage());

@@ -92,6 +92,7 @@ public final class RecipeRunner {
             }
         }
         if (recipe.encoder() != null && !skipped.test("encoder")) {
+            StopRequest.check("encoder");
             Path enc = out.resolve("encoder");
             if (resume && Files.isRegularFile(enc.resolve("model.safetensors"))) {
                 progress.message("encoder already pretrained: " + enc);
@@ -111,6 +112,7 @@ public final class RecipeRunner {
             }
         }
         if (recipe.stages().isEmpty() || skipped.test("publish")) {
+            StopRequest.check("voice");
             if (recipe.voice() != null && writer) VoiceRunner.run(recipe.voice(), paths, out, resume, progress);
             return results;
         }
@@ -136,6 +138,7 @@ public final class RecipeRunner {
             }
         }
         for (StageConfig stage : recipe.stages()) {
+            StopRequest.check(stage.name());
             Path dir = out.resolve(stage.name());
             if (skipped.test(stage.name())) {
                 if (!Files.isRegularFile(dir.resolve("auris.json"))) throw new IllegalArgumentException("--from-stage " + fromStage + ": stage " + stage.name() + " has no output in " + dir);
@@ -162,13 +165,17 @@ public final class RecipeRunner {
             current = dir;
         }
         if (recipe.publish() != null && writer) {
+            StopRequest.check("publish");
             double total = earlier;
             for (var r : results) total += r.result().seconds();
             var report = Publisher.publish(recipe, recipe.publish(), out, current, paths, results, total, progress);
             progress.message(String.format(java.util.Locale.ROOT, "held-out: WER %.1f %%, agreement %.1f %%, perplexity %.3f -> %.3f",
                     100 * report.wer(), 100 * report.agreement(), report.basePerplexity(), report.modelPerplexity()));
         }
-        if (recipe.voice() != null && writer) VoiceRunner.run(recipe.voice(), paths, out, resume, progress);
+        if (recipe.voice() != null && writer) {
+            StopRequest.check("voice");
+            VoiceRunner.run(recipe.voice(), paths, out, resume, progress);
+        }
         return results;
     }
 

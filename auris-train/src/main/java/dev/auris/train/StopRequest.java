@@ -7,12 +7,19 @@ import java.time.Duration;
  * saves a checkpoint and stops ({@link Stopped}), and {@code --resume} continues from there. The JVM's shutdown
  * would otherwise run C++'s static destructors (libtorch's thread pools and allocator) while the loop is inside a
  * backward pass: a SIGTERM once crashed the JVM in libtorch's GELU backward. {@link #installHook()} makes a shutdown
- * that comes while a loop trains wait (at most {@link #WAIT}) until the run has stopped and closed what it holds;
- * outside a loop (synthesis, evaluation) it waits for nothing.
+ * wait until the command has stopped and closed what it holds: at most {@link #WAIT} while a loop trains, else
+ * {@link #BETWEEN} (a recipe stops before its next section; synthesis, which runs engines for minutes, does not wait).
+ * Data-parallel ranks agree on the step they stop at (one all-reduce a step).
  */
 public final class StopRequest {
     /** The longest a shutdown waits for the running step and its checkpoint. */
     static final Duration WAIT = Duration.ofSeconds(120);
+
+    /** {@link #WAIT} in seconds, for a launcher that waits for its ranks' own stops. */
+    public static final long WAIT_SECONDS = WAIT.toSeconds();
+
+    /** The longest it waits when no loop trains (a model's load or save between sections; synthesis does not stop). */
+    static final Duration BETWEEN = Duration.ofSeconds(10);
 
     private static final Object LOCK = new Object();
     private static boolean requested, hooked;
@@ -20,12 +27,22 @@ public final class StopRequest {
 
     private StopRequest() {}
 
-    /** A run stopped on request after step {@code step} of stage {@code stage}, its checkpoint saved when {@code saved}. */
+    /** A run stopped on request: between two steps of a stage (its checkpoint saved when it keeps them), or between two sections. */
     public static final class Stopped extends RuntimeException {
         Stopped(String stage, int step, boolean saved) {
-            super("stopped on request after step " + step + " of stage '" + stage + "'"
+            super(step == 0 ? "stopped on request before the first step of stage '" + stage + "'"
+                    : "stopped on request after step " + step + " of stage '" + stage + "'"
                     + (saved ? ": checkpoint saved, --resume continues from it" : " (this stage keeps no checkpoints: --resume starts it again)"));
         }
+
+        Stopped(String section) {
+            super("stopped on request before section '" + section + "': --resume continues from it");
+        }
+    }
+
+    /** Throws {@link Stopped} if a stop was asked for: a recipe checks between its sections. */
+    static void check(String nextSection) {
+        if (requested()) throw new Stopped(nextSection);
     }
 
     /** Registers, once per JVM, the shutdown hook that asks the running loop to stop and waits for it. */
@@ -34,19 +51,19 @@ public final class StopRequest {
             if (hooked) return;
             hooked = true;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> requestAndWait(WAIT), "auris-train-stop"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> requestAndWait(WAIT, BETWEEN), "auris-train-stop"));
     }
 
     /**
-     * Asks every running loop to stop at its next step boundary. If one was training, returns once the runs (or, with
-     * none marked, the loops) have ended, or after {@code max}; else at once.
+     * Asks every running loop to stop at its next step boundary and every run to stop before its next section; returns
+     * once the runs (or, with none marked, the loops) have ended, or after {@code training} when a loop was training,
+     * {@code between} when none was.
      */
-    static boolean requestAndWait(Duration max) {
-        long deadline = System.nanoTime() + max.toNanos();
+    static boolean requestAndWait(Duration training, Duration between) {
         synchronized (LOCK) {
             requested = true;
-            boolean training = loops > 0;
-            while (training && (runs > 0 || loops > 0)) {
+            long deadline = System.nanoTime() + (loops > 0 ? training : between).toNanos();
+            while (runs > 0 || loops > 0) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) return false;
                 try {

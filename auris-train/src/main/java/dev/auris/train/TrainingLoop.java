@@ -121,7 +121,9 @@ final class TrainingLoop {
             }
         }
         for (int step = start; step < cfg.steps(); step++) {
-            if (StopRequest.requested()) {                          // between two steps: the state is whole
+            boolean stop = StopRequest.requested();
+            if (dp != null) stop = dp.sum(stop ? 1 : 0) > 0;         // every rank stops at the same step
+            if (stop) {                                              // between two steps: the state is whole
                 boolean saved = options.checkpoints() && step > 0;
                 if (saved && writer() && step > start && step % cfg.saveEvery() != 0) ckpt.save(step, params, optimizer);
                 throw new StopRequest.Stopped(cfg.name(), step, saved);
