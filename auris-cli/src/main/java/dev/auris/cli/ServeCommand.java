@@ -56,8 +56,8 @@ final class ServeCommand implements Runnable {
     }
 
     private void warmUp(SpeechLlm m) {
-        Path clip = dev.auris.core.Home.resolve("examples/story-3.wav");
         if (warmUpSeconds == 0) return;
+        Path clip = dev.auris.core.Home.resolve("examples/story-3.wav");
         if (!java.nio.file.Files.isRegularFile(clip)) {
             System.err.println("auris serve: no warm-up (" + clip + " is missing); the first answers run at a cold pace");
             return;

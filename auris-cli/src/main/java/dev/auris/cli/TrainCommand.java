@@ -88,8 +88,7 @@ final class TrainCommand implements Runnable {
             return;
         }
         if (threads != null) dev.auris.core.Torch.setThreads(threads);
-        dev.auris.train.StopRequest.installHook();                 // Ctrl-C / SIGTERM: the running step ends and is checkpointed
-        dev.auris.train.StopRequest.runStarted();
+        dev.auris.train.StopRequest.runStarted();                  // Ctrl-C / SIGTERM: the running step ends and is checkpointed
         try {
             var results = RecipeRunner.run(Options.resolve(recipe), out, resume, new Progress(System.err, quiet), fromStage);
             for (var r : results) {

@@ -112,8 +112,10 @@ public final class RecipeRunner {
             }
         }
         if (recipe.stages().isEmpty() || skipped.test("publish")) {
-            StopRequest.check("voice");
-            if (recipe.voice() != null && writer) VoiceRunner.run(recipe.voice(), paths, out, resume, progress);
+            if (recipe.voice() != null && writer) {
+                StopRequest.check("voice");
+                VoiceRunner.run(recipe.voice(), paths, out, resume, progress);
+            }
             return results;
         }
         Path current;
@@ -186,8 +188,7 @@ public final class RecipeRunner {
             System.exit(2);
         }
         int status = 0;
-        StopRequest.installHook();
-        StopRequest.runStarted();
+        StopRequest.runStarted();                                           // and Ctrl-C / SIGTERM stops at a step boundary
         try {
             List<String> rest = List.of(args).subList(2, args.length);
             int f = rest.indexOf("--from-stage");

@@ -6,7 +6,7 @@ import java.time.Duration;
  * Ctrl-C or SIGTERM during training, handled at a step boundary: the running {@link TrainingLoop} finishes its step,
  * saves a checkpoint and stops ({@link Stopped}), and {@code --resume} continues from there. The JVM's shutdown
  * would otherwise run C++'s static destructors (libtorch's thread pools and allocator) while the loop is inside a
- * backward pass: a SIGTERM once crashed the JVM in libtorch's GELU backward. {@link #installHook()} makes a shutdown
+ * backward pass: a SIGTERM once crashed the JVM in libtorch's GELU backward. {@link #runStarted()} installs a shutdown hook that makes a shutdown
  * wait until the command has stopped and closed what it holds: at most {@link #WAIT} while a loop trains, else
  * {@link #BETWEEN} (a recipe stops before its next section; synthesis, which runs engines for minutes, does not wait).
  * Data-parallel ranks agree on the step they stop at (one all-reduce a step).
@@ -46,7 +46,7 @@ public final class StopRequest {
     }
 
     /** Registers, once per JVM, the shutdown hook that asks the running loop to stop and waits for it. */
-    public static void installHook() {
+    private static void installHook() {
         synchronized (LOCK) {
             if (hooked) return;
             hooked = true;
@@ -101,6 +101,7 @@ public final class StopRequest {
 
     /** A command's run starts: a shutdown that stops its loop waits until the command has unwound and said so. */
     public static void runStarted() {
+        installHook();
         synchronized (LOCK) {
             runs++;
         }
