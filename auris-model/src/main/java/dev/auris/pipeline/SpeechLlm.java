@@ -277,10 +277,17 @@ public final class SpeechLlm implements AutoCloseable {
     }
 
     /** A conversation that hears clips as this model does ({@link #hearing()}). */
-    public SpeechSession newSession() { return new SpeechSession(this, hearing); }
+    public SpeechSession newSession() { return new SpeechSession(this, hearing, null); }
+
+    /**
+     * A session of a conversation that lives longer than one session (a server's, which opens one per
+     * response): its clips are recalled from {@code memory} when heard before or {@link HeardClips#hearAhead ahead}, and
+     * what it hears is remembered there.
+     */
+    public SpeechSession newSession(HeardClips memory) { return new SpeechSession(this, hearing, memory); }
 
     /** A conversation that hears clips as {@code how} says (the joint transcriber's second pass reads soft segments). */
-    SpeechSession newSession(Hearing how) { return new SpeechSession(this, how); }
+    SpeechSession newSession(Hearing how) { return new SpeechSession(this, how, null); }
 
     /** Answers each turn in a fresh session (the batch path of `auris transcribe`). */
     public List<String> respondAll(List<Turn> turns, SamplingOptions options) {

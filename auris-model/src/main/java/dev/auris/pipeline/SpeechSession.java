@@ -32,6 +32,7 @@ public final class SpeechSession implements AutoCloseable {
     private final List<Object> fed = new ArrayList<>();          // per cached position: token id or AudioPos
     private final Hearing hearing;
     private final Map<Turn.Speech, Hearing.Heard> heard = new IdentityHashMap<>();
+    private final HeardClips memory;                             // null: clips heard here are forgotten with the session
     private double lastEncodeMs;
 
     private record AudioPos(Turn.Speech speech, int index) {
@@ -42,9 +43,11 @@ public final class SpeechSession implements AutoCloseable {
         public int hashCode() { return System.identityHashCode(speech) * 31 + index; }
     }
 
-    SpeechSession(SpeechLlm model, Hearing hearing) {
+    /** @param memory what the conversation's clips were heard as across its sessions (null: none; used only for its own hearing) */
+    SpeechSession(SpeechLlm model, Hearing hearing, HeardClips memory) {
         this.model = model;
         this.hearing = hearing;
+        this.memory = memory != null && memory.hearing().equals(hearing) ? memory : null;
         this.llm = model.llm().newSession();
     }
 
@@ -73,11 +76,21 @@ public final class SpeechSession implements AutoCloseable {
         long t0 = System.nanoTime();
         try (var guard = new org.bytedeco.pytorch.NoGradGuard()) {
             for (PromptBuilder.Item it : items) {
-                if (it instanceof PromptBuilder.Slot s && !heard.containsKey(s.speech())) heard.put(s.speech(), owned(model.hear(s.speech().clip(), hearing)));
+                if (it instanceof PromptBuilder.Slot s && !heard.containsKey(s.speech())) heard.put(s.speech(), owned(hear(s.speech())));
             }
             lastEncodeMs = (System.nanoTime() - t0) / 1e6;
             return feed(items);
         }
+    }
+
+    /** A clip as the session hears it: recalled when the conversation heard it before (or ahead), else heard now and remembered. */
+    private Hearing.Heard hear(Turn.Speech clip) {
+        if (memory == null) return model.hear(clip.clip(), hearing);
+        Optional<Hearing.Heard> recalled = memory.recall(clip);
+        if (recalled.isPresent()) return recalled.get();
+        Hearing.Heard fresh = model.hear(clip.clip(), hearing);
+        memory.remember(clip, fresh);
+        return fresh;
     }
 
     private static Hearing.Heard owned(Hearing.Heard h) {

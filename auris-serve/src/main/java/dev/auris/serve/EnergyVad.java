@@ -7,7 +7,7 @@ import java.util.List;
  * End of speech by short-time energy: the documented fallback for OpenAI's {@code server_vad} when
  * {@link SileroVad} cannot run (ONNX Runtime's natives do not load). Frames of 20 ms; a frame is speech when its RMS
  * is {@code marginDb} above the tracked noise floor and above an absolute floor of -50 dBFS; speech starts
- * after 60 ms of speech frames and stops after {@code silenceMs} without one. It hears loud noise as speech
+ * after 60 ms of speech frames, pauses after {@link Vad#pauseMs} without one and stops after {@code silenceMs}. It hears loud noise as speech
  * and misses whispers in noise: that is what a learned VAD fixes.
  */
 final class EnergyVad implements Vad {
@@ -19,7 +19,7 @@ final class EnergyVad implements Vad {
     private int filled;
     private long frames;
     private double noiseDb = -60;
-    private boolean speaking;
+    private boolean speaking, paused;
     private int speechRun, silenceRun;
 
     /** @param rate the samples' rate (frames are 20 ms at any rate) */
@@ -33,7 +33,6 @@ final class EnergyVad implements Vad {
     @Override
     public String name() { return "energy"; }
 
-    /** Feeds samples; returns the starts and stops they complete. */
     @Override
     public List<Change> feed(float[] samples) {
         List<Change> out = new ArrayList<>();
@@ -59,6 +58,7 @@ final class EnergyVad implements Vad {
         if (voiced) {
             speechRun++;
             silenceRun = 0;
+            paused = false;
             if (!speaking && speechRun * 20 >= START_MS) {
                 speaking = true;
                 out.add(new Started(ms - speechRun * 20L));
@@ -66,6 +66,10 @@ final class EnergyVad implements Vad {
         } else {
             speechRun = 0;
             silenceRun++;
+            if (speaking && !paused && silenceRun * 20 >= Vad.pauseMs(silenceMs)) {
+                paused = true;
+                out.add(new Paused(ms - silenceRun * 20L));
+            }
             if (speaking && silenceRun * 20 >= silenceMs) {
                 speaking = false;
                 out.add(new Stopped(ms - silenceRun * 20L));
@@ -76,7 +80,7 @@ final class EnergyVad implements Vad {
     @Override
     public void reset() {
         filled = 0;
-        speaking = false;
+        speaking = paused = false;
         speechRun = silenceRun = 0;
     }
 }

@@ -101,6 +101,27 @@ final class InferencePool implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code work} on an inference thread if one is idle now, else not at all: work that only saves a later
+     * request time (hearing ahead) never waits in the queue or takes a request's place there. Its failure is
+     * dropped (the request it was for does the work again and reports it). False when it was not started.
+     */
+    boolean offer(Runnable work) {
+        if (pool.getActiveCount() + pool.getQueue().size() >= maxSessions) return false; // a request may still win the race: it then queues behind this
+        try {
+            pool.execute(() -> {
+                try {
+                    work.run();
+                } catch (RuntimeException dropped) {
+                    // ahead-of-time work only: the request hears the clip itself and says what is wrong
+                }
+            });
+            return true;
+        } catch (RejectedExecutionException full) {
+            return false;
+        }
+    }
+
     /** Takes a request that has not started out of the queue; false when it is already running (or done). */
     private boolean dequeue(Token token, Runnable task) {
         if (!token.state.compareAndSet(Token.QUEUED, Token.CANCELLED)) return false;

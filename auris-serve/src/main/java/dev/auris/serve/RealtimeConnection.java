@@ -3,6 +3,7 @@ package dev.auris.serve;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.auris.audio.AudioClip;
 import dev.auris.audio.Resampler;
+import dev.auris.pipeline.HeardClips;
 import dev.auris.pipeline.SpeechLlm;
 import dev.auris.prompt.Turn;
 import dev.auris.sample.SamplingOptions;
@@ -18,7 +19,11 @@ import java.util.function.Consumer;
  * {@code turn_detection} {@code server_vad} (the default) the {@link Vad} (Silero, or the energy fallback) ends a turn by itself:
  * speech_started / speech_stopped, commit, and a response; speech while an answer streams cancels it
  * (barge-in). Each response opens its own SpeechSession on an inference thread and closes it at the end, the
- * conversation so far replayed as history, so no native memory outlives a response.
+ * conversation so far replayed as history, so no native memory outlives a response; what its clips were heard as
+ * is kept on the heap ({@link HeardClips}), so a past clip is not heard again. When the detector hears a pause
+ * ({@link Vad.Paused}), the speech so far is heard ahead on an idle inference thread while the detector waits to
+ * be sure; if the turn does end there, the clip committed is that speech (the silence after the pause left out) and
+ * the response finds it heard.
  */
 final class RealtimeConnection {
     static final int INPUT_RATE = 24_000;
@@ -33,7 +38,9 @@ final class RealtimeConnection {
     private final Consumer<String> out;
     private final String id = "sess_" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
     private final List<Turn> history = new ArrayList<>();
+    private final HeardClips heard;
     private float[] buffer = new float[0];    // 24 kHz, since the last commit
+    private Ahead ahead;                      // the speech before the current pause, heard ahead
     private String lastItemId;
     private String instructions;
     private boolean serverVad = true, createResponse = true, interrupt = true, transcribeInput;
@@ -43,6 +50,9 @@ final class RealtimeConnection {
     private RealtimeResponse active;
     private boolean speak;                     // answers spoken (output_modalities ["audio"]): by default when the model has a voice
     private Spoken lastSpoken;                 // the last spoken answer, for conversation.item.truncate
+
+    /** The buffer's first {@code samples} up to a pause whose silence began at {@code silenceMs}, as the clip that is heard ahead. */
+    private record Ahead(long silenceMs, int samples, Turn.Speech speech) {}
 
     /** A spoken answer as the conversation keeps it: its item, its audio's length, and its turn in the history. */
     private record Spoken(String itemId, long audioMs, Turn turn) {}
@@ -55,6 +65,7 @@ final class RealtimeConnection {
         this.config = config;
         this.pool = pool;
         this.out = out;
+        this.heard = new HeardClips(model);
     }
 
     synchronized void opened() { send(new RealtimeEvent.SessionCreated(session())); }
@@ -74,6 +85,7 @@ final class RealtimeConnection {
                 case RealtimeClientEvent.Commit c -> commit();
                 case RealtimeClientEvent.Clear c -> {
                     buffer = new float[0];
+                    ahead = null;
                     vad.reset();
                     send(new RealtimeEvent.Cleared());
                 }
@@ -139,6 +151,7 @@ final class RealtimeConnection {
         for (int i = 0; i < x.length; i++) x[i] = (short) ((pcm16[2 * i] & 0xFF) | (pcm16[2 * i + 1] << 8)) / 32768f;
         if ((buffer.length + x.length) / (double) INPUT_RATE > config.maxAudioSeconds()) {
             buffer = new float[0];
+            ahead = null;
             vad.reset();
             throw ApiError.invalid("the input audio buffer passed " + (int) config.maxAudioSeconds() + " s without a commit: it was cleared", "audio", "audio_too_long");
         }
@@ -152,24 +165,44 @@ final class RealtimeConnection {
                     if (active != null && interrupt) active.cancel("barge-in"); // the user speaks over the answer
                     send(new RealtimeEvent.SpeechStarted(st.ms(), "item_" + (IDS.get() + 1)));
                 }
+                case Vad.Paused p -> hearAhead(p.ms());
                 case Vad.Stopped sp -> {
                     send(new RealtimeEvent.SpeechStopped(sp.ms(), "item_" + (IDS.get() + 1)));
-                    commit();
+                    commit(ahead != null && ahead.silenceMs() == sp.ms() ? ahead : null);
                     if (createResponse && active == null) respond();
                 }
             }
         }
     }
 
-    private void commit() {
+    /**
+     * The speech before a pause, heard now on an inference thread if one is idle (never in a request's place in
+     * the queue, never while an answer streams); a later pause in the same turn replaces it.
+     */
+    private void hearAhead(long silenceMs) {
+        ahead = null;
+        if (active != null || buffer.length < INPUT_RATE / 10) return;
+        Ahead a = new Ahead(silenceMs, buffer.length, Turn.speech(clip(buffer)));
+        if (pool.offer(() -> heard.hearAhead(a.speech()))) ahead = a;
+    }
+
+    private static AudioClip clip(float[] input) {
+        return new AudioClip(Resampler.resample(input, INPUT_RATE, AudioClip.SAMPLE_RATE), AudioClip.SAMPLE_RATE);
+    }
+
+    private void commit() { commit(null); }
+
+    /** Commits the buffer, or with {@code cut} the speech heard ahead before the pause that ended the turn. */
+    private void commit(Ahead cut) {
         if (buffer.length < INPUT_RATE / 10) {
             throw ApiError.invalid("the input audio buffer holds " + buffer.length * 1000 / INPUT_RATE + " ms: commit at least 100 ms of audio", null, "input_audio_buffer_commit_empty");
         }
-        AudioClip clip = new AudioClip(Resampler.resample(buffer, INPUT_RATE, AudioClip.SAMPLE_RATE), AudioClip.SAMPLE_RATE);
+        Turn.Speech speech = cut != null ? cut.speech() : Turn.speech(clip(buffer));
         buffer = new float[0];
+        ahead = null;
         vad.reset();
         String item = "item_" + IDS.incrementAndGet();
-        addTurn(Turn.user(Turn.speech(clip)));
+        addTurn(Turn.user(speech));
         send(new RealtimeEvent.Committed(lastItemId, item));
         send(new RealtimeEvent.ItemCreated(lastItemId, new RealtimeEvent.Item(item, "message", "user", "completed",
                 List.of(new RealtimeEvent.Content("input_audio", null, null)))));
@@ -187,6 +220,9 @@ final class RealtimeConnection {
     private void addTurn(Turn t) {
         history.add(t);
         while (history.size() > MAX_HISTORY_TURNS) history.removeFirst();
+        List<Turn.Speech> live = new ArrayList<>(history.stream().flatMap(turn -> turn.parts().stream()).filter(p -> p instanceof Turn.Speech).map(p -> (Turn.Speech) p).toList());
+        if (ahead != null) live.add(ahead.speech());
+        heard.retain(live);
     }
 
     private void respond() {
@@ -244,6 +280,8 @@ final class RealtimeConnection {
     InferencePool pool() { return pool; }
 
     BatchLoop batch() { return batch; }
+
+    HeardClips heard() { return heard; }
 
     ServeConfig config() { return config; }
 

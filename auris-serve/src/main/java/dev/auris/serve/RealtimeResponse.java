@@ -79,12 +79,12 @@ final class RealtimeResponse {
 
     /**
      * On the inference thread: the answer, then the input's transcript when asked for (after, so it does not
-     * delay the first token: a ctc-compress model's hearing and its transcript are two runs of the joint
-     * decoder); each session lives for its call only.
+     * delay the first token; a model that hears clips as their transcript has it already); each session lives
+     * for its call only.
      */
     private void answer(InferencePool.Token t, int[] usage) {
         SpeechLlm m = conn.model();
-        try (SpeechSession s = m.newSession()) {
+        try (SpeechSession s = m.newSession(conn.heard())) {
             past.forEach(s::add);
             var decode = conn.batch().new Answer(t);
             AudioOut out = voice == null ? null : new AudioOut(voice.vocoder().sampleRate(), false);
@@ -107,7 +107,8 @@ final class RealtimeResponse {
         for (Turn.Part p : question.parts()) {
             if (p instanceof Turn.Speech sp) {
                 t.check();
-                String transcript = m.transcriber(dev.auris.pipeline.Transcriber.Kind.defaultFor(m)).transcribe(sp.clip(), Transcriptions.MAX_TOKENS);
+                String transcript = conn.heard().transcript(sp)
+                        .orElseGet(() -> m.transcriber(dev.auris.pipeline.Transcriber.Kind.defaultFor(m)).transcribe(sp.clip(), Transcriptions.MAX_TOKENS));
                 conn.send(new RealtimeEvent.TranscriptionCompleted(userItem, 0, transcript));
             }
         }

@@ -17,7 +17,7 @@ import java.util.Map;
  * ONNX Runtime: a speech probability for every 512-sample window at 16 kHz (32 ms), each window fed with the
  * 64 samples before it and the recurrent state carried over, as silero-vad's {@code OnnxWrapper} does. The
  * decision is its {@code VADIterator}'s: speech starts at probability ≥ {@code threshold} and stops after
- * {@code silenceMs} below {@code threshold - 0.15}. One ONNX session is shared (its run is thread-safe); each
+ * {@code silenceMs} below {@code threshold - 0.15} (a {@link Vad.Paused} after {@link Vad#pauseMs} of them). One ONNX session is shared (its run is thread-safe); each
  * stream keeps its own state.
  */
 final class SileroVad implements Vad {
@@ -32,7 +32,7 @@ final class SileroVad implements Vad {
     private int filled;                                        // samples of the window so far
     private float[] state = new float[2 * 128];                // [2, 1, 128]
     private long windows;
-    private boolean speaking;
+    private boolean speaking, paused;
     private long silentSince = -1;
 
     private SileroVad(OrtSession session, double threshold, int silenceMs) {
@@ -90,14 +90,20 @@ final class SileroVad implements Vad {
         windows++;
         if (p >= threshold) {
             silentSince = -1;
+            paused = false;
             if (!speaking) {
                 speaking = true;
                 out.add(new Started(startMs));
             }
         } else if (speaking && p < threshold - 0.15) {
             if (silentSince < 0) silentSince = startMs;
-            if (startMs + WINDOW * 1000L / RATE - silentSince >= silenceMs) {
-                speaking = false;
+            long quiet = startMs + WINDOW * 1000L / RATE - silentSince;
+            if (!paused && quiet >= Vad.pauseMs(silenceMs)) {
+                paused = true;
+                out.add(new Paused(silentSince));
+            }
+            if (quiet >= silenceMs) {
+                speaking = paused = false;
                 out.add(new Stopped(silentSince));
                 silentSince = -1;
             }
@@ -125,7 +131,7 @@ final class SileroVad implements Vad {
         java.util.Arrays.fill(input, 0);
         java.util.Arrays.fill(state, 0);
         filled = 0;
-        speaking = false;
+        speaking = paused = false;
         silentSince = -1;
     }
 }

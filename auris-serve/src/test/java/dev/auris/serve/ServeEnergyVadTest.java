@@ -28,14 +28,46 @@ class ServeEnergyVadTest {
         return out;
     }
 
+    /** The starts and stops alone (the pauses between them left out). */
+    static List<Vad.Change> startsAndStops(List<Vad.Change> changes) {
+        return changes.stream().filter(c -> !(c instanceof Vad.Paused)).toList();
+    }
+
     @Test
     void findsTheSpanWithinAFrame() {
         var changes = run(new EnergyVad(RATE, 12, 500), signal(3, 1.0, 2.0), 2400);
-        assertEquals(2, changes.size(), changes.toString());
+        assertEquals(3, changes.size(), changes.toString());
         var start = assertInstanceOf(EnergyVad.Started.class, changes.get(0));
-        var stop = assertInstanceOf(EnergyVad.Stopped.class, changes.get(1));
+        var pause = assertInstanceOf(EnergyVad.Paused.class, changes.get(1));
+        var stop = assertInstanceOf(EnergyVad.Stopped.class, changes.get(2));
         assertEquals(1000, start.ms(), 20);
         assertEquals(2000, stop.ms(), 20);
+        assertEquals(stop.ms(), pause.ms(), "the pause names the silence that then ends the turn");
+    }
+
+    @Test
+    void aPauseComesAfterTwoHundredMsOfSilenceAndSpeechAfterItGivesALaterOne() {
+        float[] a = signal(1.6, 0.2, 1.0), b = signal(2.0, 0.0, 1.0); // speech 0.2–1.0 s, 300 ms quiet, speech 1.3–2.3 s, then 1 s quiet
+        float[] x = new float[(int) (1.3 * RATE) + b.length];
+        System.arraycopy(a, 0, x, 0, (int) (1.3 * RATE));
+        System.arraycopy(b, 0, x, (int) (1.3 * RATE), b.length);
+        List<Vad.Change> seen = new ArrayList<>();
+        var vad = new EnergyVad(RATE, 12, 500);
+        long[] pausedAtSample = new long[2];
+        int n = 0;
+        for (int off = 0; off < x.length; off += 240) {                       // 10 ms pieces: when each change is known
+            for (Vad.Change c : vad.feed(java.util.Arrays.copyOfRange(x, off, Math.min(x.length, off + 240)))) {
+                seen.add(c);
+                if (c instanceof Vad.Paused && n < 2) pausedAtSample[n++] = off + 240;
+            }
+        }
+        assertEquals(List.of(Vad.Started.class, Vad.Paused.class, Vad.Paused.class, Vad.Stopped.class), seen.stream().map(Object::getClass).toList(), seen.toString());
+        assertEquals(1000, ((Vad.Paused) seen.get(1)).ms(), 20);
+        assertEquals(1200, pausedAtSample[0] * 1000 / RATE, 20, "known 200 ms into the silence, 300 ms before a stop could be");
+        assertEquals(2300, ((Vad.Paused) seen.get(2)).ms(), 20);
+        assertEquals(((Vad.Paused) seen.get(2)).ms(), ((Vad.Stopped) seen.get(3)).ms());
+        assertEquals(200, Vad.pauseMs(500));
+        assertEquals(100, Vad.pauseMs(200), "half a short silence");
     }
 
     @Test
@@ -50,7 +82,7 @@ class ServeEnergyVadTest {
         float[] x = new float[a.length + b.length];
         System.arraycopy(a, 0, x, 0, a.length);
         System.arraycopy(b, 0, x, a.length, b.length);
-        var changes = run(new EnergyVad(RATE, 12, 500), x, 2400);
+        var changes = startsAndStops(run(new EnergyVad(RATE, 12, 500), x, 2400));
         assertEquals(2, changes.size(), changes.toString());
         assertEquals(200, ((EnergyVad.Started) changes.get(0)).ms(), 20);
         assertEquals(2300, ((EnergyVad.Stopped) changes.get(1)).ms(), 20);

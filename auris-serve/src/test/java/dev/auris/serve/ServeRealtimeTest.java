@@ -91,6 +91,11 @@ class ServeRealtimeTest {
         int lead = (int) (extraSilenceSeconds[0] * 24_000), tail = (int) (extraSilenceSeconds[1] * 24_000);
         float[] all = new float[lead + x.length + tail];
         System.arraycopy(x, 0, all, lead, x.length);
+        return pcm16Appends(all);
+    }
+
+    /** 24 kHz samples as OpenAI sends audio: pcm16, in 100 ms appends. */
+    static List<String> pcm16Appends(float[] all) {
         List<String> out = new ArrayList<>();
         for (int off = 0; off < all.length; off += 2400) {
             int n = Math.min(2400, all.length - off);

@@ -34,8 +34,9 @@ class ServeSileroVadTest {
         float[] speech = Audio.load(TestModel.story3()).samples(); // 2.34 s
         var changes = run(silero(), padded(speech, 1.0, 1.5), 1600);
         System.out.println("silero on story-3.wav padded by 1 s / 1.5 s of silence: " + changes);
-        assertEquals(2, changes.size(), changes.toString());
-        long start = assertInstanceOf(Vad.Started.class, changes.get(0)).ms(), stop = assertInstanceOf(Vad.Stopped.class, changes.get(1)).ms();
+        assertEquals(3, changes.size(), changes.toString());
+        long start = assertInstanceOf(Vad.Started.class, changes.get(0)).ms(), stop = assertInstanceOf(Vad.Stopped.class, changes.get(2)).ms();
+        assertEquals(stop, assertInstanceOf(Vad.Paused.class, changes.get(1)).ms(), "the pause names the silence that then ends the turn");
         assertTrue(start >= 950 && start <= 1400, "speech starts with the clip: " + start);
         assertTrue(stop >= 2800 && stop <= 3500, "and stops with it (1000 + 2336 ms): " + stop);
     }
