@@ -5,7 +5,8 @@
  * build runs on any x86-64 (no -march=native).
  *
  * Shapes (row-major): x [m, k]; w [n, k]; y [m, n]; a call computes rows r0..r1-1 of W for all m vectors,
- * so callers split the rows over threads. Scales s [n, k/group] float32 (group = 32, or k for one a row).
+ * so callers split the rows over threads. Scales s [n, k/group] float32 (group = 32, or k for one a row); int4's are
+ * float16, as GGUF's Q4_0 stores them (18 bytes a block of 32, not 20: decode streams what it reads).
  *
  * Numerics: bf16 × bf16 products are exact in float32 and summed in float32 (AVX512-BF16's vdpbf16ps, or
  * widened floats and FMAs); int8 weights are widened to float32 and multiplied by float32 activations, so
@@ -25,11 +26,25 @@
 int auris_isa(void) {
     __builtin_cpu_init();
     int isa = 0;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) isa |= ISA_AVX2;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) isa |= ISA_AVX2; /* F16C: int4's scales */
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) isa |= ISA_AVX512;
     if ((isa & ISA_AVX512) && __builtin_cpu_supports("avx512bf16")) isa |= ISA_AVX512BF16;
     if ((isa & ISA_AVX512) && __builtin_cpu_supports("avx512vnni")) isa |= ISA_AVX512VNNI;
     return isa;
+}
+
+/* An IEEE float16 (int4's block scales) as float32, exactly: normals, subnormals, zeros, infinities and NaNs. */
+static inline float f16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t) (h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+    if (exp == 0x1f) bits = sign | 0x7f800000u | man << 13;
+    else if (exp != 0) bits = sign | (exp + 112) << 23 | man << 13;
+    else {
+        float f = (float) man * 0x1p-24f;                                  /* zero or subnormal */
+        return sign ? -f : f;
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
 }
 
 static inline float bf16_to_f32(uint16_t h) {
@@ -230,7 +245,7 @@ int auris_gemv_q8(const float *x, int m, const int8_t *q, const float *s, int gr
 
 /* ---------- int4 weights in 32-blocks (GGUF Q4_0's nibble order) × float32 activations ----------
  * p [n, k/2] bytes: block g of a row is 16 bytes, byte j holding element j (low nibble) and j + 16 (high), each
- * stored + 8; s [n, k/32] float32. W[r, 32g + j] = (nibble − 8) · s[r, g]. */
+ * stored + 8; s [n, k/32] float16. W[r, 32g + j] = (nibble − 8) · s[r, g]. */
 
 __attribute__((target("avx512f,avx512bw,avx512vl")))
 static inline __m512 block_dot_q4_avx512(const uint8_t *p, const float *x) {
@@ -242,33 +257,33 @@ static inline __m512 block_dot_q4_avx512(const uint8_t *p, const float *x) {
     return _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(hi)), _mm512_loadu_ps(x + 16), d);
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vl")))
-static void q4_avx512(const float *x, int m, const uint8_t *p, const float *s, int k, float *y, int n, int r0, int r1) {
+__attribute__((target("avx512f,avx512bw,avx512vl,f16c")))
+static void q4_avx512(const float *x, int m, const uint8_t *p, const uint16_t *s, int k, float *y, int n, int r0, int r1) {
     int groups = k / 32;
     for (int r = r0; r < r1; r++) {
         const uint8_t *pr = p + (long) r * (k / 2);
-        const float *sr = s + (long) r * groups;
+        const uint16_t *sr = s + (long) r * groups;
         for (int i = 0; i < m; i++) {
             const float *xi = x + (long) i * k;
             __m512 e = _mm512_setzero_ps(), o = e;
             int g = 0;
             for (; g + 1 < groups; g += 2) {
-                e = _mm512_fmadd_ps(block_dot_q4_avx512(pr + 16 * g, xi + 32 * g), _mm512_set1_ps(sr[g]), e);
-                o = _mm512_fmadd_ps(block_dot_q4_avx512(pr + 16 * g + 16, xi + 32 * g + 32), _mm512_set1_ps(sr[g + 1]), o);
+                e = _mm512_fmadd_ps(block_dot_q4_avx512(pr + 16 * g, xi + 32 * g), _mm512_set1_ps(_cvtsh_ss(sr[g])), e);
+                o = _mm512_fmadd_ps(block_dot_q4_avx512(pr + 16 * g + 16, xi + 32 * g + 32), _mm512_set1_ps(_cvtsh_ss(sr[g + 1])), o);
             }
-            if (g < groups) e = _mm512_fmadd_ps(block_dot_q4_avx512(pr + 16 * g, xi + 32 * g), _mm512_set1_ps(sr[g]), e);
+            if (g < groups) e = _mm512_fmadd_ps(block_dot_q4_avx512(pr + 16 * g, xi + 32 * g), _mm512_set1_ps(_cvtsh_ss(sr[g])), e);
             y[(long) i * n + r] = _mm512_reduce_add_ps(_mm512_add_ps(e, o));
         }
     }
 }
 
-__attribute__((target("avx2,fma")))
-static void q4_avx2(const float *x, int m, const uint8_t *p, const float *s, int k, float *y, int n, int r0, int r1) {
+__attribute__((target("avx2,fma,f16c")))
+static void q4_avx2(const float *x, int m, const uint8_t *p, const uint16_t *s, int k, float *y, int n, int r0, int r1) {
     int groups = k / 32;
     const __m128i low = _mm_set1_epi8(0x0f), eight = _mm_set1_epi8(8);
     for (int r = r0; r < r1; r++) {
         const uint8_t *pr = p + (long) r * (k / 2);
-        const float *sr = s + (long) r * groups;
+        const uint16_t *sr = s + (long) r * groups;
         for (int i = 0; i < m; i++) {
             const float *xi = x + (long) i * k;
             __m256 acc = _mm256_setzero_ps();
@@ -281,7 +296,7 @@ static void q4_avx2(const float *x, int m, const uint8_t *p, const float *s, int
                 d = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8))), _mm256_loadu_ps(xg + 8), d);
                 d = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi)), _mm256_loadu_ps(xg + 16), d);
                 d = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8))), _mm256_loadu_ps(xg + 24), d);
-                acc = _mm256_fmadd_ps(d, _mm256_set1_ps(sr[g]), acc);
+                acc = _mm256_fmadd_ps(d, _mm256_set1_ps(_cvtsh_ss(sr[g])), acc);
             }
             y[(long) i * n + r] = hsum256(acc);
         }
@@ -289,7 +304,7 @@ static void q4_avx2(const float *x, int m, const uint8_t *p, const float *s, int
 }
 
 /* y [m, n] float32 = x W ᵀ for int4 W in 32-blocks (k % 32 == 0). Returns 0, or -1 (no kernel / shape). */
-int auris_gemv_q4(const float *x, int m, const uint8_t *p, const float *s, int k, float *y, int n, int r0, int r1) {
+int auris_gemv_q4(const float *x, int m, const uint8_t *p, const uint16_t *s, int k, float *y, int n, int r0, int r1) {
     static int isa = -1;
     if (isa < 0) isa = auris_isa();
     if (k % 32 != 0) return -1;
@@ -301,17 +316,18 @@ int auris_gemv_q4(const float *x, int m, const uint8_t *p, const float *s, int k
 
 /* Rows r0..r1-1 of int4 W as bf16 (bf16_out) or float32 into out [n, k]: a prefill's GEMM operand. Scalar code:
  * the compiler vectorises it, and it runs once per matrix per prefill. */
-int auris_dequant_q4(const uint8_t *p, const float *s, int k, void *out, int r0, int r1, int bf16_out) {
+int auris_dequant_q4(const uint8_t *p, const uint16_t *s, int k, void *out, int r0, int r1, int bf16_out) {
     if (k % 32 != 0) return -1;
     int groups = k / 32;
     for (int r = r0; r < r1; r++) {
         const uint8_t *pr = p + (long) r * (k / 2);
-        const float *sr = s + (long) r * groups;
+        const uint16_t *sr = s + (long) r * groups;
         float row[32];
         for (int g = 0; g < groups; g++) {
+            float d = f16_to_f32(sr[g]);
             for (int j = 0; j < 16; j++) {
-                row[j] = (float) ((pr[16 * g + j] & 0x0f) - 8) * sr[g];
-                row[j + 16] = (float) ((pr[16 * g + j] >> 4) - 8) * sr[g];
+                row[j] = (float) ((pr[16 * g + j] & 0x0f) - 8) * d;
+                row[j + 16] = (float) ((pr[16 * g + j] >> 4) - 8) * d;
             }
             long o = (long) r * k + 32 * g;
             for (int j = 0; j < 32; j++) store(row[j], bf16_out, out, o + j);
@@ -549,24 +565,24 @@ static void q8x8_vnni(const uint8_t *xa, const uint64_t *xn, const float *xd, in
     }
 }
 
-/* Four weight-block scales s[0..3], each over the 4 dword lanes of its block's 16-byte lane. */
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
-static inline __m512 quad_scales(const float *s) {
+/* Four float16 weight-block scales s[0..3], each over the 4 dword lanes of its block's 16-byte lane. */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,f16c")))
+static inline __m512 quad_scales(const uint16_t *s) {
     const __m512i idx = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
-    return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(_mm_loadu_ps(s)));
+    return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(_mm_cvtph_ps(_mm_loadl_epi64((const __m128i *) s))));
 }
 
 /* y [m, n] = x W ᵀ, W int4 in 32-blocks (Q4_0 layout, auris_gemv_q4): Σ_b s_b d_b Σ nibble · xq, plus Σ_b s_b xc_b.
  * A 64-byte load holds 4 blocks, one per 16-byte lane: its low nibbles are the blocks' values 0-15 and its high nibbles
  * their values 16-31, which xq holds in that order (auris_quantize_x8), so two vpdpbusd into one accumulator take
  * 128 weights with no shuffle; each dword lane stays in one block (|sums| ≤ 8 · 15 · 127). */
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
-static void q4x8_vnni(const int8_t *xq, const float *xs, const float *xc, int m, const uint8_t *pk, const float *s, int k, float *y, int n, int r0, int r1) {
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,f16c")))
+static void q4x8_vnni(const int8_t *xq, const float *xs, const float *xc, int m, const uint8_t *pk, const uint16_t *s, int k, float *y, int n, int r0, int r1) {
     int chunks = k / 128, blocks = k / 32;
     const __m512i zero = _mm512_setzero_si512(), low = _mm512_set1_epi8(0x0f);
     for (int r = r0; r < r1; r++) {
         const uint8_t *pr = pk + (long) r * (k / 2);
-        const float *sr = s + (long) r * blocks;
+        const uint16_t *sr = s + (long) r * blocks;
         for (int i = 0; i < m; i++) {
             const int8_t *xqi = xq + (long) i * k;
             const float *xsi = xs + (long) i * blocks * 4, *xci = xc + (long) i * blocks;
@@ -588,7 +604,9 @@ static void q4x8_vnni(const int8_t *xq, const float *xs, const float *xc, int m,
                 __m256i lo = _mm256_and_si256(w, low8), hi = _mm256_and_si256(_mm256_srli_epi16(w, 4), low8);
                 __m256i d = _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), lo, _mm256_loadu_si256((const __m256i *) (xqi + 128 * c))),
                                                 hi, _mm256_loadu_si256((const __m256i *) (xqi + 128 * c + 32)));
-                __m256 sw = _mm256_permutexvar_ps(idx, _mm256_castps128_ps256(_mm_castpd_ps(_mm_load_sd((const double *) (sr + 4 * c)))));
+                int two;
+                memcpy(&two, sr + 4 * c, 4);                                   /* the last two blocks' float16 scales */
+                __m256 sw = _mm256_permutexvar_ps(idx, _mm256_castps128_ps256(_mm_cvtph_ps(_mm_cvtsi32_si128(two))));
                 __m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(d), _mm256_mul_ps(_mm256_loadu_ps(xsi + 16 * c), sw));
                 __m128 h = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
                 h = _mm_add_ps(h, _mm_movehl_ps(h, h));
@@ -596,9 +614,9 @@ static void q4x8_vnni(const int8_t *xq, const float *xs, const float *xc, int m,
             }
             __m512 cs = _mm512_setzero_ps();                                   /* the offset: Σ_b s_b · xc_b, 16 blocks at a time */
             int b = 0;
-            for (; b + 16 <= blocks; b += 16) cs = _mm512_fmadd_ps(_mm512_loadu_ps(sr + b), _mm512_loadu_ps(xci + b), cs);
+            for (; b + 16 <= blocks; b += 16) cs = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (sr + b))), _mm512_loadu_ps(xci + b), cs);
             v += _mm512_reduce_add_ps(cs);
-            for (; b < blocks; b++) v += sr[b] * xci[b];
+            for (; b < blocks; b++) v += _cvtsh_ss(sr[b]) * xci[b];
             y[(long) i * n + r] = v;
         }
     }
@@ -615,7 +633,7 @@ int auris_gemv_q8x8(const uint8_t *xa, const uint64_t *xn, const float *xd, int 
 }
 
 /* y [m, n] float32 = x W ᵀ with x quantized (auris_quantize_x8) and W int4 in 32-blocks. Returns 0, or -1 (no VNNI / shape). */
-int auris_gemv_q4x8(const int8_t *xq, const float *xs, const float *xc, int m, const uint8_t *p, const float *s, int k, float *y, int n, int r0, int r1) {
+int auris_gemv_q4x8(const int8_t *xq, const float *xs, const float *xc, int m, const uint8_t *p, const uint16_t *s, int k, float *y, int n, int r0, int r1) {
     static int isa = -1;
     if (isa < 0) isa = auris_isa();
     if (!(isa & ISA_AVX512VNNI) || k % 64 != 0) return -1;

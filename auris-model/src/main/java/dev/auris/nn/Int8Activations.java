@@ -101,14 +101,14 @@ final class Int8Activations {
         });
     }
 
-    /** y [m, n] = x [m, k] · Wᵀ for int4 W in 32-blocks (p [n, k/2], s [n, k/32]); x float32, contiguous. */
+    /** y [m, n] = x [m, k] · Wᵀ for int4 W in 32-blocks (p [n, k/2], s [n, k/32] float16); x float32, contiguous. */
     static void q4(Tensor x, int m, Tensor packed, Tensor scales, int n, int k, Tensor y) {
         try (Arena arena = Arena.ofConfined()) {
             q4(Quantized.of(Int8Dequant.segment(x), m, k, arena), Int8Dequant.segment(packed), Int8Dequant.segment(scales), n, Int8Dequant.segment(y));
         }
     }
 
-    /** y [m, n] float32 = x W ᵀ for x already quantized and W int4 in 32-blocks (p [n, k/2], s [n, k/32]). */
+    /** y [m, n] float32 = x W ᵀ for x already quantized and W int4 in 32-blocks (p [n, k/2], s [n, k/32] float16). */
     static void q4(Quantized xq, MemorySegment p, MemorySegment s, int n, MemorySegment out) {
         int k = xq.k(), m = xq.m();
         RowSplit.run(n, (long) m * k, Torch.configuredThreads(), 1, (r0, r1) -> {

@@ -173,7 +173,7 @@ public final class NativeKernels {
         return y;
     }
 
-    /** y [m, n] float32 = x [m, k] float32 · W ᵀ, W int4 in 32-blocks: p [n, k/2] (Q4_0's nibble order, + 8), s [n, k/32]. */
+    /** y [m, n] float32 = x [m, k] float32 · W ᵀ, W int4 in 32-blocks: p [n, k/2] (Q4_0's nibble order, + 8), s [n, k/32] float16. */
     static void q4(MemorySegment x, int m, MemorySegment p, MemorySegment s, int k, MemorySegment y, int n, int threads) {
         check(m, k, n);
         if (k % 32 != 0) throw new IllegalArgumentException("int4 kernel: K = " + k + " is no multiple of 32");

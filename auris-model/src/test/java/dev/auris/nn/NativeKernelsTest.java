@@ -89,6 +89,8 @@ class NativeKernelsTest {
             Tensor w = torch.randn(n, k);
             var q = Weights.Int4.quantize(w, torch.ScalarType.Float);
             assertEquals(n * (long) k / 2, q.packed().nbytes());
+            assertEquals(n * (long) k / 16, q.scales().nbytes(), "a float16 scale a block, as Q4_0's");
+            assertEquals(n * (long) k / 32 * 18, q.bytes(), "18 bytes a block of 32, as llama.cpp's Q4_0 streams");
             Tensor dq = q.dequantize(torch.ScalarType.Float);                                      // [N, K]
             float[] want = dev.auris.io.GgmlDequant.toFloats(dev.auris.io.GgmlType.Q4_0,
                     java.lang.foreign.MemorySegment.ofArray(dev.auris.io.GgmlQuant.quantize(dev.auris.io.GgmlType.Q4_0, Torch.toFloats(w))), n * k);
@@ -109,6 +111,28 @@ class NativeKernelsTest {
             assertTrue(d <= 1e-5 * scale * Math.sqrt(k / 32.0), "int4 product differs by " + d + " (scale " + scale + ")");
             double moved = Torch.toFloats(y.sub(torch.matmul(x, w.t())).abs().max())[0];
             assertTrue(moved < 0.2 * scale, "4-bit quantization moved outputs by " + moved + " of " + scale);
+        }
+    }
+
+    /** Scales are float16 wherever they come from: exact for float16 values (subnormal, negative and zero ones too), rounded otherwise. */
+    @org.junit.jupiter.api.Test
+    void int4ScalesAreFloat16() {
+        try (var scope = new PointerScope(); var guard = new NoGradGuard()) {
+            float[] d = {3.0f, -0.5f, Float.float16ToFloat((short) 0x0003), 0f, 0.1f};    // 0x0003: a float16 subnormal; 0.1: no float16
+            int n = d.length, k = 64;
+            byte[] q = new byte[n * k];
+            for (int i = 0; i < q.length; i++) q[i] = (byte) (i % 16 - 8);
+            float[] scales = new float[n * 2];
+            for (int r = 0; r < n; r++) scales[2 * r] = scales[2 * r + 1] = d[r];
+            var w = Weights.Int4.pack(q, scales, n, k, torch.ScalarType.Float);
+            float[] got = Torch.toFloats(w.dequantize(torch.ScalarType.Float)), want = new float[n * k];
+            for (int i = 0; i < want.length; i++) want[i] = q[i] * Float.float16ToFloat(Float.floatToFloat16(d[i / k]));
+            assertArrayEquals(want, got);
+            assertNotEquals(0.1f, Float.float16ToFloat(Float.floatToFloat16(0.1f)), "0.1 was rounded to a float16");
+            Tensor x = torch.randn(1, k), ref = torch.matmul(x, Torch.fromFloats(want, n, k).t());
+            Tensor y = torch.empty(1, n);
+            NativeKernels.q4(Int8Dequant.segment(x), 1, Int8Dequant.segment(w.packed()), Int8Dequant.segment(w.scales()), k, Int8Dequant.segment(y), n, 1);
+            assertTrue(Torch.toFloats(y.sub(ref).abs().max())[0] <= 1e-5 * Torch.toFloats(ref.abs().max())[0]);
         }
     }
 
