@@ -88,19 +88,12 @@ final class TrainCommand implements Runnable {
             return;
         }
         if (threads != null) dev.auris.core.Torch.setThreads(threads);
-        dev.auris.train.StopRequest.runStarted();                  // Ctrl-C / SIGTERM: the running step ends and is checkpointed
-        try {
+        dev.auris.train.StopRequest.run("auris train: ", () -> {    // Ctrl-C / SIGTERM: the running step ends and is checkpointed
             var results = RecipeRunner.run(Options.resolve(recipe), out, resume, new Progress(System.err, quiet), fromStage);
             for (var r : results) {
                 System.out.printf(Locale.ROOT, "%s: loss %.4f -> %.4f, %.1f s, %.0f tokens/s, %.2f audio-s/s%n", r.stage(), r.result().firstLoss(),
                         r.result().trainLoss(), r.result().seconds(), r.result().tokensPerSecond(), r.result().audioSecondsPerSecond());
             }
-        } catch (dev.auris.train.StopRequest.Stopped e) {
-            System.err.println("auris train: " + e.getMessage());
-        } finally {
-            System.out.flush();
-            System.err.flush();
-            dev.auris.train.StopRequest.runEnded();
-        }
+        });
     }
 }

@@ -188,20 +188,15 @@ public final class RecipeRunner {
             System.exit(2);
         }
         int status = 0;
-        StopRequest.runStarted();                                           // and Ctrl-C / SIGTERM stops at a step boundary
-        try {
+        try {                                                               // Ctrl-C / SIGTERM stops at a step boundary
             List<String> rest = List.of(args).subList(2, args.length);
             int f = rest.indexOf("--from-stage");
-            run(Path.of(args[0]), Path.of(args[1]), rest.contains("--resume"), Progress.silent(), f >= 0 ? rest.get(f + 1) : null);
-        } catch (StopRequest.Stopped s) {
-            System.err.println(s.getMessage());
-            status = 143;                                                   // as a process ended by SIGTERM
+            if (StopRequest.run("", () -> run(Path.of(args[0]), Path.of(args[1]), rest.contains("--resume"), Progress.silent(), f >= 0 ? rest.get(f + 1) : null))) {
+                status = 143;                                               // as a process ended by SIGTERM
+            }
         } catch (Throwable t) {
             t.printStackTrace();
             status = 1;
-        } finally {
-            System.err.flush();
-            StopRequest.runEnded();
         }
         // A rank's work is on disk (every write atomic) once run returns: end the process without the JVM's
         // shutdown, where JavaCPP's deallocators and libtorch's c10d / Gloo threads tear down native memory

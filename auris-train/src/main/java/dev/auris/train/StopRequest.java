@@ -115,6 +115,25 @@ public final class StopRequest {
         }
     }
 
+    /**
+     * Runs a command's body as a run ({@link #runStarted} … {@link #runEnded}, its output flushed before a waiting
+     * shutdown may go on): a stop it ends in is said on stderr after {@code prefix}; true when it stopped.
+     */
+    public static boolean run(String prefix, Runnable body) {
+        runStarted();
+        try {
+            body.run();
+            return false;
+        } catch (Stopped s) {
+            System.err.println(prefix + s.getMessage());
+            return true;
+        } finally {
+            System.out.flush();
+            System.err.flush();
+            runEnded();
+        }
+    }
+
     /** Forgets a request (tests that stop a loop and go on in the same JVM). */
     static void clear() {
         synchronized (LOCK) {
