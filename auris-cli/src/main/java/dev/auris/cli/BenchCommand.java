@@ -41,6 +41,10 @@ final class BenchCommand implements Runnable {
     List<String> dtypes;
     @Option(names = "--reference", description = "Also run the reference kit's bench.sh (llama.cpp, whisper.cpp) first and print reference/Auris ratios.")
     boolean reference;
+    @Option(names = "--pairs", defaultValue = "0",
+            description = "With --reference: each LLM row in this many rounds, each llama.cpp's counterpart (llama-bench -r 1) then Auris once, and the median of the"
+                    + " rounds' ratios: on a machine whose memory bandwidth drifts, a ratio of two runs minutes apart says more about the drift than the code.")
+    int pairs;
     @Option(names = "--refkit", description = "The reference kit's directory (default: AURIS_REFKIT, else the repository's bench/refkit).")
     java.nio.file.Path refkit;
     @Option(names = "--threads", defaultValue = "2")
@@ -78,7 +82,9 @@ final class BenchCommand implements Runnable {
     @Override
     public void run() {
         Torch.setThreads(threads);
-        Map<String, String[]> ref = reference ? Reference.run(refkit, threads) : Map.of();
+        boolean paired = reference && pairs > 0;
+        Map<String, String[]> ref = !reference ? Map.of() : paired ? Reference.run(refkit, threads, encoders.stream().filter(e -> !e.equals("none")).toList(), 3)
+                : Reference.run(refkit, threads);
         System.out.printf(Locale.ROOT, "Auris: %s; threads %d, median of %d; load average %s%n", Cpu.current().describe(), Torch.threads(), repeat, Reference.loadAverage());
         if (!speech.equals("none")) FirstTokenBench.run(Options.resolve(java.nio.file.Path.of(speech)), FirstTokenBench.examples(), Math.max(repeat, 5));
         Set<String> encodersDone = new HashSet<>();
@@ -91,7 +97,8 @@ final class BenchCommand implements Runnable {
                 LlmConfig c = llmShape(name);
                 Precision.Llm p = precision.llm(Llm.parameters(c), false);
                 try (Llm llm = Llm.load(c, WeightSource.random(1, 0.02), p)) {
-                    benchLlm(name, llm, d, ref);
+                    if (paired && name.equals("llama-1.1b")) interleaved(name, llm, d);
+                    else benchLlm(name, llm, d, ref);
                 }
             }
             for (String name : encoders) {
@@ -149,11 +156,45 @@ final class BenchCommand implements Runnable {
      * (positions promptTokens..), where attention reads the longer cache.
      */
     private void benchLlm(String name, Llm llm, String dtype, Map<String, String[]> ref) {
-        double[] pp = new double[repeat], tg = new double[repeat], after = new double[repeat];
+        double[] m = measure(llm, repeat);
+        double p = m[0], g = m[1], a = m[2], gb = g * llm.weightBytesPerToken() / 1e9;
+        System.out.printf(Locale.ROOT, "%-14s %-12s prefill pp%d: %8.1f tokens/s   decode tg%d: %6.2f tokens/s = %5.1f GB/s of weights (after the %d-token prompt: %.2f)   [%s]   (load %s)%n",
+                name, dtype, promptTokens, p, genTokens, g, gb, promptTokens, a, llm.weightsDescription(), Reference.loadAverage());
+        String[] r = ref.get(name + " " + Reference.counterpart(dtype));
+        if (r != null) {
+            System.out.printf(Locale.ROOT, "%-14s %-12s   llama.cpp %-5s pp512 %s, tg128 %s: ratios (reference / Auris) prefill %.2f, decode %.2f%n",
+                    "", "", Reference.counterpart(dtype), r[0], r[1], Reference.number(r[0]) / p, Reference.number(r[1]) / g);
+        }
+    }
+
+    /**
+     * {@link #pairs} rounds, each llama.cpp's counterpart of {@code dtype} (llama-bench -r 1) and then this model once,
+     * back to back: each round's ratio Auris / llama.cpp, and their median (the same shape; llama-bench's pp512, tg128).
+     */
+    private void interleaved(String name, Llm llm, String dtype) {
+        String type = Reference.counterpart(dtype);
+        System.out.printf(Locale.ROOT, "%-14s %-12s interleaved with llama.cpp %s, %d rounds: [%s]%n", name, dtype, type, pairs, llm.weightsDescription());
+        double[] pr = new double[pairs], dr = new double[pairs];
+        for (int i = 0; i < pairs; i++) {
+            String[] r = Reference.run(refkit, threads, List.of(type), 1).get(name + " " + type);
+            if (r == null) throw new IllegalStateException("the reference kit printed no row for " + name + " " + type);
+            double[] m = measure(llm, 1);
+            pr[i] = m[0] / Reference.number(r[0]);
+            dr[i] = m[1] / Reference.number(r[1]);
+            System.out.printf(Locale.ROOT, "  round %d: llama.cpp pp512 %.1f, tg128 %.2f; Auris %.1f, %.2f = %.1f GB/s; Auris / llama.cpp %.2f×, %.2f×   (load %s)%n", i + 1,
+                    Reference.number(r[0]), Reference.number(r[1]), m[0], m[1], m[1] * llm.weightBytesPerToken() / 1e9, pr[i], dr[i], Reference.loadAverage());
+        }
+        System.out.printf(Locale.ROOT, "%-14s %-12s Auris / llama.cpp %s, median of %d rounds: prefill %.2f× (%.2f–%.2f), decode %.2f× (%.2f–%.2f)%n", name, dtype, type, pairs,
+                median(pr), Arrays.stream(pr).min().orElse(0), Arrays.stream(pr).max().orElse(0), median(dr), Arrays.stream(dr).min().orElse(0), Arrays.stream(dr).max().orElse(0));
+    }
+
+    /** Medians over {@code reps} runs after one warm-up: prefill tokens/s, decode tokens/s from an empty context, and after the prompt. */
+    private double[] measure(Llm llm, int reps) {
+        double[] pp = new double[reps], tg = new double[reps], after = new double[reps];
         Random rnd = new Random(7);
         int[] ids = new int[promptTokens];
         for (int i = 0; i < ids.length; i++) ids[i] = rnd.nextInt(llm.config().vocabSize());
-        for (int r = 0; r < repeat + 1; r++) {
+        for (int r = 0; r < reps + 1; r++) {
             try (var guard = new org.bytedeco.pytorch.NoGradGuard(); Session s = llm.newSession(); Session fresh = llm.newSession()) {
                 long t0 = System.nanoTime();
                 try (PointerScope scope = new PointerScope()) {
@@ -171,14 +212,7 @@ final class BenchCommand implements Runnable {
                 }
             }
         }
-        double p = median(pp), g = median(tg), a = median(after), gb = g * llm.weightBytesPerToken() / 1e9;
-        System.out.printf(Locale.ROOT, "%-14s %-12s prefill pp%d: %8.1f tokens/s   decode tg%d: %6.2f tokens/s = %5.1f GB/s of weights (after the %d-token prompt: %.2f)   [%s]   (load %s)%n",
-                name, dtype, promptTokens, p, genTokens, g, gb, promptTokens, a, llm.weightsDescription(), Reference.loadAverage());
-        String[] r = ref.get(name + " " + Reference.counterpart(dtype));
-        if (r != null) {
-            System.out.printf(Locale.ROOT, "%-14s %-12s   llama.cpp %-5s pp512 %s, tg128 %s: ratios (reference / Auris) prefill %.2f, decode %.2f%n",
-                    "", "", Reference.counterpart(dtype), r[0], r[1], Reference.number(r[0]) / p, Reference.number(r[1]) / g);
-        }
+        return new double[]{median(pp), median(tg), median(after)};
     }
 
     private void steps(Session s, int[] ids) {

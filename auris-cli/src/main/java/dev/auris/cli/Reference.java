@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -26,11 +28,24 @@ final class Reference {
 
     /** Runs bench.sh with {@code threads}; rows by "llama-1.1b q8_0" → {pp, tg, -} and "whisper-base" → {-, -, ms}. */
     static Map<String, String[]> run(Path dir, int threads) {
+        return run(dir, threads, List.of(), 3);
+    }
+
+    /**
+     * As above for the kit's {@code models} only (bf16, f16, q8_0, q4_0: llama.cpp's 1.1B in that type; whisper-base,
+     * whisper-small; none: all), llama-bench repeating {@code llamaRepeat} times.
+     */
+    static Map<String, String[]> run(Path dir, int threads, List<String> models, int llamaRepeat) {
         Path kit = locate(dir);
-        System.out.println("reference kit " + kit + ": bench.sh " + threads + " (llama.cpp, whisper.cpp; ≈ 6 min), load average " + loadAverage());
+        System.out.println("reference kit " + kit + ": bench.sh " + threads + (models.isEmpty() ? " (llama.cpp, whisper.cpp; ≈ 6 min)" : " " + String.join(" ", models))
+                + ", load average " + loadAverage());
         Map<String, String[]> rows = new LinkedHashMap<>();
         try {
-            Process p = new ProcessBuilder("bash", kit.resolve("bench.sh").toString(), Integer.toString(threads)).redirectErrorStream(true).start();
+            List<String> command = new ArrayList<>(List.of("bash", kit.resolve("bench.sh").toString(), Integer.toString(threads)));
+            command.addAll(models);
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+            pb.environment().put("LLAMA_REPEAT", Integer.toString(llamaRepeat));
+            Process p = pb.start();
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()))) {
                 for (String line; (line = r.readLine()) != null; ) {
                     System.out.println("  | " + line);
