@@ -97,6 +97,7 @@ final class BenchCommand implements Runnable {
                 LlmConfig c = llmShape(name);
                 Precision.Llm p = precision.llm(Llm.parameters(c), false);
                 try (Llm llm = Llm.load(c, WeightSource.random(1, 0.02), p)) {
+                    warm(name, llm);
                     if (paired && name.equals("llama-1.1b")) interleaved(name, llm, d);
                     else benchLlm(name, llm, d, ref);
                 }
@@ -186,6 +187,39 @@ final class BenchCommand implements Runnable {
         }
         System.out.printf(Locale.ROOT, "%-14s %-12s Auris / llama.cpp %s, median of %d rounds: prefill %.2f× (%.2f–%.2f), decode %.2f× (%.2f–%.2f)%n", name, dtype, type, pairs,
                 median(pr), Arrays.stream(pr).min().orElse(0), Arrays.stream(pr).max().orElse(0), median(dr), Arrays.stream(dr).min().orElse(0), Arrays.stream(dr).max().orElse(0));
+    }
+
+    /**
+     * Prefills and decodes until the JIT has compiled the step: two rounds in a row, over at least half a second, that
+     * add no compilation time (at most a minute). The fused decode step is one large Java method that C2 compiles
+     * after thousands of steps, taking a core for most of a second, sometimes twice (a deoptimization): measured
+     * before that, a 128-token run lost up to a third of its speed to the compiler (docs/BENCHMARKS.md).
+     */
+    private void warm(String name, Llm llm) {
+        var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) return;
+        long start = System.nanoTime(), quietSince = start, compiled = jit.getTotalCompilationTime();
+        int rounds = 0, quiet = 0;
+        int[] ids = new Random(3).ints(64, 0, llm.config().vocabSize()).toArray();
+        while (System.nanoTime() - start < 60_000_000_000L && !(quiet >= 2 && System.nanoTime() - quietSince >= 500_000_000L)) {
+            try (var guard = new org.bytedeco.pytorch.NoGradGuard(); Session s = llm.newSession()) {
+                try (PointerScope scope = new PointerScope()) {
+                    s.prefill(ids);
+                }
+                steps(s, ids);
+            }
+            rounds++;
+            long now = jit.getTotalCompilationTime();
+            if (now != compiled) {
+                quiet = 0;
+                quietSince = System.nanoTime();
+            } else {
+                quiet++;
+            }
+            compiled = now;
+        }
+        System.out.printf(Locale.ROOT, "%-14s warm-up: %d rounds of a 64-token prefill and %d steps in %.1f s%s%n", name, rounds, genTokens,
+                (System.nanoTime() - start) / 1e9, quiet >= 2 ? "" : " (the JIT was still compiling)");
     }
 
     /** Medians over {@code reps} runs after one warm-up: prefill tokens/s, decode tokens/s from an empty context, and after the prompt. */

@@ -96,62 +96,80 @@ final class FusedDecode implements AutoCloseable {
      */
     Tensor forward(Tensor x, long start, KvCache cache, torch.ScalarType type) {
         int b = Math.toIntExact(x.size(0)), d = config.hiddenSize(), h = config.numHeads(), kv = config.numKvHeads(), hd = config.headDim(),
-                f = config.intermediateSize();
-        int s = Math.toIntExact(start + 1), threads = Torch.configuredThreads(), qw = h * hd, kw = kv * hd;
-        float eps = (float) config.rmsNormEps();
-        try (Arena step = Arena.ofConfined()) {
-            MemorySegment hs = step.allocate(4L * b * d, 64), xn = step.allocate(4L * b * d, 64), q = step.allocate(4L * b * qw, 64),
-                    k = step.allocate(4L * b * kw, 64), v = step.allocate(4L * b * kw, 64), att = step.allocate(4L * b * qw, 64),
-                    o = step.allocate(4L * b * d, 64), g = step.allocate(4L * b * f, 64), u = step.allocate(4L * b * f, 64),
-                    scores = step.allocate(4L * h * s, 64), cos = step.allocate(2L * hd, 64), sin = step.allocate(2L * hd, 64);
-            MemorySegment.copy(DecodeGlue.segment(x.to(torch.ScalarType.Float).contiguous()), 0, hs, 0, 4L * b * d);   // [B, D]
+                f = config.intermediateSize(), s = Math.toIntExact(start + 1);
+        try (Arena arena = Arena.ofConfined()) {
+            Step st = new Step(arena, b, d, h * hd, kv * hd, f, s, hd, start, cache);
+            MemorySegment.copy(DecodeGlue.segment(x.to(torch.ScalarType.Float).contiguous()), 0, st.hs, 0, 4L * b * d);   // [B, D]
             float[] c = new float[hd / 2], sn = new float[hd / 2];
             rope.halves(start, c, sn);
-            MemorySegment.copy(c, 0, cos, ValueLayout.JAVA_FLOAT, 0, c.length);
-            MemorySegment.copy(sn, 0, sin, ValueLayout.JAVA_FLOAT, 0, sn.length);
+            MemorySegment.copy(c, 0, st.cos, ValueLayout.JAVA_FLOAT, 0, c.length);
+            MemorySegment.copy(sn, 0, st.sin, ValueLayout.JAVA_FLOAT, 0, sn.length);
             MemorySegment delta = MemorySegment.NULL;                      // the last MLP's output, added in the next norm
-            for (int i = 0; i < layers.size(); i++) {
-                Llm.Layer l = layers.get(i);
-                Floats w = floats[i];
-                DecodeGlue.addRmsNorm(hs, delta, b, d, w.inNorm(), eps, xn);
-                var in = new DecodeProducts.Input(xn, b, d, step);
-                DecodeProducts.apply(l.qProj(), in, q, w.qBias());         // [B, H, hd]
-                DecodeProducts.apply(l.kProj(), in, k, w.kBias());         // [B, KV, hd]
-                DecodeProducts.apply(l.vProj(), in, v, w.vBias());         // [B, KV, hd]
-                if (!MemorySegment.NULL.equals(w.qNorm())) {               // Qwen3: RMSNorm over each head before RoPE
-                    DecodeGlue.addRmsNorm(q, MemorySegment.NULL, b * h, hd, w.qNorm(), eps, q);
-                    DecodeGlue.addRmsNorm(k, MemorySegment.NULL, b * kv, hd, w.kNorm(), eps, k);
-                }
-                DecodeGlue.rope(q, b * h, hd, cos, sin);                   // every row at the same position
-                DecodeGlue.rope(k, b * kv, hd, cos, sin);
-                Tensor[] buf = cache.reserve(i, start, s, b, kv, hd, torch.ScalarType.Float); // [B, KV, C, hd]
-                long capacity = buf[0].size(2);
-                MemorySegment kb = DecodeGlue.segment(buf[0]), vb = DecodeGlue.segment(buf[1]);
-                for (int r = 0; r < b; r++) {
-                    for (int j = 0; j < kv; j++) {                         // this position's row of each kv head
-                        long at = 4L * (((long) (r * kv + j) * capacity + start) * hd);
-                        MemorySegment.copy(k, 4L * (r * kw + j * hd), kb, at, 4L * hd);
-                        MemorySegment.copy(v, 4L * (r * kw + j * hd), vb, at, 4L * hd);
-                    }
-                    long row = 4L * r * kv * capacity * hd;
-                    DecodeGlue.attend(at(q, 4L * r * qw), h, at(kb, row), at(vb, row), kv, s, capacity * hd, hd, at(att, 4L * r * qw), bare(scores), threads); // [H, hd]
-                }
-                DecodeProducts.apply(l.oProj(), new DecodeProducts.Input(att, b, qw, step), o, w.oBias()); // [B, D]
-                DecodeGlue.addRmsNorm(hs, o, b, d, w.postNorm(), eps, xn);
-                var mid = new DecodeProducts.Input(xn, b, d, step);
-                DecodeProducts.apply(l.gateProj(), mid, g, w.gateBias());  // [B, F]
-                DecodeProducts.apply(l.upProj(), mid, u, w.upBias());      // [B, F]
-                DecodeGlue.siluMul(g, u, g, b * f);
-                DecodeProducts.apply(l.downProj(), new DecodeProducts.Input(g, b, f, step), o, w.downBias()); // [B, D]
-                delta = o;
-            }
-            DecodeGlue.add(hs, o, b * d);
+            for (int i = 0; i < layers.size(); i++) delta = layer(i, st, delta);
+            DecodeGlue.add(st.hs, delta, b * d);
             cache.filled(s);
             float[] out = new float[b * d];
-            MemorySegment.copy(hs, ValueLayout.JAVA_FLOAT, 0, out, 0, b * d);
+            MemorySegment.copy(st.hs, ValueLayout.JAVA_FLOAT, 0, out, 0, b * d);
             Tensor r = Torch.fromFloats(out, b, 1, d);                     // [B, 1, D]
             return type == torch.ScalarType.Float ? r : r.to(type);
         }
+    }
+
+    /**
+     * One step's scratch and shapes: the residual stream hs [B, D], the norm's output xn [B, D], q [B, H·hd], k and v
+     * [B, KV·hd], attention's output att [B, H·hd], o [B, D], the MLP's g and u [B, F], scores [H, S], RoPE's halves.
+     */
+    private record Step(Arena arena, int b, int d, int qw, int kw, int f, int s, int hd, long start, KvCache cache, MemorySegment hs, MemorySegment xn,
+                        MemorySegment q, MemorySegment k, MemorySegment v, MemorySegment att, MemorySegment o, MemorySegment g, MemorySegment u,
+                        MemorySegment scores, MemorySegment cos, MemorySegment sin) {
+        Step(Arena a, int b, int d, int qw, int kw, int f, int s, int hd, long start, KvCache cache) {
+            this(a, b, d, qw, kw, f, s, hd, start, cache, a.allocate(4L * b * d, 64), a.allocate(4L * b * d, 64), a.allocate(4L * b * qw, 64),
+                    a.allocate(4L * b * kw, 64), a.allocate(4L * b * kw, 64), a.allocate(4L * b * qw, 64), a.allocate(4L * b * d, 64),
+                    a.allocate(4L * b * f, 64), a.allocate(4L * b * f, 64), a.allocate(4L * (qw / hd) * s, 64), a.allocate(2L * hd, 64), a.allocate(2L * hd, 64));
+        }
+    }
+
+    /**
+     * Layer {@code i} on the step's rows: its attention and MLP, its keys and values written into the cache; the MLP's
+     * output (added to the residual stream by the next norm). A method of its own so the JIT compiles it after a few
+     * steps (22 calls a step for a 22-layer model), not the whole step's loop after thousands.
+     */
+    private MemorySegment layer(int i, Step st, MemorySegment delta) {
+        Llm.Layer l = layers.get(i);
+        Floats w = floats[i];
+        int b = st.b, h = config.numHeads(), kv = config.numKvHeads(), hd = st.hd, threads = Torch.configuredThreads();
+        float eps = (float) config.rmsNormEps();
+        DecodeGlue.addRmsNorm(st.hs, delta, b, st.d, w.inNorm(), eps, st.xn);
+        var in = new DecodeProducts.Input(st.xn, b, st.d, st.arena);
+        DecodeProducts.apply(l.qProj(), in, st.q, w.qBias());          // [B, H, hd]
+        DecodeProducts.apply(l.kProj(), in, st.k, w.kBias());          // [B, KV, hd]
+        DecodeProducts.apply(l.vProj(), in, st.v, w.vBias());          // [B, KV, hd]
+        if (!MemorySegment.NULL.equals(w.qNorm())) {                   // Qwen3: RMSNorm over each head before RoPE
+            DecodeGlue.addRmsNorm(st.q, MemorySegment.NULL, b * h, hd, w.qNorm(), eps, st.q);
+            DecodeGlue.addRmsNorm(st.k, MemorySegment.NULL, b * kv, hd, w.kNorm(), eps, st.k);
+        }
+        DecodeGlue.rope(st.q, b * h, hd, st.cos, st.sin);              // every row at the same position
+        DecodeGlue.rope(st.k, b * kv, hd, st.cos, st.sin);
+        Tensor[] buf = st.cache.reserve(i, st.start, st.s, b, kv, hd, torch.ScalarType.Float); // [B, KV, C, hd]
+        long capacity = buf[0].size(2);
+        MemorySegment kb = DecodeGlue.segment(buf[0]), vb = DecodeGlue.segment(buf[1]);
+        for (int r = 0; r < b; r++) {
+            for (int j = 0; j < kv; j++) {                             // this position's row of each kv head
+                long at = 4L * (((long) (r * kv + j) * capacity + st.start) * hd);
+                MemorySegment.copy(st.k, 4L * (r * st.kw + j * hd), kb, at, 4L * hd);
+                MemorySegment.copy(st.v, 4L * (r * st.kw + j * hd), vb, at, 4L * hd);
+            }
+            long row = 4L * r * kv * capacity * hd;
+            DecodeGlue.attend(at(st.q, 4L * r * st.qw), h, at(kb, row), at(vb, row), kv, st.s, capacity * hd, hd, at(st.att, 4L * r * st.qw), bare(st.scores), threads); // [H, hd]
+        }
+        DecodeProducts.apply(l.oProj(), new DecodeProducts.Input(st.att, b, st.qw, st.arena), st.o, w.oBias()); // [B, D]
+        DecodeGlue.addRmsNorm(st.hs, st.o, b, st.d, w.postNorm(), eps, st.xn);
+        var mid = new DecodeProducts.Input(st.xn, b, st.d, st.arena);
+        DecodeProducts.apply(l.gateProj(), mid, st.g, w.gateBias());   // [B, F]
+        DecodeProducts.apply(l.upProj(), mid, st.u, w.upBias());       // [B, F]
+        DecodeGlue.siluMul(st.g, st.u, st.g, b * st.f);
+        DecodeProducts.apply(l.downProj(), new DecodeProducts.Input(st.g, b, st.f, st.arena), st.o, w.downBias()); // [B, D]
+        return st.o;
     }
 
     private static MemorySegment at(MemorySegment s, long offset) {
