@@ -196,30 +196,17 @@ final class BenchCommand implements Runnable {
      * before that, a 128-token run lost up to a third of its speed to the compiler (docs/BENCHMARKS.md).
      */
     private void warm(String name, Llm llm) {
-        var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
-        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) return;
-        long start = System.nanoTime(), quietSince = start, compiled = jit.getTotalCompilationTime();
-        int rounds = 0, quiet = 0;
         int[] ids = new Random(3).ints(64, 0, llm.config().vocabSize()).toArray();
-        while (System.nanoTime() - start < 60_000_000_000L && !(quiet >= 2 && System.nanoTime() - quietSince >= 500_000_000L)) {
-            try (var guard = new org.bytedeco.pytorch.NoGradGuard(); Session s = llm.newSession()) {
+        var s = dev.auris.pipeline.WarmUp.untilSettled(java.time.Duration.ofMinutes(1), round -> {
+            try (var guard = new org.bytedeco.pytorch.NoGradGuard(); Session session = llm.newSession()) {
                 try (PointerScope scope = new PointerScope()) {
-                    s.prefill(ids);
+                    session.prefill(ids);
                 }
-                steps(s, ids);
+                steps(session, ids);
             }
-            rounds++;
-            long now = jit.getTotalCompilationTime();
-            if (now != compiled) {
-                quiet = 0;
-                quietSince = System.nanoTime();
-            } else {
-                quiet++;
-            }
-            compiled = now;
-        }
-        System.out.printf(Locale.ROOT, "%-14s warm-up: %d rounds of a 64-token prefill and %d steps in %.1f s%s%n", name, rounds, genTokens,
-                (System.nanoTime() - start) / 1e9, quiet >= 2 ? "" : " (the JIT was still compiling)");
+        });
+        System.out.printf(Locale.ROOT, "%-14s warm-up: %d rounds of a 64-token prefill and %d steps in %.1f s%s%n", name, s.rounds(), genTokens,
+                s.seconds(), s.settled() ? "" : " (the JIT was still compiling)");
     }
 
     /** Medians over {@code reps} runs after one warm-up: prefill tokens/s, decode tokens/s from an empty context, and after the prompt. */

@@ -37,20 +37,35 @@ public final class WarmUp {
     public static Result run(SpeechLlm model, AudioClip clip, Duration budget) {
         if (budget.isNegative()) throw new IllegalArgumentException("a warm-up budget must be ≥ 0, got " + budget);
         if (budget.isZero()) return new Result(0, 0, 0, 0, false);
+        double[] firstToken = {0, 0};                                       // the first answer's, the last's
+        Settled s = untilSettled(budget, rounds -> {
+            try (SpeechSession session = model.newSession()) {
+                Event.Done d = session.respond(Turn.user(Turn.speech(clip)), SamplingOptions.greedy(4), e -> {});
+                if (rounds == 0) firstToken[0] = d.firstTokenMs();
+                firstToken[1] = d.firstTokenMs();
+            }
+        });
+        return new Result(s.rounds(), s.seconds(), firstToken[0], firstToken[1], s.settled());
+    }
+
+    /** What {@link #untilSettled} did: rounds run, in how long, and whether the JIT settled within the budget. */
+    public record Settled(int rounds, double seconds, boolean settled) {}
+
+    /**
+     * Runs {@code round} (given the rounds run before it) until the JIT settles — {@value #QUIET} rounds in a row, over at
+     * least half a second, that add no compilation time — or {@code budget} passes; at least one round. Where the JVM
+     * does not time its compilations, until the budget passes.
+     */
+    public static Settled untilSettled(Duration budget, java.util.function.IntConsumer round) {
         var jit = ManagementFactory.getCompilationMXBean();
         boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported();
         long start = System.nanoTime(), deadline = start + budget.toNanos();
         long compiled = timed ? jit.getTotalCompilationTime() : 0;
-        int answers = 0, quiet = 0;
+        int rounds = 0, quiet = 0;
         long quietSince = start;
-        double cold = 0, warm = 0;
         while (true) {
-            try (SpeechSession s = model.newSession()) {
-                Event.Done d = s.respond(Turn.user(Turn.speech(clip)), SamplingOptions.greedy(4), e -> {});
-                if (answers == 0) cold = d.firstTokenMs();
-                warm = d.firstTokenMs();
-            }
-            answers++;
+            round.accept(rounds);
+            rounds++;
             long now = timed ? jit.getTotalCompilationTime() : compiled + 1;
             if (now != compiled) {
                 quiet = 0;
@@ -61,7 +76,7 @@ public final class WarmUp {
             compiled = now;
             if (settled(quiet, quietSince) || System.nanoTime() >= deadline) break;
         }
-        return new Result(answers, (System.nanoTime() - start) / 1e9, cold, warm, settled(quiet, quietSince));
+        return new Settled(rounds, (System.nanoTime() - start) / 1e9, settled(quiet, quietSince));
     }
 
     private static boolean settled(int quiet, long quietSince) {
