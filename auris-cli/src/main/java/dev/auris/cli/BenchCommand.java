@@ -83,8 +83,9 @@ final class BenchCommand implements Runnable {
     public void run() {
         Torch.setThreads(threads);
         boolean paired = reference && pairs > 0;
-        Map<String, String[]> ref = !reference ? Map.of() : paired ? Reference.run(refkit, threads, encoders.stream().filter(e -> !e.equals("none")).toList(), 3)
-                : Reference.run(refkit, threads);
+        List<String> encoderRefs = encoders.stream().filter(e -> !e.equals("none")).toList();   // with pairs, the LLM rows run their own
+        Map<String, String[]> ref = !reference ? Map.of() : !paired ? Reference.run(refkit, threads)
+                : encoderRefs.isEmpty() ? Map.of() : Reference.run(refkit, threads, encoderRefs, 3);
         System.out.printf(Locale.ROOT, "Auris: %s; threads %d, median of %d; load average %s%n", Cpu.current().describe(), Torch.threads(), repeat, Reference.loadAverage());
         if (!speech.equals("none")) FirstTokenBench.run(Options.resolve(java.nio.file.Path.of(speech)), FirstTokenBench.examples(), Math.max(repeat, 5));
         Set<String> encodersDone = new HashSet<>();
