@@ -51,8 +51,8 @@ final class RealtimeConnection {
     private boolean speak;                     // answers spoken (output_modalities ["audio"]): by default when the model has a voice
     private Spoken lastSpoken;                 // the last spoken answer, for conversation.item.truncate
 
-    /** The buffer's first {@code samples} up to a pause whose silence began at {@code silenceMs}, as the clip that is heard ahead. */
-    private record Ahead(long silenceMs, int samples, Turn.Speech speech) {}
+    /** The buffer up to a pause whose silence began at {@code silenceMs}, as the clip that is heard ahead. */
+    private record Ahead(long silenceMs, Turn.Speech speech) {}
 
     /** A spoken answer as the conversation keeps it: its item, its audio's length, and its turn in the history. */
     private record Spoken(String itemId, long audioMs, Turn turn) {}
@@ -182,7 +182,7 @@ final class RealtimeConnection {
     private void hearAhead(long silenceMs) {
         ahead = null;
         if (active != null || buffer.length < INPUT_RATE / 10) return;
-        Ahead a = new Ahead(silenceMs, buffer.length, Turn.speech(clip(buffer)));
+        Ahead a = new Ahead(silenceMs, Turn.speech(clip(buffer)));
         if (pool.offer(() -> heard.hearAhead(a.speech()))) ahead = a;
     }
 
