@@ -35,8 +35,14 @@ final class SynthCommand implements Runnable {
     List<String> heldOutEngines = List.of();
     @Option(names = "--voice-sampling", defaultValue = "voices", description = "How a clip's voice is drawn: voices (uniformly from all) or engines (an engine first, then one of its voices).")
     String voiceSampling;
-    @Option(names = "--train-texts", description = "A file of texts (one a line) spoken in training only, never held out: text diversity that leaves the held-out sets as they are.")
+    @Option(names = "--train-texts", description = "Prose (plain or gzip) whose sentences of --min-words..--max-words words are spoken in training only, never held out: text diversity that leaves the held-out sets as they are (recipe: synth.train_texts).")
     Path trainTexts;
+    @Option(names = "--min-words", defaultValue = "1", description = "--train-texts: shortest sentence kept, in words (default: ${DEFAULT-VALUE}).")
+    int minWords;
+    @Option(names = "--max-words", defaultValue = "14", description = "--train-texts: longest sentence kept, in words (default: ${DEFAULT-VALUE}).")
+    int maxWords;
+    @Option(names = "--train-sentences", defaultValue = "0", description = "--train-texts: at most this many sentences, drawn with --seed (0 = all).")
+    int trainSentences;
     @Option(names = "--seed", defaultValue = "0")
     long seed;
 
@@ -52,7 +58,7 @@ final class SynthCommand implements Runnable {
                     case "voices" -> false;
                     case "engines" -> true;
                     default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--voice-sampling " + voiceSampling + ": use voices or engines");
-                }, trainTexts == null ? List.of() : Synthesizer.readTexts(Options.resolve(trainTexts))), System.err::println);
+                }, trainTexts == null ? List.of() : Prose.sentences(Options.resolve(trainTexts), Math.max(1, minWords), maxWords, trainSentences, seed)), System.err::println);
         System.out.printf(Locale.ROOT, "%d train clips (%d voices), %d held-out clips (%d voices), %d clips of held-out engines, %.1f min of audio, by engine %s; wrote %s%n",
                 s.trainClips(), s.trainVoices(), s.heldOutClips(), s.heldOutVoices(), s.heldOutEngineClips(), s.audioSeconds() / 60, s.engines(), out);
     }

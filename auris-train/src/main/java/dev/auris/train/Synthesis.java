@@ -22,7 +22,7 @@ final class Synthesis {
                 Math.max(1, s.minWords()), s.maxWords() <= 0 ? 14 : s.maxWords(), s.seed()));
         List<String> list = new ArrayList<>(texts);
         AtomicFiles.writeString(out.resolve("texts.txt"), String.join("\n", list) + "\n");
-        List<String> trainOnly = s.trainTexts() == null ? List.of() : trainSentences(paths.apply(s.trainTexts()), Math.max(1, s.minWords()),
+        List<String> trainOnly = s.trainTexts() == null ? List.of() : Prose.sentences(paths.apply(s.trainTexts()), Math.max(1, s.minWords()),
                 s.maxWords() <= 0 ? 14 : s.maxWords(), s.trainSentences(), s.seed());
         if (!trainOnly.isEmpty()) {
             AtomicFiles.writeString(out.resolve("train-texts.txt"), String.join("\n", trainOnly) + "\n");
@@ -40,29 +40,6 @@ final class Synthesis {
                 s.heldOutEngines() == null ? Set.of() : new LinkedHashSet<>(s.heldOutEngines()), s.balanceEngines(), trainOnly), progress::message);
         progress.message(String.format(Locale.ROOT, "synthesized %d train + %d held-out clips + %d of held-out engines, %.1f min, engines %s", summary.trainClips(), summary.heldOutClips(), summary.heldOutEngineClips(),
                 summary.audioSeconds() / 60, summary.engines()));
-    }
-
-    /** Sentences of the prose in {@code file} (plain or gzip) of minWords..maxWords words: {@code max} of them (0: all), drawn with {@code seed}, in text order. */
-    static List<String> trainSentences(Path file, int minWords, int maxWords, int max, long seed) {
-        String prose;
-        try (var in = java.nio.file.Files.newInputStream(file)) {
-            var raw = new java.io.BufferedInputStream(in);
-            raw.mark(2);
-            boolean gz = raw.read() == 0x1f && raw.read() == 0x8b;
-            raw.reset();
-            prose = new String((gz ? new java.util.zip.GZIPInputStream(raw) : raw).readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("recipe synth.train_texts: cannot read " + file + ": " + e.getMessage(), e);
-        }
-        List<String> all = Synthesizer.sentences(prose, minWords, maxWords);
-        if (all.isEmpty()) throw new IllegalArgumentException("recipe synth.train_texts: " + file + " has no sentence of " + minWords + "–" + maxWords + " words");
-        if (max <= 0 || max >= all.size()) return all;
-        List<Integer> idx = new ArrayList<>();
-        for (int i = 0; i < all.size(); i++) idx.add(i);
-        Collections.shuffle(idx, new Random(seed));
-        List<Integer> keep = new ArrayList<>(idx.subList(0, max));
-        Collections.sort(keep);
-        return keep.stream().map(all::get).toList();
     }
 
     /** Stories sampled per batched forward (rows of one {@link BatchGenerator} call). */

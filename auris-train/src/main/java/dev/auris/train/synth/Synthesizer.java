@@ -248,21 +248,6 @@ public final class Synthesizer {
     }
 
     /** Reads a text file: one text per non-blank line. */
-    /**
-     * Whole sentences of prose (lines joined, split after . ! or ?) of minWords..maxWords words, ending in . ! or ?,
-     * with no quotation marks, digits or brackets (a TTS engine reads "1911" as words the text does not spell), in
-     * text order, each once.
-     */
-    public static List<String> sentences(String prose, int minWords, int maxWords) {
-        LinkedHashSet<String> out = new LinkedHashSet<>();
-        for (String sent : prose.replaceAll("\\s+", " ").split("(?<=[.!?])\\s+")) {
-            String t = sent.strip();
-            int words = t.isEmpty() ? 0 : t.split("\\s+").length;
-            if (words >= minWords && words <= maxWords && t.matches("[A-Z][A-Za-z ,;:'.!?-]*[.!?]") && !t.contains("--")) out.add(t);
-        }
-        return new ArrayList<>(out);
-    }
-
     public static List<String> readTexts(Path file) {
         try {
             return Files.readAllLines(file).stream().map(String::strip).filter(s -> !s.isEmpty()).toList();

@@ -25,9 +25,33 @@ class TrainOnlyTextsTest {
                 A decent and customary mental attitude in the presence of wealth or power.
                 """;
         assertEquals(List.of("A decent and customary mental attitude in the presence of wealth or power.",
-                "Peculiarly appropriate in an employee when addressing the boss."), Synthesizer.sentences(prose, 4, 14),
+                "Peculiarly appropriate in an employee when addressing the boss."), Prose.sentences(prose, 4, 14),
                 "joined across lines, split after full stops, once each; no digits, quotes or braces; 4–14 words");
-        assertEquals(List.of("Peculiarly appropriate in an employee when addressing the boss."), Synthesizer.sentences(prose, 4, 10));
+        assertEquals(List.of("Peculiarly appropriate in an employee when addressing the boss."), Prose.sentences(prose, 4, 10));
+    }
+
+    @Test
+    void proseFilesArePlainOrGzipAndADrawKeepsTextOrder(@TempDir Path dir) throws IOException {
+        StringBuilder prose = new StringBuilder();
+        for (int i = 0; i < 20; i++) prose.append("Sentence number ").append((char) ('a' + i)).append(" is here.\n");
+        Path plain = java.nio.file.Files.writeString(dir.resolve("p.txt"), prose);
+        Path gz = dir.resolve("p.txt.gz");
+        try (var out = new java.util.zip.GZIPOutputStream(java.nio.file.Files.newOutputStream(gz))) {
+            out.write(prose.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        List<String> all = Prose.sentences(plain, 4, 14, 0, 1);
+        assertEquals(20, all.size());
+        assertEquals(all, Prose.sentences(gz, 4, 14, 0, 1), "gzip reads as plain");
+        List<String> five = Prose.sentences(plain, 4, 14, 5, 1);
+        assertEquals(5, five.size());
+        assertTrue(all.containsAll(five));
+        assertEquals(five.stream().sorted(java.util.Comparator.comparingInt(all::indexOf)).toList(), five, "in text order");
+        assertEquals(five, Prose.sentences(gz, 4, 14, 5, 1), "the same seed draws the same sentences");
+        assertNotEquals(five, Prose.sentences(plain, 4, 14, 5, 2));
+        var e = assertThrows(IllegalArgumentException.class, () -> Prose.sentences(plain, 8, 14, 0, 1));
+        assertTrue(e.getMessage().contains("no sentence of 8–14 words"), e.getMessage());
+        var missing = assertThrows(java.io.UncheckedIOException.class, () -> Prose.sentences(dir.resolve("none.txt"), 4, 14, 0, 1));
+        assertTrue(missing.getMessage().contains("cannot read"), missing.getMessage());
     }
 
     @Test
