@@ -33,6 +33,9 @@ final class ServeCommand implements Runnable {
     int timeoutSeconds;
     @Option(names = "--max-audio-seconds", defaultValue = "30", description = "Longest clip accepted (default: ${DEFAULT-VALUE}).")
     double maxAudioSeconds;
+    @Option(names = "--heard-cache-mb", defaultValue = "64", description = {"Megabytes of what past chat requests' clips were heard as, kept by their audio, so a client",
+            "that sends its conversation again hears only the new clip (default: ${DEFAULT-VALUE}; 0 keeps nothing)."})
+    long heardCacheMb;
     @Option(names = "--warm-up", defaultValue = "20", description = {"Seconds at most to answer a bundled clip (examples/story-3.wav) before listening, until the JIT",
             "has compiled a turn's code, so the first user meets the working pace (default: ${DEFAULT-VALUE}; 0 skips)."})
     double warmUpSeconds;
@@ -46,7 +49,8 @@ final class ServeCommand implements Runnable {
         var precision = options.precision();
         Path dir = Options.resolve(model);
         String key = apiKey != null ? apiKey : System.getenv("AURIS_API_KEY");
-        var config = new ServeConfig(host, port, key, maxSessions, maxQueue, Duration.ofSeconds(timeoutSeconds), ServeConfig.OPENAI_BODY_LIMIT, maxAudioSeconds);
+        var config = new ServeConfig(host, port, key, maxSessions, maxQueue, Duration.ofSeconds(timeoutSeconds), ServeConfig.OPENAI_BODY_LIMIT, maxAudioSeconds,
+                heardCacheMb > Long.MAX_VALUE >> 20 ? Long.MAX_VALUE : heardCacheMb << 20);
         String id = modelId != null ? modelId : dir.toAbsolutePath().normalize().getFileName().toString();
         if (!(warmUpSeconds >= 0 && warmUpSeconds <= 3600)) throw new IllegalArgumentException("--warm-up must be in [0, 3600] seconds, got " + warmUpSeconds);
         try (SpeechLlm m = SpeechLlm.load(dir, precision)) {

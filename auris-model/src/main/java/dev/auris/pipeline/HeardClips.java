@@ -7,6 +7,8 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 
 import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.*;
 
 /**
@@ -15,8 +17,13 @@ import java.util.*;
  * be heard again at every turn. It also lets a clip be heard ahead ({@link #hearAhead}), while the
  * user is still silent, before anyone asks for an answer: the response then finds the clip heard and only
  * feeds the prompt. Holds no native memory (a heard clip's embeddings are kept as their bytes and made a
- * tensor again in the session that reads them), so it needs no closing; clips are keyed by identity, as a
- * session keys them, and only for the {@link Hearing} that heard them. Thread-safe.
+ * tensor again in the session that reads them), so it needs no closing; it serves only the {@link Hearing}
+ * that heard its clips. Thread-safe.
+ *
+ * <p>A conversation's memory ({@link #HeardClips(SpeechLlm)}) keys clips by identity, as a session does, and
+ * forgets what {@link #retain} drops. A server's memory ({@link #byContent}) keys them by what they hold, the
+ * samples' SHA-256 and the rate, so a stateless client that sends its whole conversation again with every
+ * request (OpenAI's chat completions) finds its past clips heard; the least recently used go beyond a byte budget.
  */
 public final class HeardClips {
     /** What is kept of one heard clip: token ids, or the embeddings' raw bytes, dtype and shape [T', D]. */
@@ -26,16 +33,56 @@ public final class HeardClips {
 
     private record Values(byte[] bytes, DType dtype, long[] shape) implements Kept {}
 
+    /** A clip as a conversation keys it: this very object. */
+    private record Same(Turn.Speech clip) {
+        @Override public boolean equals(Object o) { return o instanceof Same s && s.clip == clip; }
+        @Override public int hashCode() { return System.identityHashCode(clip); }
+    }
+
+    /** A clip as a server keys it: its samples' SHA-256 (float bits, little-endian) and its rate. */
+    private record Content(String sha256, int sampleRate) {
+        static Content of(Turn.Speech clip) {
+            float[] x = clip.clip().samples();
+            ByteBuffer b = ByteBuffer.allocate(x.length * Float.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(x);
+            try {
+                return new Content(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b.array())), clip.clip().sampleRate());
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+            }
+        }
+    }
+
     private final SpeechLlm model;
     private final Hearing hearing;
-    private final Map<Turn.Speech, Kept> kept = new IdentityHashMap<>();
+    private final boolean byContent;
+    private final long maxBytes;
+    private final LinkedHashMap<Object, Kept> kept = new LinkedHashMap<>(16, 0.75f, true); // least recently used first
+    private long bytes;
     private int hits, misses;
 
-    /** An empty memory of what clips are heard as by {@code model} ({@link SpeechLlm#newSession(HeardClips)}). */
+    /** An empty memory of what a conversation's clips are heard as by {@code model} ({@link SpeechLlm#newSession(HeardClips)}). */
     public HeardClips(SpeechLlm model) {
+        this(model, false, Long.MAX_VALUE);
+    }
+
+    private HeardClips(SpeechLlm model, boolean byContent, long maxBytes) {
+        if (maxBytes <= 0) throw new IllegalArgumentException("a memory of heard clips needs a positive byte budget, got " + maxBytes);
         this.model = model;
         this.hearing = model.hearing();
+        this.byContent = byContent;
+        this.maxBytes = maxBytes;
     }
+
+    /**
+     * An empty memory shared by a server's requests: clips with the same samples and rate are one clip, and the
+     * least recently used are forgotten once what is kept exceeds {@code maxBytes} (the last one heard is kept).
+     */
+    public static HeardClips byContent(SpeechLlm model, long maxBytes) {
+        return new HeardClips(model, true, maxBytes);
+    }
+
+    private Object key(Turn.Speech clip) { return byContent ? Content.of(clip) : new Same(clip); }
 
     /**
      * Hears a clip now, before any prompt holds it: a server hears the user's speech while it waits to be sure
@@ -53,13 +100,15 @@ public final class HeardClips {
     Hearing hearing() { return hearing; }
 
     /** What the clip was heard as, made again in the caller's scope; empty when it was not heard here yet. */
-    synchronized Optional<Hearing.Heard> recall(Turn.Speech clip) {
-        Kept k = kept.get(clip);
-        if (k == null) {
-            misses++;
-            return Optional.empty();
+    Optional<Hearing.Heard> recall(Turn.Speech clip) {
+        Object key = key(clip);
+        Kept k;
+        synchronized (this) {
+            k = kept.get(key);
+            if (k == null) misses++;
+            else hits++;
         }
-        hits++;
+        if (k == null) return Optional.empty();
         return Optional.of(switch (k) {
             case Ids i -> new Hearing.Tokens(i.ids().clone());
             case Values v -> new Hearing.Embeddings(Torch.fromBytes(ByteBuffer.wrap(v.bytes()), v.dtype(), v.shape()));
@@ -77,11 +126,31 @@ public final class HeardClips {
                 yield new Values(bytes, Torch.dtype(e.embeddings().scalar_type()), Torch.shape(e.embeddings()));
             }
         };
-        synchronized (this) { kept.put(clip, k); }
+        Object key = key(clip);
+        synchronized (this) {
+            Kept old = kept.put(key, k);
+            bytes += size(k) - (old == null ? 0 : size(old));
+            for (var it = kept.entrySet().iterator(); bytes > maxBytes && kept.size() > 1; ) {
+                var eldest = it.next();
+                if (eldest.getKey().equals(key)) continue;
+                bytes -= size(eldest.getValue());
+                it.remove();
+            }
+        }
+    }
+
+    private static long size(Kept k) {
+        return switch (k) {
+            case Ids i -> 4L * i.ids().length;
+            case Values v -> v.bytes().length;
+        };
     }
 
     /** Whether the clip was heard here. */
-    public synchronized boolean contains(Turn.Speech clip) { return kept.containsKey(clip); }
+    public boolean contains(Turn.Speech clip) {
+        Object key = key(clip);
+        synchronized (this) { return kept.containsKey(key); }
+    }
 
     /**
      * The clip's transcript, as {@code auris transcribe} prints it, when the clip was heard here as that transcript
@@ -89,20 +158,31 @@ public final class HeardClips {
      */
     public Optional<String> transcript(Turn.Speech clip) {
         if (!(hearing instanceof Hearing.Transcript) || !model.hasTranscriptionInstruction()) return Optional.empty();
+        Object key = key(clip);
         Kept k;
-        synchronized (this) { k = kept.get(clip); }
+        synchronized (this) { k = kept.get(key); }
         return k instanceof Ids i ? Optional.of(model.text().tokenizer().decode(i.ids()).strip()) : Optional.empty();
     }
 
     /** Forgets every clip but {@code live} (the ones still in the conversation). */
-    public synchronized void retain(Collection<Turn.Speech> live) {
-        Set<Turn.Speech> keep = Collections.newSetFromMap(new IdentityHashMap<>());
-        keep.addAll(live);
-        kept.keySet().removeIf(c -> !keep.contains(c));
+    public void retain(Collection<Turn.Speech> live) {
+        Set<Object> keep = new HashSet<>();
+        for (Turn.Speech c : live) keep.add(key(c));
+        synchronized (this) {
+            for (var it = kept.entrySet().iterator(); it.hasNext(); ) {
+                var e = it.next();
+                if (keep.contains(e.getKey())) continue;
+                bytes -= size(e.getValue());
+                it.remove();
+            }
+        }
     }
 
     /** Clips kept now. */
     public synchronized int size() { return kept.size(); }
+
+    /** Bytes kept now: 4 a token id, or the embeddings' own. */
+    public synchronized long bytes() { return bytes; }
 
     /** Recalls that found the clip heard, and that did not (a session then heard it itself). */
     public synchronized int[] hitsAndMisses() { return new int[]{hits, misses}; }

@@ -97,4 +97,37 @@ class HeardClipsTest {
             }
         }
     }
+
+    @Test
+    void aServersMemoryKnowsAClipByItsAudioAndKeepsTheLeastRecentlyUsedWithinItsBudget() {
+        try (SpeechLlm m = SpeechLlm.compose(tmp.resolve("content"), Fixtures.whisperTiny(), Fixtures.stories260K(tmp), Map.of("type", "final"),
+                Map.of("type", "frame-stack-mlp", "k", 5, "hidden", 96), new PromptSpec(null, null, null, true), false, 7, DType.F32)) {
+            AudioClip jfk = Fixtures.jfk(0.5, 1.2);
+            Turn.Speech a = Turn.speech(jfk), again = Turn.speech(new AudioClip(jfk.samples().clone(), jfk.sampleRate()));
+            HeardClips memory = HeardClips.byContent(m, 1L << 20);
+            float[] first = firstLogits(m, memory, List.of(), Turn.user(a));
+            assertTrue(memory.contains(again), "another request's copy of the same audio is the same clip");
+            assertArrayEquals(first, firstLogits(m, memory, List.of(), Turn.user(again)), "recalled = heard");
+            assertArrayEquals(new int[]{1, 1}, memory.hitsAndMisses());
+            long one = memory.bytes();
+            assertTrue(one > 0);
+
+            float[] other = jfk.samples().clone();
+            other[100] += 1e-3f;                                                        // one sample differs: another clip
+            Turn.Speech b = Turn.speech(new AudioClip(other, jfk.sampleRate()));
+            assertFalse(memory.contains(b));
+            assertFalse(memory.contains(Turn.speech(new AudioClip(jfk.samples(), 8000))), "the rate is part of the audio");
+
+            HeardClips small = HeardClips.byContent(m, one + one / 2);                  // room for one clip
+            memory.retain(List.of());
+            assertEquals(0, memory.bytes());
+            small.hearAhead(a);
+            small.hearAhead(b);
+            assertEquals(1, small.size(), "over the budget the least recently used clip goes");
+            assertTrue(small.contains(b));
+            assertFalse(small.contains(a));
+            assertEquals(one, small.bytes());
+            assertThrows(IllegalArgumentException.class, () -> HeardClips.byContent(m, 0));
+        }
+    }
 }

@@ -1,6 +1,7 @@
 package dev.auris.serve;
 
 import dev.auris.pipeline.Event;
+import dev.auris.pipeline.HeardClips;
 import dev.auris.pipeline.SpeechLlm;
 import dev.auris.pipeline.SpeechSession;
 import dev.auris.sample.Generator;
@@ -13,7 +14,9 @@ import java.util.function.Consumer;
 /**
  * {@code POST /v1/chat/completions}: one SpeechSession per request, opened and closed on an inference thread;
  * the request's earlier messages become the session's history and the last user message is answered, whole
- * or streamed as {@code chat.completion.chunk} events.
+ * or streamed as {@code chat.completion.chunk} events. The API is stateless, so a client sends its past clips
+ * again with every turn; what they were heard as is kept by their audio ({@link HeardClips#byContent}), and a
+ * turn hears only its new clip.
  */
 final class ChatCompletions {
     /** What one answer came to. */
@@ -27,6 +30,7 @@ final class ChatCompletions {
     private final InferencePool pool;
     private final BatchLoop batch;
     private final java.util.concurrent.atomic.AtomicLong disconnects = new java.util.concurrent.atomic.AtomicLong();
+    private final HeardClips heard;                     // what past requests' clips were heard as, by their audio; null: none kept
 
     ChatCompletions(SpeechLlm model, String modelId, ServeConfig config, InferencePool pool, BatchLoop batch) {
         this.model = model;
@@ -34,6 +38,7 @@ final class ChatCompletions {
         this.modelId = modelId;
         this.config = config;
         this.pool = pool;
+        this.heard = config.heardBytes() > 0 ? HeardClips.byContent(model, config.heardBytes()) : null;
     }
 
     void handle(Context ctx) {
@@ -111,13 +116,16 @@ final class ChatCompletions {
 
     long disconnects() { return disconnects.get(); }
 
+    /** What the requests' clips were heard as (null when the server keeps nothing). */
+    HeardClips heard() { return heard; }
+
     /**
      * Answers on the calling (inference) thread, which hears and prefills; the tokens come from the shared
      * {@link BatchLoop}, and the deltas are written here; a spoken answer's audio is resampled to 24 kHz here
      * into {@code onAudio}. The session lives exactly as long as this call.
      */
     private Answer answer(ChatTurns turns, InferencePool.Token token, SpokenReply spoken, Consumer<String> onText, Consumer<byte[]> onAudio, AudioOut audio) {
-        try (SpeechSession s = model.newSession()) {
+        try (SpeechSession s = heard == null ? model.newSession() : model.newSession(heard)) {
             turns.history().forEach(s::add);
             Consumer<Event> sink = e -> {
                 token.check();

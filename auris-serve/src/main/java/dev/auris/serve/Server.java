@@ -146,6 +146,9 @@ public final class Server implements AutoCloseable {
     /** Streamed answers cut short because their client left. */
     long disconnects() { return chat.disconnects(); }
 
+    /** What the chat completions' clips were heard as (null when the server keeps nothing). */
+    dev.auris.pipeline.HeardClips heard() { return chat.heard(); }
+
     InferencePool pool() { return pool; }
 
     /** Answers in the shared decode batch now. */

@@ -48,7 +48,8 @@ class LoadBench {
         int seconds = Integer.getInteger("bench.seconds", 30), rssRequests = Integer.getInteger("bench.rssRequests", 2000);
         int sessions = Integer.getInteger("bench.sessions", 16);
         List<String> inputs = List.of(System.getProperty("bench.inputs", "text,audio").split(","));
-        try (Server server = Server.start(TestModel.get(), TestModel.ID, ServeConfig.defaults().withPort(0).withLimits(sessions, 64, Duration.ofSeconds(120)))) {
+        try (Server server = Server.start(TestModel.get(), TestModel.ID, ServeConfig.defaults().withPort(0).withLimits(sessions, 64, Duration.ofSeconds(120))
+                .withHeardBytes(0))) {   // every client sends the same clip: keep nothing, so each request hears it
             HttpClient http = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor()).build();
             URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions");
             System.out.printf(Locale.ROOT, "%s, %d cores; --max-sessions %d (answers decoding in one batch), --max-queue 64%n", cpu(), Runtime.getRuntime().availableProcessors(), sessions);

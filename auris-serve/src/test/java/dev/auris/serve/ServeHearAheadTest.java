@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.auris.audio.Audio;
 import dev.auris.audio.Resampler;
+import dev.auris.core.Home;
 import dev.auris.pipeline.SpeechLlm;
 import org.junit.jupiter.api.Test;
 
@@ -112,5 +113,40 @@ class ServeHearAheadTest {
             assertEquals(1, hm[0] + hm[1], "the response heard one clip");
             assertEquals(1, c.heard().size(), "and only the committed clip is kept");
         }
+    }
+
+    /** A chat completion whose conversation is a spoken question, an answer and a second spoken question. */
+    static String replayed(String first, String answer, String second) {
+        return """
+                {"model": "tiny", "max_tokens": 8, "temperature": 0, "messages": [
+                  {"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "%s", "format": "wav"}}]},
+                  {"role": "assistant", "content": "%s"},
+                  {"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "%s", "format": "wav"}}]}]}
+                """.formatted(first, answer.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n"), second);
+    }
+
+    @Test
+    void aChatClientSendingItsConversationAgainHearsOnlyItsNewClip() {
+        String one = TestModel.base64(Home.resolve("examples/story-1.wav")), three = TestModel.base64(TestModel.story3());
+        String[] answers = new String[2];
+        for (long heardBytes : new long[]{ServeConfig.HEARD_BYTES, 0}) {
+            try (Server server = Server.start(TestModel.get(), TestModel.ID, ServeConfig.defaults().withPort(0).withHeardBytes(heardBytes))) {
+                Http http = new Http(server.port(), null);
+                Http.Response first = http.postJson("/v1/chat/completions", Http.chatWithAudio(one, 8));
+                assertEquals(200, first.status(), first.body());
+                String said = first.json().path("choices").path(0).path("message").path("content").asText();
+                Http.Response second = http.postJson("/v1/chat/completions", replayed(one, said, three));
+                assertEquals(200, second.status(), second.body());
+                answers[heardBytes == 0 ? 1 : 0] = second.json().path("choices").path(0).path("message").path("content").asText();
+                if (heardBytes == 0) {
+                    assertNull(server.heard());
+                } else {
+                    // request 1 heard story-1; request 2 recalled it (sent again as new bytes) and heard story-3
+                    assertArrayEquals(new int[]{1, 2}, server.heard().hitsAndMisses());
+                    assertEquals(2, server.heard().size());
+                }
+            }
+        }
+        assertEquals(answers[1], answers[0], "recalled clips answer as clips heard afresh");
     }
 }
