@@ -43,13 +43,21 @@ public final class HeardClips {
     private record Content(String sha256, int sampleRate) {
         static Content of(Turn.Speech clip) {
             float[] x = clip.clip().samples();
-            ByteBuffer b = ByteBuffer.allocate(x.length * Float.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-            b.asFloatBuffer().put(x);
+            MessageDigest sha;
             try {
-                return new Content(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b.array())), clip.clip().sampleRate());
+                sha = MessageDigest.getInstance("SHA-256");
             } catch (NoSuchAlgorithmException e) {
                 throw new IllegalStateException("SHA-256 is missing from this JVM", e);
             }
+            ByteBuffer b = ByteBuffer.allocate(16384 * Float.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (int at = 0; at < x.length; at += 16384) {                         // in blocks: no copy of the whole clip
+                int n = Math.min(16384, x.length - at);
+                b.clear();
+                b.asFloatBuffer().put(x, at, n);
+                b.limit(n * Float.BYTES);
+                sha.update(b);
+            }
+            return new Content(HexFormat.of().formatHex(sha.digest()), clip.clip().sampleRate());
         }
     }
 
@@ -90,9 +98,12 @@ public final class HeardClips {
      * already; no native memory outlives the call. Runs where inference runs (libtorch's scopes are per thread).
      */
     public void hearAhead(Turn.Speech clip) {
-        if (contains(clip)) return;
+        Object key = key(clip);
+        synchronized (this) {
+            if (kept.containsKey(key)) return;
+        }
         try (var scope = new PointerScope(); var guard = new NoGradGuard()) {
-            remember(clip, model.hear(clip.clip(), hearing));
+            remember(key, model.hear(clip.clip(), hearing));
         }
     }
 
@@ -100,8 +111,22 @@ public final class HeardClips {
     Hearing hearing() { return hearing; }
 
     /** What the clip was heard as, made again in the caller's scope; empty when it was not heard here yet. */
-    Optional<Hearing.Heard> recall(Turn.Speech clip) {
+    Optional<Hearing.Heard> recall(Turn.Speech clip) { return recall(key(clip)); }
+
+    /**
+     * What the clip was heard as: recalled when it was heard here, else heard by {@code hear} now and remembered
+     * (its key made once: for a server's memory, one pass of SHA-256 over the samples).
+     */
+    Hearing.Heard recallOrHear(Turn.Speech clip, java.util.function.Supplier<Hearing.Heard> hear) {
         Object key = key(clip);
+        Optional<Hearing.Heard> recalled = recall(key);
+        if (recalled.isPresent()) return recalled.get();
+        Hearing.Heard fresh = hear.get();
+        remember(key, fresh);
+        return fresh;
+    }
+
+    private Optional<Hearing.Heard> recall(Object key) {
         Kept k;
         synchronized (this) {
             k = kept.get(key);
@@ -116,7 +141,7 @@ public final class HeardClips {
     }
 
     /** Keeps a copy of what the clip was heard as (the caller still owns {@code heard}'s tensor). */
-    void remember(Turn.Speech clip, Hearing.Heard heard) {
+    private void remember(Object key, Hearing.Heard heard) {
         Kept k = switch (heard) {
             case Hearing.Tokens t -> new Ids(t.ids().clone());
             case Hearing.Embeddings e -> {
@@ -126,7 +151,6 @@ public final class HeardClips {
                 yield new Values(bytes, Torch.dtype(e.embeddings().scalar_type()), Torch.shape(e.embeddings()));
             }
         };
-        Object key = key(clip);
         synchronized (this) {
             Kept old = kept.put(key, k);
             bytes += size(k) - (old == null ? 0 : size(old));

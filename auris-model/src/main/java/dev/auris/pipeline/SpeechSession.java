@@ -86,11 +86,7 @@ public final class SpeechSession implements AutoCloseable {
     /** A clip as the session hears it: recalled when the conversation heard it before (or ahead), else heard now and remembered. */
     private Hearing.Heard hear(Turn.Speech clip) {
         if (memory == null) return model.hear(clip.clip(), hearing);
-        Optional<Hearing.Heard> recalled = memory.recall(clip);
-        if (recalled.isPresent()) return recalled.get();
-        Hearing.Heard fresh = model.hear(clip.clip(), hearing);
-        memory.remember(clip, fresh);
-        return fresh;
+        return memory.recallOrHear(clip, () -> model.hear(clip.clip(), hearing));
     }
 
     private static Hearing.Heard owned(Hearing.Heard h) {
