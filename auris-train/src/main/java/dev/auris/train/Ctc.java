@@ -5,6 +5,7 @@ import dev.auris.core.Torch;
 import dev.auris.encoder.WhisperEncoder;
 import dev.auris.features.LogMel;
 import dev.auris.features.MelWarp;
+import dev.auris.features.SpecAugment;
 import dev.auris.core.DType;
 import dev.auris.nn.Linear;
 import dev.auris.prompt.Turn;
@@ -94,7 +95,7 @@ final class Ctc implements Objective {
             Tensor m = ms.get(i);
             long f = m.size(1);
             Tensor x = m;
-            if (augment.specAugment() > 0) x = maskSpan(maskSpan(x, 1, r, augment.specAugment()), 0, r, augment.specAugment()); // time, then frequency
+            x = SpecAugment.apply(x, augment.specAugment(), r);                    // time, then frequency
             if (f < maxF) x = torch.cat(new TensorVector(x, torch.full(new long[]{m.size(0), maxF - f}, Torch.scalar(Torch.toFloats(m.min())[0]), Torch.options(DType.F32))), 1);
             padded[i] = x;
             inLens[i] = (f + 1) / 2;
@@ -112,20 +113,6 @@ final class Ctc implements Objective {
         Tensor loss = torch.ctc_loss(logp, tg, inLens, tgtLens, vocab.vocabSize(), 1 /* mean */, true);
         for (Example e : batch) seen.audio += e.audioSeconds();
         return new Loss(loss, Float.NaN);
-    }
-
-    /**
-     * SpecAugment-style masking (SpecAugment, Park et al. 2019) of mel [M, F]: one span of up to
-     * {@code fraction} of dimension {@code dim} (1: time frames, 0: mel bins) set to the clip's floor.
-     */
-    private static Tensor maskSpan(Tensor m, int dim, SplittableRandom r, double fraction) {
-        long n = m.size(dim);
-        int width = (int) (r.nextDouble() * fraction * n);
-        if (width < 1) return m;
-        int start = r.nextInt((int) Math.max(1, n - width));
-        Tensor x = m.clone();
-        x.narrow(dim, start, width).fill_(Torch.scalar(Torch.toFloats(m.min())[0]));
-        return x;
     }
 
     /** Token error rate of the encoder's greedy CTC transcripts of {@code held} (edit distance over reference tokens). */

@@ -54,6 +54,12 @@ public record Recipe(String name, String description, SynthSpec synth, EncoderSp
                               int maxSeconds, int steps, int batchSize, double lr, int warmupSteps, double weightDecay, long seed, double specAugment,
                               String precision, String init, Integer hopLength, Double warp,
                               dev.auris.train.augment.WaveAugment augment) {
+        public EncoderSpec {
+            if (!(specAugment >= 0 && specAugment < 1)) {
+                throw new IllegalArgumentException("recipe encoder.spec_augment " + specAugment + " must be in [0, 1): the largest masked fraction of the time and mel axes, e.g. 0.05");
+            }
+        }
+
         /** Mel-axis and time-axis warping (vocal tract length and tempo perturbation): factors in [1 − w, 1 + w]; default 0 (off). */
         public double warpFactor() {
             double w = warp == null ? 0 : warp;

@@ -25,7 +25,7 @@ record Sft(StageData data, Map<String, Tensor> parameters) implements Objective 
     public Loss loss(Draw draw, List<Example> slice, Throughput seen) {
         SpeechLlm model = data.model();
         Sequences seqs = data.seqs();
-        Sequences.Batch b = seqs.batch(slice, false);
+        Sequences.Batch b = seqs.batch(slice, false, draw.random());                          // augmented if the stage says so
         Tensor h = model.llm().forward(b.inputs(), 0, null, null, null);                   // [B, T, D]
         long globalTokens = 0;
         for (Example e : draw.examples()) globalTokens += seqs.answerTokens(e.answer());

@@ -1,6 +1,7 @@
 package dev.auris.train;
 
 import dev.auris.llm.LoraSpec;
+import dev.auris.train.data.MelAugment;
 
 import java.util.List;
 import java.util.Set;
@@ -19,11 +20,13 @@ import java.util.Set;
  * @param distillTasks tasks (e.g. "text") whose examples train towards the frozen base LLM's whole next-token
  *                    distribution on the answer positions (knowledge distillation, Hinton et al. 2015) instead of
  *                    the answer tokens alone: the text skills are kept as a distribution, not just as one sample
+ * @param hearAugment  the training batches' clips heard warped and masked before the frozen encoder (null: as they are; sft only):
+ *                    an adapter learns from speech features as imperfect as a new voice's, not from its encoder's own training clips
  */
 public record StageConfig(String name, String objective, List<String> train, LoraSpec lora, List<DataSource> data, List<DataSource> validation,
                           int steps, int batchSize, int accumulate, double lr, int warmupSteps, double minLrRatio, double weightDecay,
                           double maxGradNorm, int evalEvery, int saveEvery, int keepLast, long seed, double dpoBeta, int logEvery,
-                          List<String> distillTasks) {
+                          List<String> distillTasks, MelAugment hearAugment) {
     public static final Set<String> COMPONENTS = Set.of("selector", "connector", "lora", "llm", "encoder", "speech_decoder");
 
     /** A manifest and its mixing weight. */
@@ -33,12 +36,21 @@ public record StageConfig(String name, String objective, List<String> train, Lor
         }
     }
 
+    /** A stage without augmentation of what it hears. */
+    public StageConfig(String name, String objective, List<String> train, LoraSpec lora, List<DataSource> data, List<DataSource> validation,
+                       int steps, int batchSize, int accumulate, double lr, int warmupSteps, double minLrRatio, double weightDecay,
+                       double maxGradNorm, int evalEvery, int saveEvery, int keepLast, long seed, double dpoBeta, int logEvery,
+                       List<String> distillTasks) {
+        this(name, objective, train, lora, data, validation, steps, batchSize, accumulate, lr, warmupSteps, minLrRatio, weightDecay,
+                maxGradNorm, evalEvery, saveEvery, keepLast, seed, dpoBeta, logEvery, distillTasks, null);
+    }
+
     /** A stage without distillation. */
     public StageConfig(String name, String objective, List<String> train, LoraSpec lora, List<DataSource> data, List<DataSource> validation,
                        int steps, int batchSize, int accumulate, double lr, int warmupSteps, double minLrRatio, double weightDecay,
                        double maxGradNorm, int evalEvery, int saveEvery, int keepLast, long seed, double dpoBeta, int logEvery) {
         this(name, objective, train, lora, data, validation, steps, batchSize, accumulate, lr, warmupSteps, minLrRatio, weightDecay,
-                maxGradNorm, evalEvery, saveEvery, keepLast, seed, dpoBeta, logEvery, List.of());
+                maxGradNorm, evalEvery, saveEvery, keepLast, seed, dpoBeta, logEvery, List.of(), null);
     }
 
     @com.fasterxml.jackson.annotation.JsonCreator
@@ -70,6 +82,7 @@ public record StageConfig(String name, String objective, List<String> train, Lor
         if (logEvery <= 0) logEvery = Math.max(1, steps / 20);
         distillTasks = distillTasks == null ? List.of() : List.copyOf(distillTasks);
         if (!distillTasks.isEmpty() && !objective.equals("sft")) throw new IllegalArgumentException("stage " + name + ": distill_tasks needs objective sft");
+        if (hearAugment != null && !objective.equals("sft")) throw new IllegalArgumentException("stage " + name + ": hear_augment needs objective sft");
     }
 
     /** Learning rate at {@code step} (0-based): linear warm-up, then cosine to minLrRatio·lr. */

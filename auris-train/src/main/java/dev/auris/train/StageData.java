@@ -18,7 +18,8 @@ import java.util.List;
  */
 record StageData(StageConfig cfg, SpeechLlm model, Sequences seqs, BatchSampler sampler, List<Example> validation) implements AutoCloseable {
     Objective.Draw draw(int step, int micro) {
-        return new Objective.Draw(sampler.batch(step, micro), cfg.seed() * 7_919L + step * 31L + micro, null);
+        long seed = cfg.seed() * 7_919L + step * 31L + micro;
+        return new Objective.Draw(sampler.batch(step, micro), seed, new java.util.SplittableRandom(seed ^ 0x5DEECE66DL)); // the random hears augmented clips (Sft)
     }
 
     /** log π(answer | prompt) summed over answer tokens, [B]; the rejected answers' with {@code rejected}. */

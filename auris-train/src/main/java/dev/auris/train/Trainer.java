@@ -84,7 +84,7 @@ public final class Trainer {
         all(model).values().forEach(t -> t.requires_grad_(false));
         boolean encoderFrozen = !cfg.train().contains("encoder");
         BatchSampler sampler = new BatchSampler(sources, weights, cfg.batchSize(), cfg.seed());
-        try (StageData data = new StageData(cfg, model, new Sequences(model, encoderFrozen), sampler, validation)) {
+        try (StageData data = new StageData(cfg, model, new Sequences(model, encoderFrozen, cfg.hearAugment()), sampler, validation)) {
             Objective objective = cfg.objective().equals("dpo") ? new Dpo(data, params, sources) : new Sft(data, params);
             return new TrainingLoop(cfg, out, progress, TrainingLoop.Options.STAGE).dataParallel(dp).asRanks(ranks).run(objective, resume);
         }

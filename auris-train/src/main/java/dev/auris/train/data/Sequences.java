@@ -16,7 +16,8 @@ import java.util.*;
  * Examples → LLM training input: prompt items (text tokens and speech slots, rendered with the model's
  * prompt template) followed by the answer's tokens and the end-of-answer token. Labels are -100 (ignored)
  * everywhere but on the answer, so the loss is on assistant tokens only. While the encoder is frozen its
- * outputs are computed once per clip and cached.
+ * outputs are computed once per clip and cached. With a {@link MelAugment} a training batch's clips are heard
+ * warped and masked instead (their log-mel cached, the encoder run per draw); validation batches stay clean.
  *
  * <p>Shapes: B batch, T positions (padded to the longest), D LLM width, V vocabulary.
  */
@@ -28,12 +29,20 @@ public final class Sequences implements AutoCloseable {
 
     private final SpeechLlm model;
     private final boolean cacheEncoder;
+    private final MelAugment augment;
+    private final Map<AudioClip, Tensor> mels = new IdentityHashMap<>();
     private final Map<AudioClip, WhisperEncoder.Output> cache = new IdentityHashMap<>();
     private final Map<String, int[]> tokenCache = new HashMap<>();
 
     public Sequences(SpeechLlm model, boolean encoderFrozen) {
+        this(model, encoderFrozen, null);
+    }
+
+    /** With {@code augment} (null: none), batches built with a random stream hear their clips augmented. */
+    public Sequences(SpeechLlm model, boolean encoderFrozen, MelAugment augment) {
         this.model = model;
         this.cacheEncoder = encoderFrozen;
+        this.augment = augment;
     }
 
     /** An answer's tokens, as the model would generate them after its prompt. */
@@ -50,6 +59,11 @@ public final class Sequences implements AutoCloseable {
     public record Seq(Tensor inputs, Tensor labels, int answerTokens) {}
 
     public Seq sequence(List<Turn> prompt, String answer) {
+        return sequence(prompt, answer, null);
+    }
+
+    /** One sequence, its clips heard augmented when this builder has a {@link MelAugment} and {@code random} is given. */
+    public Seq sequence(List<Turn> prompt, String answer, SplittableRandom random) {
         List<Tensor> pieces = new ArrayList<>();
         List<Long> labels = new ArrayList<>();
         for (PromptBuilder.Item it : model.prompt().build(prompt, true)) {
@@ -59,7 +73,7 @@ public final class Sequences implements AutoCloseable {
                     for (int ignored : t.ids()) labels.add(IGNORE);
                 }
                 case PromptBuilder.Slot s -> {
-                    Tensor e = model.connect(encoded(s.speech().clip())).select(0, 0);   // [T', D]
+                    Tensor e = model.connect(augment == null || random == null ? encoded(s.speech().clip()) : augmented(s.speech().clip(), random)).select(0, 0);   // [T', D]
                     pieces.add(e);
                     for (int i = 0; i < e.size(0); i++) labels.add(IGNORE);
                 }
@@ -87,13 +101,31 @@ public final class Sequences implements AutoCloseable {
         return o;
     }
 
+    /** The encoder's output for a warped, masked draw of the clip (no gradient while the encoder is frozen). */
+    private WhisperEncoder.Output augmented(AudioClip clip, SplittableRandom random) {
+        Tensor mel = mels.computeIfAbsent(clip, c -> Torch.own(model.mel(c)));                 // [M, F]
+        Tensor m = augment.apply(mel, random, model.encoder().config().maxFrames(), model.spec().encoder().pad30s()); // [M, F']
+        if (!cacheEncoder) return model.encoder().encode(m, model.selector().needsAllLayers());
+        try (var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+            return model.encoder().encode(m, model.selector().needsAllLayers());
+        }
+    }
+
     /** Right-padded batch of answer sequences (the chosen answer for preference examples unless {@code rejected}). */
     public Batch batch(List<Example> examples, boolean rejected) {
+        return batch(examples, rejected, null);
+    }
+
+    /**
+     * Right-padded batch of answer sequences; with {@code random} (a training draw's stream) and this builder's
+     * {@link MelAugment}, its clips are heard augmented.
+     */
+    public Batch batch(List<Example> examples, boolean rejected, SplittableRandom random) {
         List<Seq> seqs = new ArrayList<>();
         double audio = 0;
         long answerTokens = 0;
         for (Example e : examples) {
-            Seq s = sequence(e.prompt(), rejected ? e.rejected() : e.answer());
+            Seq s = sequence(e.prompt(), rejected ? e.rejected() : e.answer(), random);
             seqs.add(s);
             audio += e.audioSeconds();
             answerTokens += s.answerTokens();
@@ -152,5 +184,7 @@ public final class Sequences implements AutoCloseable {
             if (o.layers() != null) o.layers().forEach(Tensor::close);
         }
         cache.clear();
+        mels.values().forEach(Tensor::close);
+        mels.clear();
     }
 }
