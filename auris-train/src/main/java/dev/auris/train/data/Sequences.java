@@ -105,8 +105,7 @@ public final class Sequences implements AutoCloseable {
     private WhisperEncoder.Output augmented(AudioClip clip, SplittableRandom random) {
         Tensor mel = mels.computeIfAbsent(clip, c -> Torch.own(model.mel(c)));                 // [M, F]
         Tensor m = augment.apply(mel, random, model.encoder().config().maxFrames(), model.spec().encoder().pad30s()); // [M, F']
-        if (!cacheEncoder) return model.encoder().encode(m, model.selector().needsAllLayers());
-        try (var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+        try (var guard = cacheEncoder ? new org.bytedeco.pytorch.NoGradGuard() : null) {
             return model.encoder().encode(m, model.selector().needsAllLayers());
         }
     }
