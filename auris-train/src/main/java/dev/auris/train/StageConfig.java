@@ -36,15 +36,6 @@ public record StageConfig(String name, String objective, List<String> train, Lor
         }
     }
 
-    /** A stage without augmentation of what it hears. */
-    public StageConfig(String name, String objective, List<String> train, LoraSpec lora, List<DataSource> data, List<DataSource> validation,
-                       int steps, int batchSize, int accumulate, double lr, int warmupSteps, double minLrRatio, double weightDecay,
-                       double maxGradNorm, int evalEvery, int saveEvery, int keepLast, long seed, double dpoBeta, int logEvery,
-                       List<String> distillTasks) {
-        this(name, objective, train, lora, data, validation, steps, batchSize, accumulate, lr, warmupSteps, minLrRatio, weightDecay,
-                maxGradNorm, evalEvery, saveEvery, keepLast, seed, dpoBeta, logEvery, distillTasks, null);
-    }
-
     /** A stage without distillation. */
     public StageConfig(String name, String objective, List<String> train, LoraSpec lora, List<DataSource> data, List<DataSource> validation,
                        int steps, int batchSize, int accumulate, double lr, int warmupSteps, double minLrRatio, double weightDecay,
