@@ -45,8 +45,17 @@ final class Ctc implements Objective {
     private final Map<Example, long[]> targets = new IdentityHashMap<>();
     private final List<Example> sorted;
     private final int bucket;
+    private final Map<String, List<Example>> heldOut;
+    private final Progress progress;
+    private double heldOutTokenErrorRate = Double.NaN;
+    private int lastStep = -1;
 
-    Ctc(WhisperEncoder enc, Linear head, Map<String, Tensor> parameters, Tokenizer vocab, List<Example> examples, int batchSize, long seed, Augment augment) {
+    /**
+     * {@code heldOut}: validation sets by name (empty: none), each measured by {@link #validate()} and reported to
+     * {@code progress} as the training goes, so a run shows its held-out curve.
+     */
+    Ctc(WhisperEncoder enc, Linear head, Map<String, Tensor> parameters, Tokenizer vocab, List<Example> examples, int batchSize, long seed, Augment augment,
+        Map<String, List<Example>> heldOut, Progress progress) {
         this.enc = enc;
         this.head = head;
         this.parameters = parameters;
@@ -59,6 +68,8 @@ final class Ctc implements Objective {
         sorted = new ArrayList<>(examples);
         sorted.sort(Comparator.comparingDouble(Example::audioSeconds));
         bucket = Math.max(batchSize * 8, 32);
+        this.heldOut = new LinkedHashMap<>(heldOut);
+        this.progress = progress;
     }
 
     @Override
@@ -67,6 +78,7 @@ final class Ctc implements Objective {
     /** A window of {@code bucket} clips by length at a random start, the batch from it (one micro-batch a step). */
     @Override
     public Draw draw(int step, int micro) {
+        lastStep = step;
         SplittableRandom r = new SplittableRandom(seed * 1_000_003L + step);
         int start = r.nextInt(Math.max(1, sorted.size() - bucket + 1));
         List<Example> batch = new ArrayList<>();
@@ -115,22 +127,46 @@ final class Ctc implements Objective {
         return new Loss(loss, Float.NaN);
     }
 
-    /** Token error rate of the encoder's greedy CTC transcripts of {@code held} (edit distance over reference tokens). */
-    double tokenErrorRate(List<Example> held) {
-        long errors = 0, total = 0;
+    /**
+     * The held-out sets' mean CTC loss (each clip's divided by its target length, as training's), clean clips;
+     * reports each set's greedy token error rate too. NaN without held-out sets.
+     */
+    @Override
+    public double validate() {
+        if (heldOut.isEmpty()) return Double.NaN;
+        double loss = 0;
+        long clips = 0, errors = 0, total = 0;
+        StringJoiner report = new StringJoiner(" · ", "encoder step " + (lastStep + 1) + ": held-out token error rate ", "");
         try (var guard = new NoGradGuard()) {
-            for (Example e : held) {
-                try (PointerScope scope = new PointerScope()) {
-                    Tensor h = enc.encode(mel.compute(clip(e)), false).lastHidden().select(0, 0);  // [T, D]
-                    int[] hyp = dev.auris.hearing.CtcHearing.greedy(head.apply(h), vocab.vocabSize()); // the hearing stage's greedy CTC
-                    int[] ref = vocab.encode(e.answer());
-                    errors += Wer.editDistance(ref, hyp);
-                    total += ref.length;
+            for (var set : heldOut.entrySet()) {
+                long setErrors = 0, setTotal = 0;
+                for (Example e : set.getValue()) {
+                    try (PointerScope scope = new PointerScope()) {
+                        Tensor logits = head.apply(enc.encode(mel.compute(clip(e)), false).lastHidden().select(0, 0));  // [T, V+1]
+                        int[] ref = vocab.encode(e.answer());
+                        int[] hyp = dev.auris.hearing.CtcHearing.greedy(logits, vocab.vocabSize()); // the hearing stage's greedy CTC
+                        setErrors += Wer.editDistance(ref, hyp);
+                        setTotal += ref.length;
+                        if (ref.length == 0) continue;
+                        Tensor logp = torch.log_softmax(logits, -1).unsqueeze(1);                     // [T, 1, V+1]
+                        Tensor tg = Torch.fromLongs(ids(vocab, e.answer()), ref.length);
+                        Tensor l = torch.ctc_loss(logp, tg, new long[]{logits.size(0)}, new long[]{ref.length}, vocab.vocabSize(), 1, true);
+                        loss += Torch.toFloats(l)[0];
+                        clips++;
+                    }
                 }
+                report.add(String.format(Locale.ROOT, "%s %.3f", set.getKey(), (double) setErrors / Math.max(1, setTotal)));
+                errors += setErrors;
+                total += setTotal;
             }
         }
-        return (double) errors / Math.max(1, total);
+        heldOutTokenErrorRate = (double) errors / Math.max(1, total);
+        progress.message(report.toString());
+        return clips == 0 ? Double.NaN : loss / clips;
     }
+
+    /** Greedy token error rate over all held-out sets at the last {@link #validate()} (edit distance over reference tokens); NaN before one. */
+    double heldOutTokenErrorRate() { return heldOutTokenErrorRate; }
 
     static long[] ids(Tokenizer vocab, String text) {
         int[] t = vocab.encode(text);

@@ -89,8 +89,12 @@ public final class EncoderPretrainer {
         int v = vocab.vocabSize();
         List<Example> examples = new ArrayList<>();
         for (Path p : train) examples.addAll(Manifest.read(p, false).examples());
-        List<Example> held = new ArrayList<>();
-        for (Path p : heldOut) held.addAll(Manifest.read(p, false).examples());
+        Map<String, List<Example>> held = new LinkedHashMap<>();                // by name: its directory and file, e.g. heldout/asr.jsonl
+        for (Path p : heldOut) {
+            Path parent = p.toAbsolutePath().getParent();
+            String name = parent == null || parent.getFileName() == null ? p.getFileName().toString() : parent.getFileName() + "/" + p.getFileName();
+            held.computeIfAbsent(name, k -> new ArrayList<>()).addAll(Manifest.read(p, false).examples());
+        }
         if (examples.isEmpty()) throw new IllegalArgumentException("no ASR examples for encoder pretraining");
         try (WhisperEncoder enc = WhisperEncoder.load(wc, withPositions, DType.F32); PointerScope outer = new PointerScope()) {
             Tensor headW = Torch.own(init.tensor("ctc_head.weight", DType.F32, v + 1, c.dModel()));
@@ -101,14 +105,15 @@ public final class EncoderPretrainer {
             params.put("ctc_head.weight", headW);
             params.put("ctc_head.bias", headB);
             // the loop's settings: warm-up then cosine to 5 %, clipping at 1, one micro-batch a step, a checkpoint every SAVE_EVERY steps
-            // (the last kept), the loss logged every 50 steps (its objective, components and data are not read: the loop trains the Ctc
+            // (the last kept), the loss logged every 50 steps, the held-out sets measured every fifth of the run and at its end (its objective, components and data are not read: the loop trains the Ctc
             // objective's own parameters on its own draws)
             StageConfig schedule = new StageConfig("encoder-ctc", "sft", List.of("encoder"), null, List.of(new StageConfig.DataSource("-", 1)), null,
                     c.steps(), c.batchSize(), 1, c.lr(), c.warmupSteps(), 0.05, c.weightDecay(), 1.0, 0, SAVE_EVERY, 1, c.seed(), 0, 50);
-            try (Ctc ctc = new Ctc(enc, head, params, vocab, examples, c.batchSize(), c.seed(), new Ctc.Augment(c.augment(), c.warp(), c.specAugment(), c.bf16()))) {
+            try (Ctc ctc = new Ctc(enc, head, params, vocab, examples, c.batchSize(), c.seed(), new Ctc.Augment(c.augment(), c.warp(), c.specAugment(), c.bf16()),
+                    held, progress)) {
                 long t0 = System.nanoTime();
                 TrainingResult r = new TrainingLoop(schedule, out, progress, new TrainingLoop.Options(true, false)).run(ctc, resume);
-                double ter = held.isEmpty() ? Double.NaN : ctc.tokenErrorRate(held);
+                double ter = ctc.heldOutTokenErrorRate();                              // at the last step's validation
                 save(enc, wc, head, out);
                 try {
                     Checkpoints.deleteTree(out.resolve("checkpoints"));             // the encoder is saved: its resume points are spent

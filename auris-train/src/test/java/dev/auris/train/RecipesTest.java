@@ -77,13 +77,28 @@ class RecipesTest {
     }
 
     @Test
-    void encoderCtcPretraining() {
+    void encoderCtcPretraining() throws java.io.IOException {
         Path run = tmp.resolve("ctc");
         Path recipe = TrainFixtures.tinyRecipe("encoder-ctc", tmp, 30, r -> {
             ((com.fasterxml.jackson.databind.node.ObjectNode) r.get("encoder")).put("d_model", 64).put("layers", 2).put("heads", 2).put("ffn_dim", 128).put("lr", 0.003);
         });
-        var results = RecipeRunner.run(recipe, run, false, Progress.silent());
+        var log = new java.io.ByteArrayOutputStream();
+        var results = RecipeRunner.run(recipe, run, false, new Progress(new java.io.PrintStream(log, true, java.nio.charset.StandardCharsets.UTF_8), false));
         assertFalls(run.resolve("encoder"), 0.9);
+        // the held-out curve: validated every fifth of the 30 steps, a CTC loss in the metrics and each set's token error rate in the log
+        var validated = new java.util.ArrayList<Integer>();
+        for (String line : Files.readAllLines(run.resolve("encoder/metrics.jsonl"))) {
+            var row = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line);
+            if (row.has("val_loss")) {
+                assertTrue(Double.isFinite(row.get("val_loss").asDouble()) && row.get("val_loss").asDouble() > 0, line);
+                validated.add(row.get("step").asInt());
+            }
+        }
+        assertEquals(List.of(6, 12, 18, 24, 30), validated);
+        String text = log.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(text.contains("encoder step 30: held-out token error rate heldout/asr.jsonl "), text);
+        double ter = results.getFirst().result().validationLoss();
+        assertTrue(ter >= 0 && ter <= 1.5, "held-out token error rate " + ter);
         // a resumed run reports the encoder's own figures, its held-out token error rate among them
         assertEquals(results, RecipeRunner.run(recipe, run, true, Progress.silent()));
         assertTrue(Files.isRegularFile(run.resolve("encoder/config.json")));
