@@ -243,7 +243,8 @@ final class Publisher {
         JsonNode aur = json.readTree(target.resolve("auris.json").toFile());
         md.append("## Parts\n\n- LLM: stories260K (llama2.c, MIT; real pretrained TinyStories model), unchanged, referenced at `")
                 .append(aur.path("llm").path("path").asText())
-                .append(droppedFrom == null ? "`; LoRA adapters in `lora.safetensors`.\n"
+                .append(droppedFrom == null ? (Files.isRegularFile(target.resolve("lora.safetensors")) ? "`; LoRA adapters in `lora.safetensors`.\n"
+                                : "`, without adapters (no stage of the recipe trains LoRA).\n")
                         : "`, without adapters: the LoRA adapters stage " + droppedFrom + " trains are not shipped (the recipe's publish.adapters is false); "
                         + "the card's last section measures them.\n");
         var enc = dev.auris.encoder.WhisperConfig.read(target.resolve("encoder/config.json"));
