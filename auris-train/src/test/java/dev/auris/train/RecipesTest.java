@@ -77,6 +77,26 @@ class RecipesTest {
     }
 
     @Test
+    void everyShippedRecipeParsesAndIsNamedAfterItsFile() throws java.io.IOException {
+        List<Path> files;
+        try (var list = Files.list(dev.auris.core.Home.resolve("recipes"))) {
+            files = list.filter(f -> f.toString().endsWith(".json")).sorted().toList();
+        }
+        assertTrue(files.size() >= 8, files.toString());
+        for (Path f : files) {
+            Recipe r = Recipe.read(f);
+            assertEquals(f.getFileName().toString().replace(".json", ""), r.name(), f.toString());
+            if (r.encoder() != null) {
+                assertTrue(r.encoder().hop() > 0 && r.encoder().warpFactor() >= 0, f.toString());
+            }
+            if (r.synth() != null && r.synth().heldOutEngines() != null) {
+                // a held-out engine is one the recipe synthesizes, or nothing would measure it
+                assertTrue(r.synth().engines().containsAll(r.synth().heldOutEngines()), f.toString());
+            }
+        }
+    }
+
+    @Test
     void encoderCtcPretraining() throws java.io.IOException {
         Path run = tmp.resolve("ctc");
         Path recipe = TrainFixtures.tinyRecipe("encoder-ctc", tmp, 30, r -> {
