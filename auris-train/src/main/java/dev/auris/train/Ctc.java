@@ -149,7 +149,7 @@ final class Ctc implements Objective {
                         setTotal += ref.length;
                         if (ref.length == 0) continue;
                         Tensor logp = torch.log_softmax(logits, -1).unsqueeze(1);                     // [T, 1, V+1]
-                        Tensor tg = Torch.fromLongs(ids(vocab, e.answer()), ref.length);
+                        Tensor tg = Torch.fromLongs(Arrays.stream(ref).asLongStream().toArray(), ref.length);
                         Tensor l = torch.ctc_loss(logp, tg, new long[]{logits.size(0)}, new long[]{ref.length}, vocab.vocabSize(), 1, true);
                         loss += Torch.toFloats(l)[0];
                         clips++;

@@ -105,8 +105,8 @@ public final class EncoderPretrainer {
             params.put("ctc_head.weight", headW);
             params.put("ctc_head.bias", headB);
             // the loop's settings: warm-up then cosine to 5 %, clipping at 1, one micro-batch a step, a checkpoint every SAVE_EVERY steps
-            // (the last kept), the loss logged every 50 steps, the held-out sets measured every fifth of the run and at its end (its objective, components and data are not read: the loop trains the Ctc
-            // objective's own parameters on its own draws)
+            // (the last kept), the loss logged every 50 steps, the held-out sets measured every fifth of the run (evalEvery 0) and at
+            // its end (its objective, components and data are not read: the loop trains the Ctc objective's own parameters on its own draws)
             StageConfig schedule = new StageConfig("encoder-ctc", "sft", List.of("encoder"), null, List.of(new StageConfig.DataSource("-", 1)), null,
                     c.steps(), c.batchSize(), 1, c.lr(), c.warmupSteps(), 0.05, c.weightDecay(), 1.0, 0, SAVE_EVERY, 1, c.seed(), 0, 50);
             try (Ctc ctc = new Ctc(enc, head, params, vocab, examples, c.batchSize(), c.seed(), new Ctc.Augment(c.augment(), c.warp(), c.specAugment(), c.bf16()),
